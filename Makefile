@@ -1,0 +1,49 @@
+# treffpunkt: `make run` to try it, `make test` to check it. See README.md.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+export PICCOLO_CONF := treffpunkt.piccolo_conf
+
+.PHONY: run test test-sqlite test-postgres lint format install clean
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "treffpunkt needs Python 3.11 or newer"'
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## run: install, migrate the embedded SQLite database, load demo data once, serve on :$(PORT)
+run: $(VENV)/.installed
+	$(BIN)/treffpunkt migrate
+	$(BIN)/treffpunkt demo
+	@echo "treffpunkt serves on http://127.0.0.1:$(PORT)  (API docs: /schema)"
+	$(BIN)/treffpunkt serve --port $(PORT)
+
+## test: lint, then the whole suite on SQLite and on PostgreSQL
+test: lint test-sqlite test-postgres
+
+test-sqlite: $(VENV)/.installed-test
+	$(BIN)/pytest --db=sqlite $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.installed-test
+	$(BIN)/pytest --db=postgres $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,1 @@
+"""Accounts: platform admins and guides, their passwords and API tokens."""

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+
+from treffpunkt.accounts import service
+from treffpunkt.accounts.dependencies import Tenant
+from treffpunkt.accounts.schemas import AccountOut, AccountUpdate, GuideCreate, LoginIn, LoginOut
+from treffpunkt.accounts.service import LoginPolicy, Principal
+from treffpunkt.throttle import Throttle
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["auth"]
+
+    @post("/login", status_code=HTTP_200_OK, operation_id="login")
+    async def login(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[LoginIn],
+        throttle: NamedDependency[Throttle],
+        login_policy: NamedDependency[LoginPolicy],
+    ) -> LoginOut:
+        """Exchange email and password for a bearer token (rate limited per client and account)."""
+        client = request.client.host if request.client else "unknown"
+        token, expires_at, account = await service.login(
+            data.email, data.password, client, throttle, login_policy
+        )
+        return LoginOut(
+            access_token=token, expires_at=expires_at, account=AccountOut.model_validate(account)
+        )
+
+    @post("/logout", status_code=HTTP_204_NO_CONTENT, operation_id="logout")
+    async def logout(self, account: NamedDependency[Principal]) -> None:
+        """Revoke the token this request carries."""
+        await service.logout(account)
+
+    @get("/me", operation_id="getCurrentAccount")
+    async def me(self, account: NamedDependency[Principal]) -> AccountOut:
+        """The account behind the token."""
+        return AccountOut.model_validate(await service.get_account(account.account_id))
+
+
+class AdminAccountController(Controller):
+    """Platform admins manage guide accounts."""
+
+    path = "/api/v1"
+    tags = ["admin"]
+
+    @post("/municipalities/{slug:str}/guides", operation_id="createGuide")
+    async def create_guide(
+        self, slug: FromPath[str], data: JSONBody[GuideCreate], admin: NamedDependency[Principal]
+    ) -> AccountOut:
+        """Create a guide account for a municipality."""
+        return AccountOut.model_validate(await service.create_guide(slug, data))
+
+    @patch("/accounts/{account_id:int}", operation_id="updateAccount")
+    async def update_account(
+        self,
+        account_id: FromPath[int],
+        data: JSONBody[AccountUpdate],
+        admin: NamedDependency[Principal],
+    ) -> AccountOut:
+        """Rename, deactivate or reset the password of an account; the latter two end its logins."""
+        return AccountOut.model_validate(await service.update_account(account_id, data))
+
+
+class GuideTeamController(Controller):
+    """A guide sees the other guides of their own municipality."""
+
+    path = "/api/v1/guide/guides"
+    tags = ["guide"]
+
+    @get("/", operation_id="listGuides")
+    async def list_guides(self, tenant: NamedDependency[Tenant]) -> list[AccountOut]:
+        """The guides of the caller's municipality."""
+        rows = await service.list_guides(tenant.municipality_id)
+        return [AccountOut.model_validate(row) for row in rows]
+
+    @get("/{account_id:int}", operation_id="getGuide")
+    async def get_guide(
+        self, account_id: FromPath[int], tenant: NamedDependency[Tenant]
+    ) -> AccountOut:
+        """One guide of the caller's municipality."""
+        return AccountOut.model_validate(await service.get_guide(tenant.municipality_id, account_id))

@@ -1,0 +1,195 @@
+"""Accounts and logins.
+
+Rules: emails are unique and compared lower-case; a guide belongs to exactly one
+municipality; passwords are argon2id hashes; a login is a random token stored as
+a hash, with an expiry, revoked on logout or when the account is deactivated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from piccolo.query import Select
+
+from treffpunkt.accounts.passwords import hash_password, verify_password
+from treffpunkt.accounts.schemas import AccountUpdate, GuideCreate
+from treffpunkt.accounts.tables import AccessToken, Account, Role
+from treffpunkt.db import is_unique_violation, write_transaction
+from treffpunkt.errors import Conflict, NotFound, Unauthorized
+from treffpunkt.municipalities.service import get_municipality
+from treffpunkt.throttle import Throttle
+from treffpunkt.tokens import hash_token, new_token
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: resolved from a bearer token or a session cookie."""
+
+    account_id: int
+    role: Role
+    municipality_id: int | None
+    token_hash: str
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    token_ttl: timedelta
+    attempts_per_client: str
+    failures_per_account: str
+
+
+def _account_rows() -> Select:
+    return Account.select(
+        *Account.all_columns(exclude=[Account.password_hash, Account.municipality]),
+        Account.municipality.slug.as_alias("municipality"),
+    ).order_by(Account.id)
+
+
+async def _account_row(account_id: int) -> dict[str, Any]:
+    row = await _account_rows().where(Account.id == account_id).first()
+    if row is None:
+        raise NotFound("No such account.")
+    return row
+
+
+async def create_account(
+    *,
+    email: str,
+    display_name: str,
+    password: str,
+    role: Role,
+    municipality_id: int | None = None,
+) -> dict[str, Any]:
+    if (role is Role.guide) != (municipality_id is not None):
+        raise ValueError("guides belong to one municipality; admins to none")
+    account = Account(
+        email=email.lower(),
+        display_name=display_name,
+        password_hash=await hash_password(password),
+        role=role.value,
+        municipality=municipality_id,
+    )
+    try:
+        async with write_transaction():
+            await account.save()
+    except Exception as error:
+        if is_unique_violation(error):
+            raise Conflict("An account with this email exists.", {"email": "already taken"}) from None
+        raise
+    return await _account_row(account.id)
+
+
+async def create_guide(municipality_slug: str, data: GuideCreate) -> dict[str, Any]:
+    municipality = await get_municipality(municipality_slug)
+    return await create_account(
+        email=data.email,
+        display_name=data.display_name,
+        password=data.password,
+        role=Role.guide,
+        municipality_id=municipality.id,
+    )
+
+
+async def list_guides(municipality_id: int) -> list[dict[str, Any]]:
+    return await _account_rows().where(Account.municipality == municipality_id)
+
+
+async def get_guide(municipality_id: int, account_id: int) -> dict[str, Any]:
+    """A guide of this municipality; a guide of any other answers NotFound."""
+    row = (
+        await _account_rows()
+        .where((Account.id == account_id) & (Account.municipality == municipality_id))
+        .first()
+    )
+    if row is None:
+        raise NotFound("No such guide.")
+    return row
+
+
+async def get_account(account_id: int) -> dict[str, Any]:
+    return await _account_row(account_id)
+
+
+async def update_account(account_id: int, data: AccountUpdate) -> dict[str, Any]:
+    """Change an account; deactivating it or setting a new password ends its logins."""
+    values: dict[Any, Any] = {}
+    if data.display_name is not None:
+        values[Account.display_name] = data.display_name
+    if data.active is not None:
+        values[Account.active] = data.active
+    if data.password is not None:
+        values[Account.password_hash] = await hash_password(data.password)
+    async with write_transaction():
+        await _account_row(account_id)
+        if values:
+            await Account.update(values).where(Account.id == account_id)
+        if data.active is False or data.password is not None:
+            await _revoke_all(account_id)
+    return await _account_row(account_id)
+
+
+async def login(
+    email: str, password: str, client: str, throttle: Throttle, policy: LoginPolicy
+) -> tuple[str, datetime, dict[str, Any]]:
+    """Check the password and open a login.
+
+    Every attempt counts against the client; failures also count against the
+    account, so guessing one guide's password from many addresses is limited too.
+    """
+    email = email.lower()
+    await throttle.hit(policy.attempts_per_client, "login-client", client)
+    await throttle.check(policy.failures_per_account, "login-account", email)
+    account = await Account.objects().where(Account.email == email).first()
+    valid = await verify_password(account.password_hash if account else None, password)
+    if account is None or not valid or not account.active:
+        await throttle.count(policy.failures_per_account, "login-account", email)
+        raise Unauthorized("Email or password is wrong.")
+    token, token_hash = new_token()
+    now = datetime.now(UTC)
+    expires_at = now + policy.token_ttl
+    async with write_transaction():
+        await AccessToken(account=account.id, token_hash=token_hash, expires_at=expires_at).save()
+        await Account.update({Account.last_login_at: now}).where(Account.id == account.id)
+    return token, expires_at, await _account_row(account.id)
+
+
+async def authenticate(token: str) -> Principal | None:
+    """The principal behind a live token, or None for unknown, expired or revoked ones."""
+    token_hash = hash_token(token)
+    row = (
+        await AccessToken.select(
+            AccessToken.account.id,
+            AccessToken.account.role,
+            AccessToken.account.municipality,
+            AccessToken.account.active,
+        )
+        .where(
+            (AccessToken.token_hash == token_hash)
+            & AccessToken.revoked_at.is_null()
+            & (AccessToken.expires_at > datetime.now(UTC))
+        )
+        .first()
+    )
+    if row is None or not row["account.active"]:
+        return None
+    return Principal(
+        account_id=row["account.id"],
+        role=Role(row["account.role"]),
+        municipality_id=row["account.municipality"],
+        token_hash=token_hash,
+    )
+
+
+async def logout(principal: Principal) -> None:
+    async with write_transaction():
+        await AccessToken.update({AccessToken.revoked_at: datetime.now(UTC)}).where(
+            AccessToken.token_hash == principal.token_hash
+        )
+
+
+async def _revoke_all(account_id: int) -> None:
+    await AccessToken.update({AccessToken.revoked_at: datetime.now(UTC)}).where(
+        (AccessToken.account == account_id) & AccessToken.revoked_at.is_null()
+    )

@@ -1,0 +1,37 @@
+from enum import Enum
+
+from piccolo.columns import Boolean, ForeignKey, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from treffpunkt.municipalities.tables import Municipality
+
+
+class Role(str, Enum):
+    admin = "admin"
+    guide = "guide"
+
+
+class Account(Table, tablename="account"):
+    """A person who logs in: a platform admin, or a guide of exactly one municipality."""
+
+    email = Varchar(length=254, unique=True, index=True)
+    display_name = Varchar(length=200)
+    password_hash = Varchar(length=255, secret=True)
+    role = Varchar(length=16, choices=Role)
+    municipality = ForeignKey(Municipality, null=True, on_delete=OnDelete.restrict, index=True)
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_login_at = Timestamptz(null=True, default=None)
+
+
+class AccessToken(Table, tablename="access_token"):
+    """A login: bearer token for the API or session cookie for pages; only its hash is kept."""
+
+    token_hash = Varchar(length=64, unique=True, index=True)
+    account = ForeignKey(Account, on_delete=OnDelete.cascade, index=True)
+    kind = Varchar(length=16, default="api")
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    revoked_at = Timestamptz(null=True, default=None)

@@ -1,0 +1,77 @@
+"""create_app(settings): the one place where treffpunkt is wired together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from treffpunkt import __version__, db
+from treffpunkt.accounts.dependencies import AUTH_DEPENDENCIES
+from treffpunkt.accounts.routes import AdminAccountController, AuthController, GuideTeamController
+from treffpunkt.accounts.service import LoginPolicy
+from treffpunkt.errors import EXCEPTION_HANDLERS
+from treffpunkt.health import health
+from treffpunkt.municipalities.routes import MunicipalityController, OwnMunicipalityController
+from treffpunkt.settings import Settings
+from treffpunkt.throttle import Throttle
+
+
+def create_app(settings: Settings) -> Litestar:
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    engine = db.create_engine(settings.resolved_database_url)
+    db.use_engine(engine)
+    throttle = Throttle(settings.rate_limit_storage)
+    login_policy = LoginPolicy(
+        token_ttl=timedelta(hours=settings.token_ttl_hours),
+        attempts_per_client=settings.login_attempts_per_client,
+        failures_per_account=settings.login_failures_per_account,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await db.open_database(engine, settings.database_pool_size)
+        try:
+            yield
+        finally:
+            await db.close_database(engine)
+
+    app = Litestar(
+        route_handlers=[
+            health,
+            AuthController,
+            AdminAccountController,
+            GuideTeamController,
+            MunicipalityController,
+            OwnMunicipalityController,
+        ],
+        dependencies={
+            **AUTH_DEPENDENCIES,
+            "settings": Provide(lambda: settings, sync_to_thread=False),
+            "throttle": Provide(lambda: throttle, sync_to_thread=False),
+            "login_policy": Provide(lambda: login_policy, sync_to_thread=False),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="treffpunkt",
+            version=__version__,
+            description="Events, registrations, calendars and mail for municipal integration work.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
+            ),
+            security=[{"bearer": []}],
+        ),
+        debug=False,
+    )
+    app.state.throttle = throttle
+    return app

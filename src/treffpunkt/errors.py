@@ -1,0 +1,144 @@
+"""Domain errors, and the one place that turns every error into an HTTP answer.
+
+API answers share one shape: {"error": code, "detail": text, "fields": {field: message}}.
+Services raise the domain errors below; no controller builds an error response itself.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any, ClassVar
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    status_code: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+
+    def __init__(
+        self,
+        detail: str,
+        fields: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.fields = fields or {}
+        self.headers = headers or {}
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+
+
+class InvalidInput(DomainError):
+    status_code = 422
+    code = "invalid_input"
+
+
+class TooManyRequests(DomainError):
+    status_code = 429
+    code = "too_many_requests"
+
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    422: "invalid_input",
+    429: "too_many_requests",
+    503: "unavailable",
+}
+
+
+def _answer(
+    request: Request[Any, Any, Any],
+    status: int,
+    code: str,
+    detail: str,
+    fields: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
+    if _wants_html(request):
+        page = (
+            f"<!doctype html><html lang='de'><meta charset='utf-8'><title>{status}</title>"
+            f"<h1>{status}</h1><p>{html.escape(detail)}</p></html>"
+        )
+        return Response(page, status_code=status, media_type=MediaType.HTML, headers=headers)
+    body = {"error": code, "detail": detail, "fields": fields or {}}
+    return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
+
+
+def _wants_html(request: Request[Any, Any, Any]) -> bool:
+    path = request.scope.get("path", "")
+    if path.startswith(("/api/", "/schema", "/health", "/feeds/")) or path.endswith(".ics"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _validation_fields(extra: Any) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for item in extra if isinstance(extra, list) else []:
+        if isinstance(item, dict):
+            key = str(item.get("key") or item.get("source") or "body")
+            fields.setdefault(key, str(item.get("message", "invalid")))
+    return fields
+
+
+def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    return _answer(request, exc.status_code, exc.code, exc.detail, exc.fields, exc.headers)
+
+
+def handle_validation_error(
+    request: Request[Any, Any, Any], exc: ValidationException
+) -> Response[Any]:
+    fields = _validation_fields(exc.extra)
+    if not fields:
+        # Litestar reports unparseable bodies without a key: name the body itself.
+        fields = {"body": exc.detail}
+    return _answer(request, 422, "invalid_input", "The request has invalid fields.", fields)
+
+
+def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    headers = dict(exc.headers or {})
+    if isinstance(exc, NotAuthorizedException):
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    if status == 400 and "JSON" in exc.detail:
+        return _answer(request, 422, "invalid_input", exc.detail, {"body": exc.detail}, headers)
+    return _answer(request, status, _CODES.get(status, "error"), exc.detail, None, headers)
+
+
+def handle_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _answer(
+        request, HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side."
+    )
+
+
+EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+    DomainError: handle_domain_error,
+    ValidationException: handle_validation_error,
+    HTTPException: handle_http_error,
+    Exception: handle_unexpected_error,
+}

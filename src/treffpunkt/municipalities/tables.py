@@ -1,0 +1,20 @@
+from piccolo.columns import Array, Integer, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Municipality(Table, tablename="municipality"):
+    """A tenant: one town's integration office with its own guides, events and mail."""
+
+    slug = Varchar(length=64, unique=True, index=True)
+    name = Varchar(length=200)
+    time_zone = Varchar(length=64, default="Europe/Berlin")
+    default_locale = Varchar(length=8, default="de")
+    offered_locales = Array(base_column=Varchar(length=8))
+    contact_email = Varchar(length=254)
+    sender_name = Varchar(length=200)
+    sender_email = Varchar(length=254)
+    website = Varchar(length=500, null=True, default=None)
+    retention_days = Integer(default=365)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())

@@ -1,0 +1,26 @@
+"""The one Piccolo app: every table, and the top-level migrations/ folder."""
+
+import os
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from treffpunkt.accounts.tables import Account, AccessToken
+from treffpunkt.municipalities.tables import Municipality
+
+
+def _migrations_folder() -> str:
+    configured = os.environ.get("TREFFPUNKT_MIGRATIONS_DIR")
+    if configured:
+        return configured
+    # The package is installed editable from the repository, so migrations/ sits at its root.
+    return str(Path(__file__).resolve().parents[2] / "migrations")
+
+
+APP_CONFIG = AppConfig(
+    app_name="treffpunkt",
+    migrations_folder_path=_migrations_folder(),
+    table_classes=[Municipality, Account, AccessToken],
+    migration_dependencies=[],
+    commands=[],
+)

@@ -1,0 +1,33 @@
+"""Pydantic building blocks shared by the domain schemas."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+
+
+class Input(BaseModel):
+    """Request bodies: unknown fields are an error, so typos never pass silently."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+def _known_time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("unknown IANA time zone") from None
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_known_time_zone)]
+Slug = Annotated[
+    str, StringConstraints(min_length=2, max_length=64, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]

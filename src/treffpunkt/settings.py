@@ -1,0 +1,97 @@
+"""Settings from TREFFPUNKT_* environment variables, built once at start-up."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "TREFFPUNKT_"
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    base_url: str = "http://127.0.0.1:8000"
+    secret_key: SecretStr | None = None
+
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    mail_from: str = "treffpunkt <noreply@localhost>"
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    token_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
+    # `limits` storage URI: memory:// per process, redis://host:6379 shared by all processes.
+    rate_limit_storage: str = "memory://"
+    login_attempts_per_client: str = "20/minute"
+    login_failures_per_account: str = "10/15minutes"
+    # Proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips).
+    trusted_proxies: str = "127.0.0.1"
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url_is_absolute(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_supported(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_a_secret(self) -> Settings:
+        if self.environment == "production" and self.secret_key is None:
+            raise ValueError("TREFFPUNKT_SECRET_KEY is required when TREFFPUNKT_ENVIRONMENT=production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured URL, or the embedded SQLite file under the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'treffpunkt.sqlite').resolve()}"
+
+    @property
+    def maildir(self) -> Path:
+        return self.data_dir / "mail"
+
+    def resolved_secret_key(self) -> str:
+        """The configured key; in development one is generated once and kept under var/."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment; errors name the offending variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        name = f"{ENV_PREFIX}{field.upper()}" if field else "settings"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"invalid setting {name}: {message}") from None

@@ -1,0 +1,51 @@
+"""Rate limits on the few actions that invite abuse (login; registration later).
+
+Built on `limits`: counters live in memory per process by default, or in Redis
+when TREFFPUNKT_RATE_LIMIT_STORAGE points there, so several processes share them.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import RateLimitItem, parse
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+
+from treffpunkt.errors import TooManyRequests
+
+
+class Throttle:
+    def __init__(self, storage_uri: str) -> None:
+        # `limits` picks its asyncio storages by the "async+" scheme prefix.
+        uri = storage_uri if storage_uri.startswith("async+") else f"async+{storage_uri}"
+        self._limiter = MovingWindowRateLimiter(storage_from_string(uri))  # type: ignore[arg-type]
+
+    async def hit(self, limit: str, *key: str) -> None:
+        """Count one action against `limit`; raise TooManyRequests once it is spent."""
+        item = parse(limit)
+        if not await self._limiter.hit(item, *key):
+            raise await self._too_many(item, key)
+
+    async def check(self, limit: str, *key: str) -> None:
+        """Raise TooManyRequests if `limit` is already spent, without counting."""
+        item = parse(limit)
+        if not await self._limiter.test(item, *key):
+            raise await self._too_many(item, key)
+
+    async def count(self, limit: str, *key: str) -> None:
+        """Count one action without refusing it (e.g. a failed login)."""
+        await self._limiter.hit(parse(limit), *key)
+
+    async def _too_many(self, item: RateLimitItem, key: tuple[str, ...]) -> TooManyRequests:
+        stats = await self._limiter.get_window_stats(item, *key)
+        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        return TooManyRequests(
+            "Too many attempts. Please wait and try again.",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+    async def reset(self) -> None:
+        """Forget every counter (tests, or an operator lifting a lock-out)."""
+        await self._limiter.storage.reset()
