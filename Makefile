@@ -14,8 +14,9 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed
+$(VENV)/.installed-test: $(VENV)/.installed tests/js/package.json
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	npm install --prefix tests/js --no-audit --no-fund --silent
 	touch $@
 
 install: $(VENV)/.installed

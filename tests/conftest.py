@@ -63,7 +63,7 @@ def pytest_configure(config: pytest.Config) -> None:
     name = f"treffpunkt_test_{os.getpid()}_{secrets.token_hex(4)}"
     try:
         asyncio.run(_postgres_execute(admin_url, f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncio.TimeoutError, Exception) as error:
+    except (TimeoutError, OSError, Exception) as error:
         where = urlsplit(admin_url).netloc.rpartition("@")[2]
         message = f"PostgreSQL is not reachable at {where} ({type(error).__name__}: {error})"
         if os.environ.get("CI") == "true":
@@ -77,7 +77,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     name = config.stash.get(_PG_DATABASE, None)
     if name:
         asyncio.run(
-            _postgres_execute(_postgres_admin_url(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            _postgres_execute(
+                _postgres_admin_url(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+            )
         )
     data_dir = config.stash.get(_DATA_DIR, None)
     if data_dir:
@@ -155,7 +157,6 @@ async def client(app: Any) -> AsyncIterator[Any]:
 
 
 # --- people and places, made through the services -------------------------------------
-
 
 
 @pytest.fixture

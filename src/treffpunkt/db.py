@@ -18,6 +18,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 SQLITE_BUSY_TIMEOUT_S = 30
+PING_TIMEOUT_S = 3
 
 
 class TreffpunktSQLiteEngine(SQLiteEngine):
@@ -88,9 +89,10 @@ async def close_database(db: Engine) -> None:
         await db.close_connection_pool()
 
 
-async def ping(timeout: float = 3.0) -> None:
-    """Raise if the database does not answer a trivial query in time."""
-    await asyncio.wait_for(engine().run_ddl("SELECT 1"), timeout)
+async def ping() -> None:
+    """Raise if the database does not answer a trivial query within a few seconds."""
+    async with asyncio.timeout(PING_TIMEOUT_S):
+        await engine().run_ddl("SELECT 1")
 
 
 @asynccontextmanager

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from treffpunkt.accounts.tables import Account, AccessToken
+from treffpunkt.accounts.tables import AccessToken, Account
 from treffpunkt.municipalities.tables import Municipality
 
 

@@ -59,7 +59,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> Settings:
         if self.environment == "production" and self.secret_key is None:
-            raise ValueError("TREFFPUNKT_SECRET_KEY is required when TREFFPUNKT_ENVIRONMENT=production")
+            raise ValueError(
+                "TREFFPUNKT_SECRET_KEY is required when TREFFPUNKT_ENVIRONMENT=production"
+            )
         return self
 
     @property

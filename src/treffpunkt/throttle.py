@@ -20,7 +20,7 @@ class Throttle:
     def __init__(self, storage_uri: str) -> None:
         # `limits` picks its asyncio storages by the "async+" scheme prefix.
         uri = storage_uri if storage_uri.startswith("async+") else f"async+{storage_uri}"
-        self._limiter = MovingWindowRateLimiter(storage_from_string(uri))  # type: ignore[arg-type]
+        self._limiter = MovingWindowRateLimiter(storage_from_string(uri))
 
     async def hit(self, limit: str, *key: str) -> None:
         """Count one action against `limit`; raise TooManyRequests once it is spent."""

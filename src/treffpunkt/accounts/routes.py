@@ -87,4 +87,6 @@ class GuideTeamController(Controller):
         self, account_id: FromPath[int], tenant: NamedDependency[Tenant]
     ) -> AccountOut:
         """One guide of the caller's municipality."""
-        return AccountOut.model_validate(await service.get_guide(tenant.municipality_id, account_id))
+        return AccountOut.model_validate(
+            await service.get_guide(tenant.municipality_id, account_id)
+        )

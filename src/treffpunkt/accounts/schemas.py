@@ -40,6 +40,6 @@ class AccountOut(Output):
 
 class LoginOut(Output):
     access_token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a scheme name)
     expires_at: datetime
     account: AccountOut

@@ -76,7 +76,9 @@ async def create_account(
             await account.save()
     except Exception as error:
         if is_unique_violation(error):
-            raise Conflict("An account with this email exists.", {"email": "already taken"}) from None
+            raise Conflict(
+                "An account with this email exists.", {"email": "already taken"}
+            ) from None
         raise
     return await _account_row(account.id)
 

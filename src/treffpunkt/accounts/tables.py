@@ -1,6 +1,6 @@
-from enum import Enum
+from enum import StrEnum
 
-from piccolo.columns import Boolean, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Serial, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -8,13 +8,15 @@ from piccolo.table import Table
 from treffpunkt.municipalities.tables import Municipality
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     admin = "admin"
     guide = "guide"
 
 
 class Account(Table, tablename="account"):
     """A person who logs in: a platform admin, or a guide of exactly one municipality."""
+
+    id = Serial(primary_key=True)
 
     email = Varchar(length=254, unique=True, index=True)
     display_name = Varchar(length=200)
@@ -28,6 +30,8 @@ class Account(Table, tablename="account"):
 
 class AccessToken(Table, tablename="access_token"):
     """A login: bearer token for the API or session cookie for pages; only its hash is kept."""
+
+    id = Serial(primary_key=True)
 
     token_hash = Varchar(length=64, unique=True, index=True)
     account = ForeignKey(Account, on_delete=OnDelete.cascade, index=True)

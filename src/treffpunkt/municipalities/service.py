@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from treffpunkt.db import is_unique_violation, write_transaction
 from treffpunkt.errors import Conflict, NotFound
@@ -29,7 +30,7 @@ async def get_municipality_by_id(municipality_id: int) -> Municipality:
     return municipality
 
 
-def _columns(data: MunicipalityCreate | MunicipalityUpdate) -> dict[str, object]:
+def _columns(data: MunicipalityCreate | MunicipalityUpdate) -> dict[str, Any]:
     values = data.model_dump(exclude_unset=isinstance(data, MunicipalityUpdate))
     if values.get("website") is not None:
         values["website"] = str(values["website"])

@@ -1,10 +1,12 @@
-from piccolo.columns import Array, Integer, Timestamptz, Varchar
+from piccolo.columns import Array, Integer, Serial, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 
 class Municipality(Table, tablename="municipality"):
     """A tenant: one town's integration office with its own guides, events and mail."""
+
+    id = Serial(primary_key=True)
 
     slug = Varchar(length=64, unique=True, index=True)
     name = Varchar(length=200)

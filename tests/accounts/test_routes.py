@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.factories import PASSWORD, login_headers, make_guide
+from treffpunkt.accounts.tables import AccessToken, Account
+
+
+@asynccontextmanager
+async def client_from(app: Any, host: str) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=(host, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+async def test_login_returns_a_bearer_token_that_expires(client: Any, bensheim_guide: Any) -> None:
+    response = await client.post(
+        "/api/v1/auth/login", json={"email": "Guide@Bensheim.example", "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    assert body["account"]["municipality"] == "bensheim"
+    expires = datetime.fromisoformat(body["expires_at"])
+    assert timedelta(hours=11) < expires - datetime.now(UTC) <= timedelta(hours=12)
+    me = await client.get(
+        "/api/v1/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"}
+    )
+    assert me.json()["email"] == "guide@bensheim.example"
+
+
+async def test_tokens_and_passwords_are_stored_only_as_hashes(
+    client: Any, bensheim_headers: Any
+) -> None:
+    token = bensheim_headers["Authorization"].removeprefix("Bearer ")
+    stored = await AccessToken.select(AccessToken.token_hash).first()
+    assert stored is not None
+    assert token not in stored["token_hash"]
+    account = await Account.select(Account.password_hash).first()
+    assert account is not None
+    assert account["password_hash"].startswith("$argon2id$")
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {"email": "guide@bensheim.example", "password": "wrong password"},
+        {"email": "nobody@bensheim.example", "password": PASSWORD},
+    ],
+)
+async def test_wrong_credentials_answer_401_without_telling_which(
+    client: Any, bensheim_guide: Any, credentials: dict[str, str]
+) -> None:
+    response = await client.post("/api/v1/auth/login", json=credentials)
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Email or password is wrong."
+
+
+async def test_logout_revokes_the_token(client: Any, bensheim_headers: Any) -> None:
+    assert (await client.post("/api/v1/auth/logout", headers=bensheim_headers)).status_code == 204
+    response = await client.get("/api/v1/auth/me", headers=bensheim_headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_expired_token_is_refused(client: Any, bensheim_headers: Any) -> None:
+    await AccessToken.update(
+        {AccessToken.expires_at: datetime.now(UTC) - timedelta(seconds=1)}, force=True
+    )
+    assert (await client.get("/api/v1/auth/me", headers=bensheim_headers)).status_code == 401
+
+
+@pytest.mark.parametrize("header", ["", "Bearer", "Bearer not-a-token", "Basic Zm9vOmJhcg=="])
+async def test_missing_or_unknown_token_answers_401(client: Any, header: str) -> None:
+    response = await client.get("/api/v1/auth/me", headers={"Authorization": header})
+    assert response.status_code == 401
+
+
+async def test_login_is_limited_per_client(app: Any, bensheim_guide: Any) -> None:
+    async with client_from(app, "203.0.113.7") as attacker:
+        statuses = [
+            (
+                await attacker.post(
+                    "/api/v1/auth/login",
+                    json={"email": f"guess{i}@bensheim.example", "password": "x"},
+                )
+            ).status_code
+            for i in range(21)
+        ]
+    assert statuses[:20] == [401] * 20
+    assert statuses[20] == 429
+    async with client_from(app, "198.51.100.1") as guide:
+        await login_headers(guide, "guide@bensheim.example")
+
+
+async def test_failed_logins_are_limited_per_account_across_clients(
+    app: Any, bensheim_guide: Any
+) -> None:
+    wrong = {"email": "guide@bensheim.example", "password": "wrong password"}
+    for i in range(10):
+        async with client_from(app, f"203.0.113.{i}") as attacker:
+            assert (await attacker.post("/api/v1/auth/login", json=wrong)).status_code == 401
+    async with client_from(app, "198.51.100.1") as guide:
+        right = {"email": "guide@bensheim.example", "password": PASSWORD}
+        response = await guide.post("/api/v1/auth/login", json=right)
+    assert response.status_code == 429
+    assert int(response.headers["retry-after"]) > 0
+    assert response.json()["error"] == "too_many_requests"
+
+
+async def test_admin_creates_guides_for_a_municipality(
+    client: Any, admin_headers: Any, bensheim: Any
+) -> None:
+    data = {"email": "neu@bensheim.example", "display_name": "Neue Guide", "password": "a" * 12}
+    response = await client.post(
+        "/api/v1/municipalities/bensheim/guides", json=data, headers=admin_headers
+    )
+    assert response.status_code == 201
+    assert response.json()["role"] == "guide"
+    assert response.json()["municipality"] == "bensheim"
+    again = await client.post(
+        "/api/v1/municipalities/bensheim/guides", json=data, headers=admin_headers
+    )
+    assert again.status_code == 409
+    assert again.json()["fields"] == {"email": "already taken"}
+    await login_headers(client, "neu@bensheim.example", "a" * 12)
+
+
+async def test_guide_for_an_unknown_municipality_answers_404(
+    client: Any, admin_headers: Any
+) -> None:
+    data = {"email": "neu@x.example", "display_name": "X", "password": "a" * 12}
+    response = await client.post(
+        "/api/v1/municipalities/atlantis/guides", json=data, headers=admin_headers
+    )
+    assert response.status_code == 404
+    assert await Account.count() == 1  # only the admin
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"active": False}, {"password": "a brand new password"}],
+    ids=["deactivated", "new-password"],
+)
+async def test_deactivating_or_resetting_ends_existing_logins(
+    client: Any, admin_headers: Any, bensheim_guide: Any, change: dict[str, Any]
+) -> None:
+    guide_headers = await login_headers(client, "guide@bensheim.example")
+    response = await client.patch(
+        f"/api/v1/accounts/{bensheim_guide['id']}", json=change, headers=admin_headers
+    )
+    assert response.status_code == 200
+    assert (await client.get("/api/v1/auth/me", headers=guide_headers)).status_code == 401
+
+
+async def test_deactivated_guide_cannot_log_in(
+    client: Any, admin_headers: Any, bensheim_guide: Any
+) -> None:
+    await client.patch(
+        f"/api/v1/accounts/{bensheim_guide['id']}", json={"active": False}, headers=admin_headers
+    )
+    response = await client.post(
+        "/api/v1/auth/login", json={"email": "guide@bensheim.example", "password": PASSWORD}
+    )
+    assert response.status_code == 401
+
+
+async def test_guide_lists_the_guides_of_their_own_municipality(
+    client: Any, bensheim: Any, bensheim_headers: Any, butzbach_guide: Any
+) -> None:
+    await make_guide(bensheim, "zweite@bensheim.example")
+    response = await client.get("/api/v1/guide/guides", headers=bensheim_headers)
+    assert sorted(g["email"] for g in response.json()) == [
+        "guide@bensheim.example",
+        "zweite@bensheim.example",
+    ]

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from treffpunkt.settings import Settings, SettingsError, load_settings
+
+
+def test_defaults_use_an_embedded_sqlite_file_under_the_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TREFFPUNKT_DATABASE_URL", raising=False)
+    settings = load_settings(data_dir=tmp_path)
+    assert settings.resolved_database_url == f"sqlite:///{tmp_path.resolve()}/treffpunkt.sqlite"
+
+
+def test_development_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, secret_key=None)
+    first = settings.resolved_secret_key()
+    assert len(first) >= 32
+    assert Settings(data_dir=tmp_path, secret_key=None).resolved_secret_key() == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_production_without_a_secret_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TREFFPUNKT_SECRET_KEY")
+    with pytest.raises(SettingsError, match="TREFFPUNKT_SECRET_KEY"):
+        load_settings(environment="production")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TREFFPUNKT_SMTP_PORT", "not-a-port"),
+        ("TREFFPUNKT_SMTP_TLS", "sometimes"),
+        ("TREFFPUNKT_DATABASE_URL", "mysql://localhost/x"),
+        ("TREFFPUNKT_BASE_URL", "treffpunkt.example"),
+        ("TREFFPUNKT_LOG_LEVEL", "LOUD"),
+    ],
+)
+def test_invalid_setting_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=f"invalid setting {variable}:"):
+        load_settings()
+
+
+def test_cli_stops_with_one_clear_line_on_an_invalid_setting() -> None:
+    env = {**os.environ, "TREFFPUNKT_SMTP_PORT": "seventy"}
+    result = subprocess.run(
+        [sys.executable, "-m", "treffpunkt.cli", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("treffpunkt: invalid setting TREFFPUNKT_SMTP_PORT:")
