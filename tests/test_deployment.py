@@ -39,5 +39,7 @@ def test_every_setting_in_compose_exists() -> None:
     from treffpunkt.settings import ENV_PREFIX, Settings
 
     names = {f"{ENV_PREFIX}{field.upper()}" for field in Settings.model_fields}
-    used = {key for key in compose()["services"]["app"]["environment"] if key.startswith(ENV_PREFIX)}
+    used = {
+        key for key in compose()["services"]["app"]["environment"] if key.startswith(ENV_PREFIX)
+    }
     assert used <= names, used - names
