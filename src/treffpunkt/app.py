@@ -18,6 +18,13 @@ from treffpunkt.accounts.dependencies import AUTH_DEPENDENCIES
 from treffpunkt.accounts.routes import AdminAccountController, AuthController, GuideTeamController
 from treffpunkt.accounts.service import LoginPolicy
 from treffpunkt.errors import EXCEPTION_HANDLERS
+from treffpunkt.events.routes import (
+    GuideEventController,
+    GuideProgrammeController,
+    GuideSessionController,
+    GuideVenueController,
+    PublicEventController,
+)
 from treffpunkt.health import health
 from treffpunkt.municipalities.routes import MunicipalityController, OwnMunicipalityController
 from treffpunkt.settings import Settings
@@ -51,6 +58,11 @@ def create_app(settings: Settings) -> Litestar:
             GuideTeamController,
             MunicipalityController,
             OwnMunicipalityController,
+            GuideVenueController,
+            GuideProgrammeController,
+            GuideEventController,
+            GuideSessionController,
+            PublicEventController,
         ],
         dependencies={
             **AUTH_DEPENDENCIES,

@@ -121,3 +121,15 @@ def is_unique_violation(error: BaseException) -> bool:
     if isinstance(error, asyncpg.UniqueViolationError):
         return True
     return isinstance(error, sqlite3.IntegrityError) and "UNIQUE" in str(error)
+
+
+def array_contains(column: Any, value: str) -> Any:
+    """Where-clause: the Array column holds `value` as a whole element.
+
+    Piccolo's `any()` is a bare substring LIKE on SQLite ("ar" would match "farsi");
+    SQLite stores arrays as JSON text, so match the quoted element instead.
+    Callers pass values restricted to [a-z0-9-], so no LIKE wildcard can slip in.
+    """
+    if is_sqlite():
+        return column.like(f'%"{value}"%')
+    return column.any(value)

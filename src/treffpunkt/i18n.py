@@ -6,3 +6,31 @@ Locale = Literal["de", "en", "uk", "ar", "tr", "fa"]
 LOCALES: tuple[Locale, ...] = ("de", "en", "uk", "ar", "tr", "fa")
 DEFAULT_LOCALE: Locale = "de"
 RTL_LOCALES = frozenset({"ar", "fa"})
+
+
+def pick_locale(
+    requested: str | None, accept_language: str | None, available: list[str], default: str
+) -> str:
+    """The reader's language among `available`: an explicit choice, then the browser's
+    Accept-Language preferences (by weight), then the municipality's default."""
+    if requested in available:
+        return requested
+    for language in _accepted_languages(accept_language or ""):
+        if language in available:
+            return language
+    return default
+
+
+def _accepted_languages(header: str) -> list[str]:
+    weighted: list[tuple[float, int, str]] = []
+    for position, item in enumerate(header.split(",")):
+        language, _, params = item.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if language and weight > 0:
+            weighted.append((-weight, position, language.split("-")[0].lower()))
+    return [language for _, _, language in sorted(weighted)]

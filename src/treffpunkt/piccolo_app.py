@@ -6,6 +6,7 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from treffpunkt.accounts.tables import AccessToken, Account
+from treffpunkt.events.tables import Event, Programme, Session, Venue
 from treffpunkt.municipalities.tables import Municipality
 
 
@@ -20,7 +21,7 @@ def _migrations_folder() -> str:
 APP_CONFIG = AppConfig(
     app_name="treffpunkt",
     migrations_folder_path=_migrations_folder(),
-    table_classes=[Municipality, Account, AccessToken],
+    table_classes=[Municipality, Account, AccessToken, Venue, Programme, Event, Session],
     migration_dependencies=[],
     commands=[],
 )

@@ -1,0 +1,1 @@
+"""Events: venues, programmes, events and their sessions, one-off and recurring."""

@@ -1,0 +1,77 @@
+"""Programmes: dated umbrellas such as the Interkulturelle Woche."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from treffpunkt.db import is_unique_violation, write_transaction
+from treffpunkt.errors import Conflict, InvalidInput, NotFound
+from treffpunkt.events.schemas import ProgrammeCreate, ProgrammeUpdate
+from treffpunkt.events.tables import Programme
+
+
+async def list_programmes(municipality_id: int) -> list[dict[str, Any]]:
+    return (
+        await Programme.select()
+        .where(Programme.municipality == municipality_id)
+        .order_by(Programme.starts_on)
+        .output(load_json=True)
+    )
+
+
+async def get_programme(municipality_id: int, programme_id: int) -> dict[str, Any]:
+    row = (
+        await Programme.select()
+        .where((Programme.id == programme_id) & (Programme.municipality == municipality_id))
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        raise NotFound("No such programme.")
+    return row
+
+
+async def get_programme_by_slug(municipality_id: int, slug: str) -> dict[str, Any]:
+    row = (
+        await Programme.select()
+        .where((Programme.slug == slug) & (Programme.municipality == municipality_id))
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"No programme '{slug}'.")
+    return row
+
+
+async def create_programme(municipality_id: int, data: ProgrammeCreate) -> dict[str, Any]:
+    """Slugs are unique within a municipality, since feed and page URLs carry them."""
+    programme = Programme(municipality=municipality_id, **data.model_dump(mode="json"))
+    programme.starts_on, programme.ends_on = data.starts_on, data.ends_on
+    try:
+        async with write_transaction():
+            await programme.save()
+    except Exception as error:
+        if is_unique_violation(error):
+            raise Conflict("This slug is taken.", {"slug": "already taken"}) from None
+        raise
+    return await get_programme(municipality_id, programme.id)
+
+
+async def update_programme(
+    municipality_id: int, programme_id: int, data: ProgrammeUpdate
+) -> dict[str, Any]:
+    values = data.model_dump(exclude_unset=True)
+    async with write_transaction():
+        current = await get_programme(municipality_id, programme_id)
+        starts_on = values.get("starts_on", current["starts_on"])
+        ends_on = values.get("ends_on", current["ends_on"])
+        if ends_on < starts_on:
+            raise InvalidInput(
+                "The programme would end before it starts.", {"ends_on": "too early"}
+            )
+        if data.texts is not None:
+            values["texts"] = {k: v.model_dump() for k, v in data.texts.items()}
+        values["updated_at"] = datetime.now(UTC)
+        await Programme.update(values).where(Programme.id == programme_id)
+    return await get_programme(municipality_id, programme_id)

@@ -1,0 +1,306 @@
+"""What residents see: published events and their sessions, in their language.
+
+Drafts never appear; cancelled events and sessions do, marked, so that nobody
+comes to a room that stays empty. Times are given in the municipality's zone.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from treffpunkt.db import array_contains
+from treffpunkt.errors import InvalidInput, NotFound
+from treffpunkt.events.programmes import get_programme_by_slug, list_programmes
+from treffpunkt.events.schemas import (
+    PublicEvent,
+    PublicEventSession,
+    PublicProgramme,
+    PublicProgrammeDetail,
+    PublicProgrammeRef,
+    PublicSession,
+    PublicVenue,
+    SessionPage,
+    organiser_of,
+)
+from treffpunkt.events.service import (
+    RegistrationWindow,
+    event_sessions,
+    local_day_bounds,
+    now,
+    registration_open,
+    seats_left,
+)
+from treffpunkt.events.tables import Event, EventStatus, Programme, Session, Venue
+from treffpunkt.i18n import pick_locale
+from treffpunkt.municipalities.tables import Municipality
+
+VISIBLE = (EventStatus.published, EventStatus.cancelled)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who reads: the municipality's settings and the reader's language wishes."""
+
+    municipality: Municipality
+    requested_locale: str | None = None
+    accept_language: str | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.municipality.time_zone)
+
+    def text(self, texts: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The locale to show and its texts, falling back to the default locale."""
+        locale = pick_locale(
+            self.requested_locale,
+            self.accept_language,
+            list(texts),
+            self.municipality.default_locale,
+        )
+        chosen = texts.get(locale) or next(iter(texts.values()))
+        return locale, chosen
+
+    def local(self, instant: datetime) -> datetime:
+        return instant.astimezone(self.zone)
+
+
+@dataclass(frozen=True)
+class SessionFilters:
+    start: date | None = None
+    end: date | None = None
+    kind: str | None = None
+    language: str | None = None
+    programme: str | None = None
+    audience: str | None = None
+    tag: str | None = None
+
+
+def _window(row: dict[str, Any], first_start: datetime | None) -> RegistrationWindow:
+    return RegistrationWindow(
+        mode=row["registration_mode"],
+        event_status=row["status"],
+        opens_at=row["registration_opens_at"],
+        closes_at=row["registration_closes_at"],
+        first_start=first_start,
+    )
+
+
+def encode_cursor(starts_at: datetime, session_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{starts_at.isoformat()}|{session_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        starts, _, session_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(starts), int(session_id)
+    except ValueError:
+        raise InvalidInput("The cursor is not one we gave out.", {"cursor": "invalid"}) from None
+
+
+async def list_sessions(
+    reader: Reader, filters: SessionFilters, limit: int, cursor: str | None
+) -> SessionPage:
+    """Published sessions of one municipality, upcoming unless dates are given, by start."""
+    at = now()
+    municipality_id = reader.municipality.id
+    query = Session.select(
+        Session.id,
+        Session.event,
+        Session.starts_at,
+        Session.ends_at,
+        Session.status,
+        Session.capacity,
+        Session.seats_taken,
+        Session.event.kind.as_alias("kind"),
+        Session.event.texts.as_alias("texts"),
+        Session.event.status.as_alias("event_status"),
+        Session.event.registration_mode.as_alias("registration_mode"),
+        Session.event.registration_opens_at.as_alias("registration_opens_at"),
+        Session.event.registration_closes_at.as_alias("registration_closes_at"),
+    ).where((Session.municipality == municipality_id) & Session.event.status.is_in(list(VISIBLE)))
+    if filters.start is not None:
+        query = query.where(Session.starts_at >= local_day_bounds(filters.start, reader.zone))
+    else:
+        query = query.where(Session.ends_at >= at)
+    if filters.end is not None:
+        # `to` is inclusive: everything that starts before the next local midnight.
+        end = local_day_bounds(filters.end + timedelta(days=1), reader.zone)
+        query = query.where(Session.starts_at < end)
+    if filters.kind:
+        query = query.where(Session.event.kind == filters.kind)
+    if filters.audience:
+        query = query.where(Session.event.audience == filters.audience)
+    if filters.language:
+        query = query.where(array_contains(Session.event.languages, filters.language))
+    if filters.tag:
+        query = query.where(array_contains(Session.event.tags, filters.tag))
+    if filters.programme:
+        query = query.where(Session.event.programme.slug == filters.programme)
+    if cursor:
+        after, after_id = decode_cursor(cursor)
+        query = query.where(
+            (Session.starts_at > after) | ((Session.starts_at == after) & (Session.id > after_id))
+        )
+    rows = (
+        await query.order_by(Session.starts_at)
+        .order_by(Session.id)
+        .limit(limit + 1)
+        .output(load_json=True)
+    )
+    page, more = rows[:limit], len(rows) > limit
+    first_starts = await _first_starts({row["event"] for row in page})
+    items = []
+    for row in page:
+        _, texts = reader.text(row["texts"])
+        window = _window({**row, "status": row["event_status"]}, first_starts.get(row["event"]))
+        items.append(
+            PublicSession(
+                id=row["id"],
+                event_id=row["event"],
+                kind=row["kind"],
+                title=texts["title"],
+                starts_at=reader.local(row["starts_at"]),
+                ends_at=reader.local(row["ends_at"]),
+                status=row["status"],
+                registration_mode=row["registration_mode"],
+                seats_left=seats_left(row["capacity"], row["seats_taken"]),
+                registration_open=registration_open(window, row["status"], row["starts_at"], at),
+            )
+        )
+    next_cursor = encode_cursor(page[-1]["starts_at"], page[-1]["id"]) if more else None
+    return SessionPage(items=items, next_cursor=next_cursor)
+
+
+async def _first_starts(event_ids: set[int]) -> dict[int, datetime]:
+    """The first scheduled session of each event: when a whole-event course begins."""
+    if not event_ids:
+        return {}
+    rows = await Session.select(Session.event, Session.starts_at).where(
+        Session.event.is_in(list(event_ids)) & (Session.status == "scheduled")
+    )
+    firsts: dict[int, datetime] = {}
+    for row in rows:
+        current = firsts.get(row["event"])
+        if current is None or row["starts_at"] < current:
+            firsts[row["event"]] = row["starts_at"]
+    return firsts
+
+
+async def _public_events(reader: Reader, rows: list[dict[str, Any]]) -> list[PublicEvent]:
+    at = now()
+    ids = [row["id"] for row in rows]
+    sessions = await event_sessions(ids)
+    venues = {
+        v["id"]: v
+        for v in await Venue.select().where(
+            Venue.id.is_in([row["venue"] for row in rows if row["venue"]] or [-1])
+        )
+    }
+    programmes = {
+        p["id"]: p
+        for p in await Programme.select(Programme.id, Programme.slug, Programme.texts)
+        .where(Programme.id.is_in([row["programme"] for row in rows if row["programme"]] or [-1]))
+        .output(load_json=True)
+    }
+    events = []
+    for row in rows:
+        locale, texts = reader.text(row["texts"])
+        own_sessions = sessions[row["id"]]
+        scheduled = [s["starts_at"] for s in own_sessions if s["status"] == "scheduled"]
+        window = _window(row, min(scheduled) if scheduled else None)
+        programme = programmes.get(row["programme"])
+        venue = venues.get(row["venue"])
+        events.append(
+            PublicEvent(
+                id=row["id"],
+                municipality=reader.municipality.slug,
+                locale=locale,
+                kind=row["kind"],
+                status=row["status"],
+                title=texts["title"],
+                summary=texts.get("summary", ""),
+                description=texts.get("description", ""),
+                languages=row["languages"],
+                interpretation=row["interpretation"],
+                audience=row["audience"],
+                organiser=organiser_of(row),
+                tags=row["tags"],
+                venue=PublicVenue.model_validate(venue) if venue else None,
+                online_url=row["online_url"],
+                programme=PublicProgrammeRef(
+                    slug=programme["slug"], title=reader.text(programme["texts"])[1]["title"]
+                )
+                if programme
+                else None,
+                registration_mode=row["registration_mode"],
+                registration_opens_at=row["registration_opens_at"],
+                registration_closes_at=row["registration_closes_at"],
+                capacity=row["capacity"],
+                sessions=[
+                    PublicEventSession(
+                        id=s["id"],
+                        starts_at=reader.local(s["starts_at"]),
+                        ends_at=reader.local(s["ends_at"]),
+                        status=s["status"],
+                        seats_left=seats_left(s["capacity"], s["seats_taken"]),
+                        registration_open=registration_open(
+                            window, s["status"], s["starts_at"], at
+                        ),
+                    )
+                    for s in own_sessions
+                ],
+            )
+        )
+    return events
+
+
+async def get_public_event(
+    event_id: int, requested_locale: str | None, accept_language: str | None
+) -> PublicEvent:
+    row = (
+        await Event.select()
+        .where((Event.id == event_id) & Event.status.is_in(list(VISIBLE)))
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        raise NotFound("No such event.")
+    municipality = (
+        await Municipality.objects().where(Municipality.id == row["municipality"]).first()
+    )
+    assert municipality is not None
+    reader = Reader(municipality, requested_locale, accept_language)
+    return (await _public_events(reader, [row]))[0]
+
+
+def _programme_out(reader: Reader, row: dict[str, Any]) -> PublicProgramme:
+    locale, texts = reader.text(row["texts"])
+    return PublicProgramme(
+        slug=row["slug"],
+        locale=locale,
+        title=texts["title"],
+        description=texts.get("description", ""),
+        starts_on=row["starts_on"],
+        ends_on=row["ends_on"],
+    )
+
+
+async def public_programmes(reader: Reader) -> list[PublicProgramme]:
+    return [_programme_out(reader, row) for row in await list_programmes(reader.municipality.id)]
+
+
+async def public_programme(reader: Reader, slug: str) -> PublicProgrammeDetail:
+    row = await get_programme_by_slug(reader.municipality.id, slug)
+    events = (
+        await Event.select()
+        .where((Event.programme == row["id"]) & Event.status.is_in(list(VISIBLE)))
+        .order_by(Event.id)
+        .output(load_json=True)
+    )
+    return PublicProgrammeDetail(
+        **_programme_out(reader, row).model_dump(), events=await _public_events(reader, events)
+    )

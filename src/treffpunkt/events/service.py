@@ -1,0 +1,541 @@
+"""Events and their sessions: what guides plan, and what residents may see.
+
+Rules:
+- every row belongs to one municipality, and every query here is filtered by it;
+- times are UTC in the database; a series lives in the municipality's wall time;
+- `revision` (the calendar SEQUENCE) rises when a start, end, recurrence or status
+  changes — never for a text edit;
+- a session that people have registered for is never deleted: it is cancelled, visibly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from treffpunkt.db import write_transaction
+from treffpunkt.errors import Conflict, InvalidInput, NotFound
+from treffpunkt.events.recurrence import Occurrence, RuleError, expand
+from treffpunkt.events.schemas import (
+    EventCreate,
+    EventUpdate,
+    GuideEventOut,
+    SeriesRule,
+    SessionTimes,
+    organiser_of,
+)
+from treffpunkt.events.tables import (
+    Event,
+    EventStatus,
+    Programme,
+    RegistrationMode,
+    Session,
+    SessionStatus,
+    Venue,
+)
+from treffpunkt.municipalities.tables import Municipality
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _municipality(municipality_id: int) -> Municipality:
+    municipality = await Municipality.objects().where(Municipality.id == municipality_id).first()
+    if municipality is None:
+        raise NotFound("No such municipality.")
+    return municipality
+
+
+# --- ownership lookups: another municipality's object is simply not found ----------------
+
+
+async def get_event(municipality_id: int, event_id: int) -> Event:
+    event = (
+        await Event.objects()
+        .where((Event.id == event_id) & (Event.municipality == municipality_id))
+        .output(load_json=True)
+        .first()
+    )
+    if event is None:
+        raise NotFound("No such event.")
+    return event
+
+
+async def get_session(municipality_id: int, session_id: int) -> Session:
+    session = (
+        await Session.objects()
+        .where((Session.id == session_id) & (Session.municipality == municipality_id))
+        .first()
+    )
+    if session is None:
+        raise NotFound("No such session.")
+    return session
+
+
+async def _check_references(
+    municipality_id: int, venue_id: int | None, programme_id: int | None
+) -> None:
+    """Venue and programme must be the municipality's own (422 naming the field)."""
+    if venue_id is not None and not await Venue.exists().where(
+        (Venue.id == venue_id) & (Venue.municipality == municipality_id)
+    ):
+        raise InvalidInput("Unknown venue.", {"venue_id": "no such venue"})
+    if programme_id is not None and not await Programme.exists().where(
+        (Programme.id == programme_id) & (Programme.municipality == municipality_id)
+    ):
+        raise InvalidInput("Unknown programme.", {"programme_id": "no such programme"})
+
+
+def _check_texts(texts: dict[str, Any], municipality: Municipality) -> None:
+    if municipality.default_locale not in texts:
+        field = f"texts.{municipality.default_locale}"
+        raise InvalidInput(
+            "A text in the municipality's default language is required.",
+            {field: f"required: the default locale is {municipality.default_locale}"},
+        )
+
+
+# --- sessions: the in-use guard, and series synchronisation ----------------------------
+
+
+async def sessions_in_use(session_ids: Iterable[int]) -> set[int]:
+    """Sessions that hold people's places; they may be cancelled but never deleted."""
+    ids = list(session_ids)
+    if not ids:
+        return set()
+    rows = await Session.select(Session.id).where(Session.id.is_in(ids) & (Session.seats_taken > 0))
+    return {row["id"] for row in rows}
+
+
+async def _remove_sessions(sessions: list[Session], at: datetime) -> None:
+    """Delete sessions nobody registered for; cancel the others, so nobody is lost."""
+    in_use = await sessions_in_use(s.id for s in sessions)
+    deletable = [s.id for s in sessions if s.id not in in_use]
+    if deletable:
+        await Session.delete().where(Session.id.is_in(deletable))
+    for session in sessions:
+        if session.id in in_use:
+            await _set_session_status(session, SessionStatus.cancelled, at)
+
+
+async def _set_session_status(session: Session, status: SessionStatus, at: datetime) -> None:
+    if session.status == status:
+        return
+    session.status = status
+    session.revision += 1
+    session.updated_at = at
+    await session.save([Session.status, Session.revision, Session.updated_at])
+
+
+def _expand(rule: SeriesRule, zone: ZoneInfo) -> list[Occurrence]:
+    try:
+        return expand(rule.definition(), zone)
+    except RuleError as error:
+        raise InvalidInput(
+            "The series cannot be used.", {f"series.{error.field}": str(error)}
+        ) from None
+
+
+async def _sync_series(event: Event, rule: SeriesRule, zone: ZoneInfo, at: datetime) -> None:
+    """Make the event's future series sessions follow `rule`.
+
+    Occurrences are matched by local date (a series has at most one session a day).
+    Past sessions stay as they were. A detached session (moved or cancelled on its
+    own) keeps its times and status and only learns its new occurrence; sessions
+    whose date left the series are removed, or cancelled if people hold places.
+    """
+    occurrences = {o.local_date: o for o in _expand(rule, zone)}
+    existing = await Session.objects().where(
+        (Session.event == event.id) & Session.occurrence_start.is_not_null()
+    )
+    by_date = {s.occurrence_start.astimezone(zone).date(): s for s in existing}
+    first_time = not existing
+    leaving = []
+    for day, session in by_date.items():
+        if session.starts_at < at:
+            continue
+        occurrence = occurrences.get(day)
+        if occurrence is None:
+            leaving.append(session)
+            continue
+        session.occurrence_start = occurrence.starts_at
+        moved = (session.starts_at, session.ends_at) != (occurrence.starts_at, occurrence.ends_at)
+        if moved and not session.detached:
+            session.starts_at, session.ends_at = occurrence.starts_at, occurrence.ends_at
+            session.revision += 1
+            session.updated_at = at
+        await session.save()
+    await _remove_sessions(leaving, at)
+    new = [
+        Session(
+            municipality=event.municipality,
+            event=event.id,
+            starts_at=o.starts_at,
+            ends_at=o.ends_at,
+            occurrence_start=o.starts_at,
+            capacity=event.capacity,
+            updated_at=at,
+        )
+        for day, o in occurrences.items()
+        if day not in by_date and (first_time or o.starts_at >= at)
+    ]
+    if new:
+        await Session.insert(*new)
+
+
+# --- events -----------------------------------------------------------------------------
+
+
+def _event_columns(data: EventCreate | EventUpdate) -> dict[str, Any]:
+    values = data.model_dump(
+        exclude_unset=isinstance(data, EventUpdate), exclude={"sessions", "series"}
+    )
+    if "programme_id" in values:
+        values["programme"] = values.pop("programme_id")
+    if "venue_id" in values:
+        values["venue"] = values.pop("venue_id")
+    if "online_url" in values and values["online_url"] is not None:
+        values["online_url"] = str(values["online_url"])
+    if "organiser" in values:
+        organiser = values.pop("organiser") or {}
+        values["organiser_name"] = organiser.get("name")
+        values["organiser_contact"] = organiser.get("contact")
+    return values
+
+
+async def create_event(municipality_id: int, data: EventCreate) -> Event:
+    """A new event, as a draft, with its one-off sessions and/or series."""
+    municipality = await _municipality(municipality_id)
+    _check_texts(data.texts, municipality)
+    zone = ZoneInfo(municipality.time_zone)
+    at = now()
+    async with write_transaction():
+        await _check_references(municipality_id, data.venue_id, data.programme_id)
+        event = Event(
+            municipality=municipality_id,
+            series=data.series.model_dump(mode="json") if data.series else None,
+            created_at=at,
+            updated_at=at,
+            **_event_columns(data),
+        )
+        await event.save()
+        if data.sessions:
+            await Session.insert(
+                *(
+                    Session(
+                        municipality=municipality_id,
+                        event=event.id,
+                        starts_at=times.starts_at,
+                        ends_at=times.ends_at,
+                        capacity=event.capacity,
+                        updated_at=at,
+                    )
+                    for times in data.sessions
+                )
+            )
+        if data.series:
+            await _sync_series(event, data.series, zone, at)
+    return event
+
+
+async def update_event(municipality_id: int, event_id: int, data: EventUpdate) -> Event:
+    """Change what an event is. A new capacity applies to its sessions still to come."""
+    values = _event_columns(data)
+    at = now()
+    async with write_transaction():
+        event = await get_event(municipality_id, event_id)
+        if data.texts is not None:
+            _check_texts(data.texts, await _municipality(municipality_id))
+        await _check_references(
+            municipality_id,
+            values.get("venue"),
+            values.get("programme"),
+        )
+        if "registration_mode" in values and values["registration_mode"] != event.registration_mode:
+            if await sessions_in_use(s["id"] for s in await _session_ids(event.id)):
+                raise Conflict(
+                    "People have registered; the registration mode can no longer change.",
+                    {"registration_mode": "fixed once people have registered"},
+                )
+        for name, value in values.items():
+            setattr(event, name, value)
+        opens, closes = event.registration_opens_at, event.registration_closes_at
+        if opens and closes and closes <= opens:
+            raise InvalidInput(
+                "Registration would close before it opens.",
+                {"registration_closes_at": "must be after registration_opens_at"},
+            )
+        event.updated_at = at
+        await event.save()
+        if "capacity" in values:
+            await Session.update({Session.capacity: event.capacity, Session.updated_at: at}).where(
+                (Session.event == event.id) & (Session.starts_at > at)
+            )
+    return event
+
+
+async def _session_ids(event_id: int) -> list[dict[str, Any]]:
+    return await Session.select(Session.id).where(Session.event == event_id)
+
+
+async def set_series(municipality_id: int, event_id: int, rule: SeriesRule) -> Event:
+    """Give the event a new series rule; future sessions follow, exceptions stay."""
+    municipality = await _municipality(municipality_id)
+    at = now()
+    async with write_transaction():
+        event = await get_event(municipality_id, event_id)
+        if event.status == EventStatus.cancelled:
+            raise Conflict("The event is cancelled.", {"status": "cancelled"})
+        await _sync_series(event, rule, ZoneInfo(municipality.time_zone), at)
+        event.series = rule.model_dump(mode="json")
+        event.revision += 1
+        event.updated_at = at
+        await event.save([Event.series, Event.revision, Event.updated_at])
+    return event
+
+
+async def add_session(municipality_id: int, event_id: int, times: SessionTimes) -> Session:
+    """An extra date outside any series."""
+    at = now()
+    async with write_transaction():
+        event = await get_event(municipality_id, event_id)
+        if event.status == EventStatus.cancelled:
+            raise Conflict("The event is cancelled.", {"status": "cancelled"})
+        session = Session(
+            municipality=municipality_id,
+            event=event.id,
+            starts_at=times.starts_at,
+            ends_at=times.ends_at,
+            capacity=event.capacity,
+            updated_at=at,
+        )
+        await session.save()
+        await _touch(event.id, at)
+    return session
+
+
+async def move_session(municipality_id: int, session_id: int, times: SessionTimes) -> Session:
+    """Move one session; in a series it becomes an exception that series edits keep."""
+    at = now()
+    async with write_transaction():
+        session = await get_session(municipality_id, session_id)
+        if (session.starts_at, session.ends_at) != (times.starts_at, times.ends_at):
+            session.starts_at, session.ends_at = times.starts_at, times.ends_at
+            session.revision += 1
+        session.detached = session.occurrence_start is not None
+        session.updated_at = at
+        await session.save()
+        await _touch(session.event, at)
+    return session
+
+
+async def cancel_session(municipality_id: int, session_id: int) -> Session:
+    """Cancel one session; it stays visible as cancelled, also in calendars."""
+    at = now()
+    async with write_transaction():
+        session = await get_session(municipality_id, session_id)
+        session.detached = session.occurrence_start is not None
+        await session.save([Session.detached])
+        await _set_session_status(session, SessionStatus.cancelled, at)
+        await _touch(session.event, at)
+    return session
+
+
+async def remove_session(municipality_id: int, session_id: int) -> None:
+    """Take a date away. A series date is excluded from the rule; a session with
+    registrations is cancelled instead of deleted."""
+    at = now()
+    async with write_transaction():
+        session = await get_session(municipality_id, session_id)
+        event = await get_event(municipality_id, session.event)
+        if session.occurrence_start is not None and event.series:
+            zone = ZoneInfo((await _municipality(municipality_id)).time_zone)
+            day = session.occurrence_start.astimezone(zone).date().isoformat()
+            series = dict(event.series)
+            series["excluded_dates"] = sorted({*series.get("excluded_dates", []), day})
+            series["extra_dates"] = [d for d in series.get("extra_dates", []) if d != day]
+            event.series = series
+            event.revision += 1
+            await event.save([Event.series, Event.revision])
+        await _remove_sessions([session], at)
+        await _touch(event.id, at)
+
+
+async def _touch(event_id: int, at: datetime) -> None:
+    await Event.update({Event.updated_at: at}).where(Event.id == event_id)
+
+
+async def publish_event(municipality_id: int, event_id: int) -> Event:
+    at = now()
+    async with write_transaction():
+        event = await get_event(municipality_id, event_id)
+        if event.status == EventStatus.published:
+            return event
+        if event.status == EventStatus.cancelled:
+            raise Conflict("A cancelled event cannot be published again.", {"status": "cancelled"})
+        if not await Session.exists().where(Session.event == event.id):
+            raise Conflict(
+                "An event needs a session before it is published.", {"sessions": "empty"}
+            )
+        event.status = EventStatus.published
+        event.revision += 1
+        event.updated_at = at
+        await event.save([Event.status, Event.revision, Event.updated_at])
+    return event
+
+
+async def cancel_event(municipality_id: int, event_id: int) -> Event:
+    """Cancel the event and every session still to come; all stay visible as cancelled."""
+    at = now()
+    async with write_transaction():
+        event = await get_event(municipality_id, event_id)
+        if event.status == EventStatus.cancelled:
+            return event
+        upcoming = await Session.objects().where(
+            (Session.event == event.id)
+            & (Session.status == SessionStatus.scheduled)
+            & (Session.ends_at > at)
+        )
+        for session in upcoming:
+            await _set_session_status(session, SessionStatus.cancelled, at)
+        event.status = EventStatus.cancelled
+        event.revision += 1
+        event.updated_at = at
+        await event.save([Event.status, Event.revision, Event.updated_at])
+    return event
+
+
+async def delete_event(municipality_id: int, event_id: int) -> None:
+    """Only drafts can be deleted; published events are cancelled instead."""
+    async with write_transaction():
+        event = await get_event(municipality_id, event_id)
+        if event.status != EventStatus.draft:
+            raise Conflict(
+                "Only drafts can be deleted; cancel a published event.", {"status": event.status}
+            )
+        await Event.delete().where(Event.id == event.id)
+
+
+async def list_events(
+    municipality_id: int, status: EventStatus | None = None
+) -> list[dict[str, Any]]:
+    query = Event.select().where(Event.municipality == municipality_id)
+    if status is not None:
+        query = query.where(Event.status == status)
+    return await query.order_by(Event.id).output(load_json=True)
+
+
+async def event_sessions(event_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    rows = (
+        await Session.select()
+        .where(Session.event.is_in(event_ids or [-1]))
+        .order_by(Session.starts_at)
+        .order_by(Session.id)
+    )
+    grouped: dict[int, list[dict[str, Any]]] = {event_id: [] for event_id in event_ids}
+    for row in rows:
+        grouped[row["event"]].append(row)
+    return grouped
+
+
+async def event_row(municipality_id: int, event_id: int) -> dict[str, Any]:
+    row = (
+        await Event.select()
+        .where((Event.id == event_id) & (Event.municipality == municipality_id))
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        raise NotFound("No such event.")
+    return row
+
+
+# --- who may register when --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegistrationWindow:
+    mode: str
+    event_status: str
+    opens_at: datetime | None
+    closes_at: datetime | None
+    first_start: datetime | None  # of the event's sessions, for whole-event courses
+
+
+def registration_open(
+    window: RegistrationWindow, session_status: str, session_start: datetime, at: datetime
+) -> bool:
+    """Whether registering for this session (or its course) is possible right now.
+
+    Registration needs a published event with registration, a scheduled session in
+    the future, and the window: from `opens_at` (if set) until `closes_at`, or else
+    until the session starts — for a whole-event course, until its first session.
+    """
+    if window.mode == RegistrationMode.none or window.event_status != EventStatus.published:
+        return False
+    if session_status != SessionStatus.scheduled:
+        return False
+    start = window.first_start if window.mode == RegistrationMode.whole_event else session_start
+    closes = window.closes_at or start
+    if start is None or closes is None or at >= min(closes, start):
+        return False
+    return window.opens_at is None or at >= window.opens_at
+
+
+def seats_left(capacity: int | None, seats_taken: int) -> int | None:
+    return None if capacity is None else max(0, capacity - seats_taken)
+
+
+def local_day_bounds(day: date, zone: ZoneInfo) -> datetime:
+    """Midnight at the start of `day` in the municipality's zone, in UTC."""
+    return datetime.combine(day, datetime.min.time(), tzinfo=zone).astimezone(UTC)
+
+
+# --- what guides see -------------------------------------------------------------------
+
+
+def _guide_event_out(
+    row: dict[str, Any], sessions: list[dict[str, Any]], zone: ZoneInfo
+) -> GuideEventOut:
+    def local(value: datetime | None) -> datetime | None:
+        return value.astimezone(zone) if value else None
+
+    return GuideEventOut.model_validate(
+        {
+            **row,
+            "programme_id": row["programme"],
+            "venue_id": row["venue"],
+            "organiser": organiser_of(row),
+            "registration_opens_at": local(row["registration_opens_at"]),
+            "registration_closes_at": local(row["registration_closes_at"]),
+            "sessions": [
+                {
+                    **s,
+                    "starts_at": local(s["starts_at"]),
+                    "ends_at": local(s["ends_at"]),
+                    "occurrence_start": local(s["occurrence_start"]),
+                }
+                for s in sessions
+            ],
+        }
+    )
+
+
+async def guide_events(
+    municipality_id: int, status: EventStatus | None = None
+) -> list[GuideEventOut]:
+    zone = ZoneInfo((await _municipality(municipality_id)).time_zone)
+    rows = await list_events(municipality_id, status)
+    sessions = await event_sessions([row["id"] for row in rows])
+    return [_guide_event_out(row, sessions[row["id"]], zone) for row in rows]
+
+
+async def guide_event(municipality_id: int, event_id: int) -> GuideEventOut:
+    zone = ZoneInfo((await _municipality(municipality_id)).time_zone)
+    row = await event_row(municipality_id, event_id)
+    sessions = await event_sessions([event_id])
+    return _guide_event_out(row, sessions[event_id], zone)

@@ -1,0 +1,136 @@
+from enum import StrEnum
+
+from piccolo.columns import (
+    JSON,
+    Array,
+    Boolean,
+    Date,
+    DoublePrecision,
+    ForeignKey,
+    Integer,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from treffpunkt.municipalities.tables import Municipality
+
+
+class EventKind(StrEnum):
+    dialogue = "dialogue"  # Dialogrunde / Dialogformat
+    training = "training"  # Schulung for volunteers
+    programme_item = "programme_item"  # part of a programme such as the Interkulturelle Woche
+    office_hours = "office_hours"  # Sprechstunde
+    info = "info"  # information evening
+    other = "other"
+
+
+class Audience(StrEnum):
+    public = "public"
+    volunteers = "volunteers"
+
+
+class RegistrationMode(StrEnum):
+    none = "none"
+    per_session = "per_session"  # drop-in rounds: one registration per session
+    whole_event = "whole_event"  # courses: one registration covers every session
+
+
+class EventStatus(StrEnum):
+    draft = "draft"
+    published = "published"
+    cancelled = "cancelled"
+
+
+class SessionStatus(StrEnum):
+    scheduled = "scheduled"
+    cancelled = "cancelled"
+
+
+class Venue(Table, tablename="venue"):
+    """A place where sessions happen, with what people need to know to get in."""
+
+    id = Serial(primary_key=True)
+    municipality = ForeignKey(Municipality, on_delete=OnDelete.restrict, index=True, null=False)
+    name = Varchar(length=200)
+    street = Varchar(length=200)
+    postal_code = Varchar(length=10)
+    city = Varchar(length=100)
+    room = Varchar(length=200, null=True, default=None)
+    accessibility_notes = Text(default="")
+    step_free = Boolean(default=False)
+    hearing_loop = Boolean(default=False)
+    latitude = DoublePrecision(null=True, default=None)
+    longitude = DoublePrecision(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Programme(Table, tablename="programme"):
+    """A dated umbrella such as "Interkulturelle Woche 2027" grouping events."""
+
+    id = Serial(primary_key=True)
+    municipality = ForeignKey(Municipality, on_delete=OnDelete.restrict, index=True, null=False)
+    slug = Varchar(length=64)
+    texts = JSON()  # {locale: {"title": …, "description": …}}
+    starts_on = Date()
+    ends_on = Date()
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Event(Table, tablename="event"):
+    """What a guide plans: a dialogue round, a training, an office hour …
+
+    `revision` is the calendar SEQUENCE of the event (its recurrence and status);
+    each session keeps its own for its start, end and status.
+    """
+
+    id = Serial(primary_key=True)
+    municipality = ForeignKey(Municipality, on_delete=OnDelete.restrict, index=True, null=False)
+    programme = ForeignKey(Programme, on_delete=OnDelete.set_null, null=True, index=True)
+    venue = ForeignKey(Venue, on_delete=OnDelete.restrict, null=True, index=True)
+    online_url = Varchar(length=500, null=True, default=None)
+    kind = Varchar(length=20, choices=EventKind)
+    texts = JSON()  # {locale: {"title": …, "summary": …, "description": …}}
+    languages = Array(base_column=Varchar(length=3))
+    interpretation = Boolean(default=False)
+    audience = Varchar(length=16, choices=Audience, default=Audience.public)
+    organiser_name = Varchar(length=200, null=True, default=None)
+    organiser_contact = Varchar(length=254, null=True, default=None)
+    tags = Array(base_column=Varchar(length=40))
+    capacity = Integer(null=True, default=None)
+    registration_mode = Varchar(length=16, choices=RegistrationMode, default=RegistrationMode.none)
+    registration_opens_at = Timestamptz(null=True, default=None)
+    registration_closes_at = Timestamptz(null=True, default=None)
+    status = Varchar(length=16, choices=EventStatus, default=EventStatus.draft, index=True)
+    series = JSON(null=True, default=None)  # the SeriesRule, in local wall time
+    revision = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Session(Table, tablename="event_session"):
+    """One occurrence of an event, stored in UTC.
+
+    `occurrence_start` is the rule occurrence a series session stands for (the
+    calendar RECURRENCE-ID); it is empty for dates added by hand. `detached` marks
+    a session a guide moved or cancelled on its own: series edits leave it alone.
+    """
+
+    id = Serial(primary_key=True)
+    municipality = ForeignKey(Municipality, on_delete=OnDelete.restrict, index=True, null=False)
+    event = ForeignKey(Event, on_delete=OnDelete.cascade, index=True, null=False)
+    starts_at = Timestamptz(index=True)
+    ends_at = Timestamptz()
+    status = Varchar(length=16, choices=SessionStatus, default=SessionStatus.scheduled)
+    occurrence_start = Timestamptz(null=True, default=None)
+    detached = Boolean(default=False)
+    capacity = Integer(null=True, default=None)
+    seats_taken = Integer(default=0)
+    revision = Integer(default=0)
+    updated_at = Timestamptz(default=TimestamptzNow())
