@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 from litestar import Litestar
 
-from tests.factories import make_guide
+from tests.factories import future_day, make_event, make_guide, make_venue, sessions_of
+from treffpunkt.events.programmes import create_programme
+from treffpunkt.events.schemas import ProgrammeCreate
 from treffpunkt.piccolo_app import APP_CONFIG
 
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
@@ -61,6 +63,16 @@ def operations(app: Litestar) -> list[Operation]:
     return found
 
 
+DAY = future_day(20)
+SERIES = {
+    "rule": "FREQ=WEEKLY;BYDAY=TU",
+    "start_date": DAY.isoformat(),
+    "start_time": "14:00",
+    "end_time": "16:00",
+    "count": 3,
+}
+TIMES = {"starts_at": f"{DAY}T18:00:00+01:00", "ends_at": f"{DAY}T20:00:00+01:00"}
+
 # A valid body for each write operation; a new write endpoint must add one here.
 VALID_BODIES: dict[str, dict[str, Any]] = {
     "login": {"email": "guide@bensheim.example", "password": "correct horse battery"},
@@ -74,6 +86,20 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "updateMunicipality": {"name": "Stadt Bensheim an der Bergstraße"},
     "createGuide": {"email": "x@bensheim.example", "display_name": "X", "password": "a" * 12},
     "updateAccount": {"display_name": "Renamed"},
+    "createVenue": {"name": "Rathaus", "street": "Markt 1", "postal_code": "64625", "city": "B"},
+    "updateVenue": {"room": "Sitzungssaal"},
+    "createProgramme": {
+        "slug": "iwk",
+        "texts": {"de": {"title": "IKW"}},
+        "starts_on": "2027-09-19",
+        "ends_on": "2027-09-26",
+    },
+    "updateProgramme": {"ends_on": "2027-09-27"},
+    "createEvent": {"kind": "dialogue", "texts": {"de": {"title": "Dialog"}}, "sessions": [TIMES]},
+    "updateEvent": {"capacity": 30},
+    "setSeries": SERIES,
+    "addSession": TIMES,
+    "moveSession": TIMES,
 }
 # Body fields whose wrong type must be named in the 422 (a required one where there is one).
 TYPED_FIELD: dict[str, tuple[str, Any]] = {
@@ -82,23 +108,55 @@ TYPED_FIELD: dict[str, tuple[str, Any]] = {
     "updateMunicipality": ("retention_days", "forever"),
     "createGuide": ("password", 123),
     "updateAccount": ("active", "perhaps"),
+    "createVenue": ("name", ["not", "a", "name"]),
+    "updateVenue": ("step_free", "perhaps"),
+    "createProgramme": ("starts_on", "someday"),
+    "updateProgramme": ("ends_on", "someday"),
+    "createEvent": ("kind", 5),
+    "updateEvent": ("capacity", "many"),
+    "setSeries": ("rule", 5),
+    "addSession": ("starts_at", "soon"),
+    "moveSession": ("ends_at", "later"),
 }
 
 
 async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]:
-    """Path parameter values naming objects that belong to `municipality`."""
-    return {"slug": municipality.slug, "account_id": guide["id"]}
+    """Path parameter values naming fresh objects that belong to `municipality`."""
+    venue = await make_venue(municipality)
+    programme = await create_programme(
+        municipality.id,
+        ProgrammeCreate.model_validate({**VALID_BODIES["createProgramme"], "slug": f"p{venue.id}"}),
+    )
+    event = await make_event(municipality, venue_id=venue.id, programme_id=programme["id"])
+    [session] = await sessions_of(event)
+    return {
+        "slug": municipality.slug,
+        "account_id": guide["id"],
+        "venue_id": venue.id,
+        "programme_id": programme["id"],
+        "event_id": event.id,
+        "session_id": session.id,
+    }
+
+
+class Towns:
+    """Makes fresh objects of Bensheim (own) and Butzbach (foreign) on demand."""
+
+    def __init__(self, bensheim: Any, butzbach: Any, own_guide: Any, foreign_guide: Any) -> None:
+        self.bensheim, self.butzbach = bensheim, butzbach
+        self.own_guide, self.foreign_guide = own_guide, foreign_guide
+
+    async def own(self) -> dict[str, Any]:
+        return await objects_of(self.bensheim, self.own_guide)
+
+    async def foreign(self) -> dict[str, Any]:
+        return await objects_of(self.butzbach, self.foreign_guide)
 
 
 @pytest.fixture
-async def both_towns(
-    bensheim: Any, butzbach: Any, bensheim_guide: Any, butzbach_guide: Any
-) -> dict[str, dict[str, Any]]:
+async def towns(bensheim: Any, butzbach: Any, bensheim_guide: Any, butzbach_guide: Any) -> Towns:
     second = await make_guide(butzbach, "zweite@butzbach.example")
-    return {
-        "own": await objects_of(bensheim, bensheim_guide),
-        "foreign": await objects_of(butzbach, second),
-    }
+    return Towns(bensheim, butzbach, bensheim_guide, second)
 
 
 async def row_counts() -> dict[str, int]:
@@ -106,46 +164,51 @@ async def row_counts() -> dict[str, int]:
 
 
 async def test_every_guarded_operation_answers_401_without_a_token(
-    app: Litestar, client: Any, both_towns: Any
+    app: Litestar, client: Any, towns: Towns
 ) -> None:
     guarded = [op for op in operations(app) if op.guard]
     assert len(guarded) >= 8
+    own = await towns.own()
     for op in guarded:
         response = await client.request(
-            op.method, op.url(both_towns["own"]), json=VALID_BODIES.get(op.operation_id)
+            op.method, op.url(own), json=VALID_BODIES.get(op.operation_id)
         )
         assert response.status_code == 401, f"{op} answered {response.status_code}"
         assert response.json()["error"] == "unauthorized"
 
 
 async def test_every_guide_operation_answers_404_for_another_municipality(
-    app: Litestar, client: Any, both_towns: Any, bensheim_headers: Any
+    app: Litestar, client: Any, towns: Towns, bensheim_headers: Any
 ) -> None:
     scoped = [op for op in operations(app) if op.guard == "tenant" and op.params]
     assert scoped, "no guide operation addresses an object"
     for op in scoped:
         body = VALID_BODIES.get(op.operation_id)
         assert body is not None or not op.has_body, f"{op}: add a valid body to VALID_BODIES"
+        foreign_objects = await towns.foreign()
+        before = await row_counts()
         foreign = await client.request(
-            op.method, op.url(both_towns["foreign"]), json=body, headers=bensheim_headers
+            op.method, op.url(foreign_objects), json=body, headers=bensheim_headers
         )
         assert foreign.status_code == 404, f"{op} answered {foreign.status_code} for Butzbach"
+        assert await row_counts() == before, f"{op} changed something of Butzbach"
         own = await client.request(
-            op.method, op.url(both_towns["own"]), json=body, headers=bensheim_headers
+            op.method, op.url(await towns.own()), json=body, headers=bensheim_headers
         )
         assert own.status_code < 300, f"{op} answered {own.status_code} for Bensheim's own"
 
 
 async def test_guide_operations_are_refused_to_admins_and_admin_operations_to_guides(
-    app: Litestar, client: Any, both_towns: Any, bensheim_headers: Any, admin_headers: Any
+    app: Litestar, client: Any, towns: Towns, bensheim_headers: Any, admin_headers: Any
 ) -> None:
+    own = await towns.own()
     for op in operations(app):
         headers = {"tenant": admin_headers, "admin": bensheim_headers}.get(op.guard or "")
         if headers is None:
             continue
         response = await client.request(
             op.method,
-            op.url(both_towns["own"]),
+            op.url(own),
             json=VALID_BODIES.get(op.operation_id),
             headers=headers,
         )
@@ -153,7 +216,7 @@ async def test_guide_operations_are_refused_to_admins_and_admin_operations_to_gu
 
 
 async def test_every_write_operation_names_bad_fields_with_422_and_writes_nothing(
-    app: Litestar, client: Any, both_towns: Any, admin_headers: Any, bensheim_headers: Any
+    app: Litestar, client: Any, towns: Towns, admin_headers: Any, bensheim_headers: Any
 ) -> None:
     writes = [op for op in operations(app) if op.method in WRITE_METHODS and op.has_body]
     assert writes
@@ -166,10 +229,11 @@ async def test_every_write_operation_names_bad_fields_with_422_and_writes_nothin
             "wrong type": ({**VALID_BODIES[op.operation_id], field: wrong}, field),
         }
         for case, (body, named) in bad_bodies.items():
+            own = await towns.own()
             before = await row_counts()
             response = await client.request(
                 op.method,
-                op.url(both_towns["own"]),
+                op.url(own),
                 json=body,
                 headers=headers.get(op.guard or "", {}),
             )

@@ -100,7 +100,8 @@ def _validation_fields(extra: Any) -> dict[str, str]:
     fields: dict[str, str] = {}
     for item in extra if isinstance(extra, list) else []:
         if isinstance(item, dict):
-            key = str(item.get("key") or item.get("source") or "body")
+            # pydantic marks a bad dict key as "texts.xx.[key]": the field is "texts.xx".
+            key = str(item.get("key") or item.get("source") or "body").replace(".[key]", "")
             fields.setdefault(key, str(item.get("message", "invalid")))
     return fields
 
@@ -109,10 +110,25 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
     return _answer(request, exc.status_code, exc.code, exc.detail, exc.fields, exc.headers)
 
 
+def _public_names(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """Python parameter names → the names clients use (`start` → `from`)."""
+    names: dict[str, str] = {}
+    handler = request.scope.get("route_handler")
+    parameters = getattr(getattr(handler, "parsed_fn_signature", None), "parameters", {})
+    for name, parameter in parameters.items():
+        alias = getattr(parameter.kwarg_definition, "name", None)
+        if alias and alias != name:
+            names[name] = alias
+    return names
+
+
 def handle_validation_error(
     request: Request[Any, Any, Any], exc: ValidationException
 ) -> Response[Any]:
-    fields = _validation_fields(exc.extra)
+    aliases = _public_names(request)
+    fields = {
+        aliases.get(key, key): message for key, message in _validation_fields(exc.extra).items()
+    }
     if not fields:
         # Litestar reports unparseable bodies without a key: name the body itself.
         fields = {"body": exc.detail}

@@ -61,7 +61,7 @@ async def create_programme(municipality_id: int, data: ProgrammeCreate) -> dict[
 async def update_programme(
     municipality_id: int, programme_id: int, data: ProgrammeUpdate
 ) -> dict[str, Any]:
-    values = data.model_dump(exclude_unset=True)
+    values: dict[Any, Any] = data.model_dump(exclude_unset=True)
     async with write_transaction():
         current = await get_programme(municipality_id, programme_id)
         starts_on = values.get("starts_on", current["starts_on"])

@@ -139,7 +139,7 @@ async def list_sessions(
     if filters.tag:
         query = query.where(array_contains(Session.event.tags, filters.tag))
     if filters.programme:
-        query = query.where(Session.event.programme.slug == filters.programme)
+        query = query.where(Session.event.programme.slug == filters.programme)  # type: ignore[union-attr]
     if cursor:
         after, after_id = decode_cursor(cursor)
         query = query.where(

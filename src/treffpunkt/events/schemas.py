@@ -10,8 +10,8 @@ from pydantic import (
     Field,
     HttpUrl,
     StringConstraints,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from treffpunkt.events.recurrence import RuleError, SeriesDefinition, check_rule
@@ -92,11 +92,13 @@ class ProgrammeCreate(Input):
     starts_on: date
     ends_on: date
 
-    @model_validator(mode="after")
-    def _ends_after_start(self) -> ProgrammeCreate:
-        if self.ends_on < self.starts_on:
-            raise ValueError("ends_on must not be before starts_on")
-        return self
+    @field_validator("ends_on")
+    @classmethod
+    def _ends_after_start(cls, value: date, info: ValidationInfo) -> date:
+        starts_on = info.data.get("starts_on")
+        if starts_on and value < starts_on:
+            raise ValueError("must not be before starts_on")
+        return value
 
 
 class ProgrammeUpdate(Input):
@@ -167,11 +169,13 @@ class SessionTimes(Input):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
 
-    @model_validator(mode="after")
-    def _ends_after_start(self) -> SessionTimes:
-        if self.ends_at <= self.starts_at:
-            raise ValueError("ends_at must be after starts_at")
-        return self
+    @field_validator("ends_at")
+    @classmethod
+    def _ends_after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
+        starts_at = info.data.get("starts_at")
+        if starts_at and value <= starts_at:
+            raise ValueError("must be after starts_at")
+        return value
 
 
 class GuideSessionOut(Output):
@@ -217,12 +221,13 @@ class EventFields(Input):
     registration_opens_at: AwareDatetime | None = None
     registration_closes_at: AwareDatetime | None = None
 
-    @model_validator(mode="after")
-    def _window_in_order(self) -> EventFields:
-        opens, closes = self.registration_opens_at, self.registration_closes_at
-        if opens and closes and closes <= opens:
-            raise ValueError("registration_closes_at must be after registration_opens_at")
-        return self
+    @field_validator("registration_closes_at")
+    @classmethod
+    def _window_in_order(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        opens = info.data.get("registration_opens_at")
+        if opens and value and value <= opens:
+            raise ValueError("must be after registration_opens_at")
+        return value
 
 
 class EventCreate(EventFields):

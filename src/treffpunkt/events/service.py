@@ -10,7 +10,7 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -90,8 +90,8 @@ async def _check_references(
         raise InvalidInput("Unknown programme.", {"programme_id": "no such programme"})
 
 
-def _check_texts(texts: dict[str, Any], municipality: Municipality) -> None:
-    if municipality.default_locale not in texts:
+def _check_texts(locales: Collection[str], municipality: Municipality) -> None:
+    if municipality.default_locale not in locales:
         field = f"texts.{municipality.default_locale}"
         raise InvalidInput(
             "A text in the municipality's default language is required.",
@@ -255,12 +255,14 @@ async def update_event(municipality_id: int, event_id: int, data: EventUpdate) -
             values.get("venue"),
             values.get("programme"),
         )
-        if "registration_mode" in values and values["registration_mode"] != event.registration_mode:
-            if await sessions_in_use(s["id"] for s in await _session_ids(event.id)):
-                raise Conflict(
-                    "People have registered; the registration mode can no longer change.",
-                    {"registration_mode": "fixed once people have registered"},
-                )
+        mode_changes = values.get("registration_mode", event.registration_mode) != (
+            event.registration_mode
+        )
+        if mode_changes and await sessions_in_use(s["id"] for s in await _session_ids(event.id)):
+            raise Conflict(
+                "People have registered; the registration mode can no longer change.",
+                {"registration_mode": "fixed once people have registered"},
+            )
         for name, value in values.items():
             setattr(event, name, value)
         opens, closes = event.registration_opens_at, event.registration_closes_at
@@ -355,7 +357,7 @@ async def remove_session(municipality_id: int, session_id: int) -> None:
         if session.occurrence_start is not None and event.series:
             zone = ZoneInfo((await _municipality(municipality_id)).time_zone)
             day = session.occurrence_start.astimezone(zone).date().isoformat()
-            series = dict(event.series)
+            series: dict[str, Any] = dict(event.series)  # type: ignore[arg-type]
             series["excluded_dates"] = sorted({*series.get("excluded_dates", []), day})
             series["extra_dates"] = [d for d in series.get("extra_dates", []) if d != day]
             event.series = series

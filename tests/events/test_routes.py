@@ -1,0 +1,288 @@
+"""The guide API for venues, programmes, events and sessions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tests.factories import future_day
+from treffpunkt.events.tables import Event, Programme, Session, Venue
+
+VENUE = {
+    "name": "Integrationszentrum",
+    "street": "Hauptstraße 53",
+    "postal_code": "64625",
+    "city": "Bensheim",
+    "room": "Raum 2",
+    "accessibility_notes": "Aufzug am Seiteneingang",
+    "step_free": True,
+    "hearing_loop": True,
+}
+
+
+def office_hours_body(**overrides: Any) -> dict[str, Any]:
+    start = future_day(7)
+    body = {
+        "kind": "office_hours",
+        "texts": {
+            "de": {"title": "Sprechstunde Integration", "summary": "Beratung ohne Termin"},
+            "uk": {"title": "Консультації з інтеграції"},
+        },
+        "languages": ["de", "uk", "ar"],
+        "series": {
+            "rule": "FREQ=WEEKLY;BYDAY=TU,TH",
+            "start_date": start.isoformat(),
+            "start_time": "14:00",
+            "end_time": "16:00",
+            "until": (start + timedelta(weeks=12)).isoformat(),
+        },
+    }
+    body.update(overrides)
+    return body
+
+
+async def test_guide_creates_a_venue_and_an_office_hours_series(
+    client: Any, bensheim_headers: Any
+) -> None:
+    venue = await client.post("/api/v1/guide/venues", json=VENUE, headers=bensheim_headers)
+    assert venue.status_code == 201, venue.text
+    body = office_hours_body(venue_id=venue.json()["id"])
+    response = await client.post("/api/v1/guide/events", json=body, headers=bensheim_headers)
+    assert response.status_code == 201, response.text
+    event = response.json()
+    assert event["status"] == "draft"
+    assert event["revision"] == 0
+    assert len(event["sessions"]) == 24
+    first = event["sessions"][0]
+    assert first["starts_at"].endswith(("+01:00", "+02:00"))  # shown in Berlin time
+    assert first["starts_at"][11:16] == "14:00"
+    assert event["series"]["rule"] == "FREQ=WEEKLY;BYDAY=TU,TH"
+
+
+async def test_guide_moves_cancels_and_removes_sessions_through_the_api(
+    client: Any, bensheim_headers: Any
+) -> None:
+    created = await client.post(
+        "/api/v1/guide/events", json=office_hours_body(), headers=bensheim_headers
+    )
+    sessions = created.json()["sessions"]
+    first, second, third = sessions[0], sessions[1], sessions[2]
+    moved = await client.patch(
+        f"/api/v1/guide/sessions/{first['id']}",
+        json={
+            "starts_at": first["starts_at"].replace("14:00", "15:00"),
+            "ends_at": first["ends_at"].replace("16:00", "17:00"),
+        },
+        headers=bensheim_headers,
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["detached"] is True
+    assert moved.json()["revision"] == 1
+    cancelled = await client.post(
+        f"/api/v1/guide/sessions/{second['id']}/cancel", headers=bensheim_headers
+    )
+    assert cancelled.json()["status"] == "cancelled"
+    removed = await client.delete(f"/api/v1/guide/sessions/{third['id']}", headers=bensheim_headers)
+    assert removed.status_code == 204
+    event = (
+        await client.get(f"/api/v1/guide/events/{created.json()['id']}", headers=bensheim_headers)
+    ).json()
+    assert len(event["sessions"]) == 23
+    assert event["series"]["excluded_dates"] == [third["starts_at"][:10]]
+
+
+async def test_guide_changes_the_series_and_exceptions_survive(
+    client: Any, bensheim_headers: Any
+) -> None:
+    created = (
+        await client.post(
+            "/api/v1/guide/events", json=office_hours_body(), headers=bensheim_headers
+        )
+    ).json()
+    first = created["sessions"][0]
+    await client.post(f"/api/v1/guide/sessions/{first['id']}/cancel", headers=bensheim_headers)
+    series = {**created["series"], "start_time": "15:00", "end_time": "17:00"}
+    response = await client.put(
+        f"/api/v1/guide/events/{created['id']}/series", json=series, headers=bensheim_headers
+    )
+    assert response.status_code == 200, response.text
+    event = response.json()
+    assert event["revision"] == created["revision"] + 1
+    by_id = {s["id"]: s for s in event["sessions"]}
+    assert by_id[first["id"]]["status"] == "cancelled"
+    others = [s for s in event["sessions"] if s["id"] != first["id"]]
+    assert {s["starts_at"][11:16] for s in others} == {"15:00"}
+
+
+async def test_guide_adds_a_date_and_publishes_then_cancels(
+    client: Any, bensheim_headers: Any
+) -> None:
+    created = (
+        await client.post(
+            "/api/v1/guide/events", json=office_hours_body(series=None), headers=bensheim_headers
+        )
+    ).json()
+    assert created["sessions"] == []
+    day = future_day(3)
+    added = await client.post(
+        f"/api/v1/guide/events/{created['id']}/sessions",
+        json={"starts_at": f"{day}T18:00:00+01:00", "ends_at": f"{day}T20:00:00+01:00"},
+        headers=bensheim_headers,
+    )
+    assert added.status_code == 201, added.text
+    published = await client.post(
+        f"/api/v1/guide/events/{created['id']}/publish", headers=bensheim_headers
+    )
+    assert published.json()["status"] == "published"
+    cancelled = await client.post(
+        f"/api/v1/guide/events/{created['id']}/cancel", headers=bensheim_headers
+    )
+    assert cancelled.json()["status"] == "cancelled"
+    assert cancelled.json()["sessions"][0]["status"] == "cancelled"
+    deleted = await client.delete(f"/api/v1/guide/events/{created['id']}", headers=bensheim_headers)
+    assert deleted.status_code == 409
+    assert deleted.json()["fields"] == {"status": "cancelled"}
+
+
+async def test_guide_creates_a_programme_and_assigns_events(
+    client: Any, bensheim_headers: Any
+) -> None:
+    programme = await client.post(
+        "/api/v1/guide/programmes",
+        json={
+            "slug": "iwk-2027",
+            "texts": {"de": {"title": "Interkulturelle Woche 2027"}},
+            "starts_on": "2027-09-19",
+            "ends_on": "2027-09-26",
+        },
+        headers=bensheim_headers,
+    )
+    assert programme.status_code == 201, programme.text
+    again = await client.post(
+        "/api/v1/guide/programmes",
+        json={
+            "slug": "iwk-2027",
+            "texts": {"de": {"title": "Doppelt"}},
+            "starts_on": "2027-09-19",
+            "ends_on": "2027-09-26",
+        },
+        headers=bensheim_headers,
+    )
+    assert again.status_code == 409
+    assert again.json()["fields"] == {"slug": "already taken"}
+    event = await client.post(
+        "/api/v1/guide/events",
+        json=office_hours_body(kind="programme_item", programme_id=programme.json()["id"]),
+        headers=bensheim_headers,
+    )
+    assert event.json()["programme_id"] == programme.json()["id"]
+
+
+async def test_another_towns_venue_or_programme_cannot_be_referenced(
+    client: Any, bensheim_headers: Any, butzbach_headers: Any
+) -> None:
+    venue = await client.post("/api/v1/guide/venues", json=VENUE, headers=butzbach_headers)
+    response = await client.post(
+        "/api/v1/guide/events",
+        json=office_hours_body(venue_id=venue.json()["id"]),
+        headers=bensheim_headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["fields"] == {"venue_id": "no such venue"}
+    assert await Event.count() == 0
+
+
+async def test_guide_lists_only_their_own_events_including_drafts(
+    client: Any, bensheim_headers: Any, butzbach_headers: Any
+) -> None:
+    await client.post("/api/v1/guide/events", json=office_hours_body(), headers=bensheim_headers)
+    await client.post("/api/v1/guide/events", json=office_hours_body(), headers=butzbach_headers)
+    listed = await client.get("/api/v1/guide/events", headers=bensheim_headers)
+    assert len(listed.json()) == 1
+    assert listed.json()[0]["status"] == "draft"
+    drafts = await client.get("/api/v1/guide/events?status=published", headers=bensheim_headers)
+    assert drafts.json() == []
+
+
+SERIES = office_hours_body()["series"]
+NAIVE = {"starts_at": "2027-01-05T18:00:00", "ends_at": "2027-01-05T20:00:00"}
+BACKWARDS = {"starts_at": "2027-01-05T20:00:00+01:00", "ends_at": "2027-01-05T18:00:00+01:00"}
+WINDOW_BACKWARDS = {
+    "registration_opens_at": "2027-01-01T10:00:00+01:00",
+    "registration_closes_at": "2026-12-01T10:00:00+01:00",
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"kind": "party"}, "kind"),
+        ({"texts": {"xx": {"title": "?"}}}, "texts.xx"),
+        ({"texts": {"de": {"title": ""}}}, "texts.de.title"),
+        ({"languages": ["Deutsch"]}, "languages.0"),
+        ({"tags": ["Not A Tag"]}, "tags.0"),
+        ({"capacity": 0}, "capacity"),
+        ({"registration_mode": "sometimes"}, "registration_mode"),
+        ({"audience": "everyone"}, "audience"),
+        ({"sessions": [NAIVE]}, "sessions.0.starts_at"),
+        ({"sessions": [BACKWARDS]}, "sessions.0.ends_at"),
+        ({"series": {"rule": "FREQ=WEEKLY;BYDAY=TU"}}, "series.start_date"),
+        ({"series": {**SERIES, "rule": "FREQ=SECONDLY"}}, "series.rule"),
+        ({"series": {**SERIES, "start_time": "14:00+01:00"}}, "series.start_time"),
+        ({"series": {**SERIES, "end_time": "13:00"}}, "series.end_time"),
+        ({"series": {**SERIES, "until": None}}, "series.until"),
+        ({"texts": {"en": {"title": "Office hours"}}}, "texts.de"),
+        (WINDOW_BACKWARDS, "registration_closes_at"),
+    ],
+)
+async def test_invalid_events_answer_422_naming_the_field_and_write_nothing(
+    client: Any, bensheim_headers: Any, change: dict[str, Any], field: str
+) -> None:
+    response = await client.post(
+        "/api/v1/guide/events", json=office_hours_body(**change), headers=bensheim_headers
+    )
+    assert response.status_code == 422, response.text
+    fields = response.json()["fields"]
+    assert field in fields, fields
+    assert await Event.count() == 0
+    assert await Session.count() == 0
+
+
+async def test_naive_times_are_refused_when_moving_a_session(
+    client: Any, bensheim_headers: Any
+) -> None:
+    created = (
+        await client.post(
+            "/api/v1/guide/events", json=office_hours_body(), headers=bensheim_headers
+        )
+    ).json()
+    session = created["sessions"][0]
+    response = await client.patch(
+        f"/api/v1/guide/sessions/{session['id']}",
+        json={"starts_at": "2027-01-05T18:00:00", "ends_at": "2027-01-05T20:00:00+01:00"},
+        headers=bensheim_headers,
+    )
+    assert response.status_code == 422
+    assert "starts_at" in response.json()["fields"]
+
+
+async def test_invalid_venue_and_programme_answer_422(client: Any, bensheim_headers: Any) -> None:
+    response = await client.post(
+        "/api/v1/guide/venues", json={**VENUE, "postal_code": "?"}, headers=bensheim_headers
+    )
+    assert "postal_code" in response.json()["fields"]
+    response = await client.post(
+        "/api/v1/guide/programmes",
+        json={
+            "slug": "iwk",
+            "texts": {"de": {"title": "IKW"}},
+            "starts_on": "2027-09-26",
+            "ends_on": "2027-09-19",
+        },
+        headers=bensheim_headers,
+    )
+    assert response.status_code == 422
+    assert await Venue.count() == 0
+    assert await Programme.count() == 0
