@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from treffpunkt import db
 
 
@@ -13,6 +15,7 @@ async def test_health_answers_ok_with_the_database_checked(client: Any) -> None:
     assert response.json() == {"status": "ok", "database": "ok"}
 
 
+@pytest.mark.filterwarnings("ignore:.*Unable to connect to database")
 async def test_health_answers_503_when_the_database_is_down(client: Any) -> None:
     working = db.engine()
     # A PostgreSQL port where nothing listens: a real refused connection, on either run.

@@ -6,10 +6,18 @@ programmes follow the municipalities' public pages. Later domains add their data
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from treffpunkt.accounts.service import create_account
 from treffpunkt.accounts.tables import Account, Role
+from treffpunkt.events.programmes import create_programme
+from treffpunkt.events.schemas import EventCreate, ProgrammeCreate, VenueCreate
+from treffpunkt.events.service import create_event, publish_event
+from treffpunkt.events.venues import create_venue
 from treffpunkt.municipalities.schemas import MunicipalityCreate
 from treffpunkt.municipalities.service import create_municipality
 from treffpunkt.municipalities.tables import Municipality
@@ -72,8 +80,9 @@ async def is_loaded() -> bool:
     return await Municipality.exists().where(Municipality.slug == TOWNS[0].slug)
 
 
-async def load_demo() -> None:
-    """Create the demo municipalities, accounts and their data."""
+async def load_demo(today: date | None = None) -> None:
+    """Create the demo municipalities, accounts and their events."""
+    today = today or datetime.now(ZoneInfo("Europe/Berlin")).date()
     if not await Account.exists().where(Account.email == ADMIN.email):
         await create_account(
             email=ADMIN.email, display_name="Demo Admin", password=ADMIN.password, role=Role.admin
@@ -88,3 +97,292 @@ async def load_demo() -> None:
             role=Role.guide,
             municipality_id=municipality.id,
         )
+        await DEMO_EVENTS[town.slug](municipality.id, today)
+
+
+# --- events -----------------------------------------------------------------------------
+
+
+def _next(today: date, weekday: int) -> date:
+    """The first `weekday` (0 = Monday) after today."""
+    return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
+
+
+def _series(rule: str, start: date, start_time: str, end_time: str, **end: Any) -> dict[str, Any]:
+    return {
+        "rule": rule,
+        "start_date": start.isoformat(),
+        "start_time": start_time,
+        "end_time": end_time,
+        **{
+            key: value.isoformat() if isinstance(value, date) else value
+            for key, value in end.items()
+        },
+    }
+
+
+def _once(day: date, start: str, end: str) -> list[dict[str, str]]:
+    zone = ZoneInfo("Europe/Berlin")
+    return [
+        {
+            "starts_at": datetime.combine(day, time.fromisoformat(start), zone).isoformat(),
+            "ends_at": datetime.combine(day, time.fromisoformat(end), zone).isoformat(),
+        }
+    ]
+
+
+async def _publish(municipality_id: int, **data: Any) -> None:
+    data.setdefault("sessions", [])
+    event = await create_event(municipality_id, EventCreate.model_validate(data))
+    await publish_event(municipality_id, event.id)
+
+
+def _interkulturelle_woche_start(today: date) -> date:
+    """The Sunday that opens the last full week of September (the usual IKW week)."""
+    year = today.year if today < date(today.year, 9, 20) else today.year + 1
+    last_sunday = date(year, 9, 30) - timedelta(days=(date(year, 9, 30).weekday() + 1) % 7)
+    return last_sunday - timedelta(days=7)
+
+
+async def _bensheim(municipality_id: int, today: date) -> None:
+    centre = await create_venue(
+        municipality_id,
+        VenueCreate(
+            name="Integrationszentrum",
+            street="Hauptstraße 53",
+            postal_code="64625",
+            city="Bensheim",
+            room="Beratungsraum",
+        ),
+    )
+    hall = await create_venue(
+        municipality_id,
+        VenueCreate(
+            name="Bürgerhaus (Demo)",
+            street="Beispielweg 1",
+            postal_code="64625",
+            city="Bensheim",
+            room="Großer Saal",
+            accessibility_notes="Stufenloser Eingang, Aufzug, barrierefreies WC.",
+            step_free=True,
+            hearing_loop=True,
+        ),
+    )
+    await _publish(
+        municipality_id,
+        kind="office_hours",
+        venue_id=centre.id,
+        texts={
+            "de": {
+                "title": "Sprechstunde Integration",
+                "summary": "Beratung ohne Termin: Ankommen, Behörden, Sprache, Arbeit.",
+            },
+            "en": {
+                "title": "Integration office hours",
+                "summary": "Advice without appointment: arrival, authorities, language, work.",
+            },
+            "uk": {"title": "Консультації з питань інтеграції"},
+            "ar": {"title": "ساعات استشارة الاندماج"},
+            "tr": {"title": "Entegrasyon danışma saatleri"},
+            "fa": {"title": "ساعات مشاوره ادغام"},
+        },
+        languages=["de", "en"],
+        tags=["beratung"],
+        series=_series(
+            "FREQ=WEEKLY;BYDAY=TU,TH",
+            _next(today, 0),
+            "14:00",
+            "16:00",
+            until=_next(today, 0) + timedelta(weeks=13),
+        ),
+    )
+    await _publish(
+        municipality_id,
+        kind="dialogue",
+        venue_id=hall.id,
+        texts={
+            "de": {
+                "title": "Dialogrunde Ankommen",
+                "summary": "Neu Zugewanderte, Ehrenamtliche und Verwaltung im Gespräch.",
+                "description": "Mit Verdolmetschung Deutsch – Arabisch – Ukrainisch.",
+            },
+            "en": {"title": "Dialogue round: Arriving"},
+            "uk": {"title": "Діалогова зустріч «Прибуття»"},
+            "ar": {"title": "حلقة حوار: الوصول"},
+        },
+        languages=["de", "ar", "uk"],
+        interpretation=True,
+        capacity=25,
+        registration_mode="per_session",
+        tags=["dialog"],
+        series=_series(
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=WE", _next(today, 2), "18:00", "20:00", count=8
+        ),
+    )
+    training_start = _next(today, 0) + timedelta(weeks=2)
+    await _publish(
+        municipality_id,
+        kind="training",
+        venue_id=centre.id,
+        audience="volunteers",
+        texts={
+            "de": {
+                "title": "Basisschulung für Ehrenamtliche",
+                "summary": "Drei Abende: Rolle und Grenzen, interkulturelle Kommunikation, "
+                "Grundlagen Asyl- und Aufenthaltsrecht, Selbstfürsorge.",
+            },
+            "en": {"title": "Basic training for volunteers"},
+        },
+        languages=["de"],
+        capacity=16,
+        registration_mode="whole_event",
+        tags=["schulung", "ehrenamt"],
+        series=_series("FREQ=WEEKLY;BYDAY=MO", training_start, "18:00", "21:00", count=3),
+    )
+    week = _interkulturelle_woche_start(today)
+    programme = await create_programme(
+        municipality_id,
+        ProgrammeCreate.model_validate(
+            {
+                "slug": f"interkulturelle-woche-{week.year}",
+                "texts": {
+                    "de": {
+                        "title": f"Interkulturelle Woche {week.year}",
+                        "description": "Eine Woche Begegnung mit Vereinen, Gemeinden "
+                        "und Initiativen.",
+                    },
+                    "en": {"title": f"Intercultural Week {week.year}"},
+                    "tr": {"title": f"Kültürlerarası Hafta {week.year}"},
+                },
+                "starts_on": week.isoformat(),
+                "ends_on": (week + timedelta(days=7)).isoformat(),
+            }
+        ),
+    )
+    partner_events = [
+        (0, "15:00", "18:00", "Eröffnungsfest auf dem Marktplatz", "Begegnungsverein Mosaik e.V."),
+        (1, "17:00", "19:00", "Interreligiöser Spaziergang", "Runder Tisch der Religionen (Demo)"),
+        (2, "18:30", "21:30", "Küchen der Welt – gemeinsamer Kochabend", "Familientreff Demo"),
+        (3, "19:00", "20:30", "Mehrsprachige Lesung", "Leseinitiative Bergstraße (Demo)"),
+        (5, "10:00", "16:00", "Fußballturnier „Anstoß Vielfalt“", "Sportverein Demo 1920"),
+        (6, "18:00", "20:30", "Filmabend mit Gespräch", "Kinoinitiative Demo"),
+    ]
+    for offset, start, end, title, organiser in partner_events:
+        await _publish(
+            municipality_id,
+            kind="programme_item",
+            programme_id=programme["id"],
+            venue_id=hall.id,
+            texts={"de": {"title": title}},
+            languages=["de"],
+            organiser={"name": organiser},
+            tags=["iwk"],
+            sessions=_once(week + timedelta(days=offset), start, end),
+        )
+
+
+async def _butzbach(municipality_id: int, today: date) -> None:
+    venue = await create_venue(
+        municipality_id,
+        VenueCreate(
+            name="Gemeinwesenzentrum (Demo)",
+            street="Musterstraße 5",
+            postal_code="35510",
+            city="Butzbach",
+            step_free=True,
+        ),
+    )
+    await _publish(
+        municipality_id,
+        kind="dialogue",
+        venue_id=venue.id,
+        texts={
+            "de": {
+                "title": "Butzbacher Dialog",
+                "summary": "Regelmäßiger Austausch mit der Stadt.",
+            },
+            "en": {"title": "Butzbach dialogue"},
+            "ar": {"title": "حوار بوتسباخ"},
+        },
+        languages=["de", "ar", "tr"],
+        interpretation=True,
+        capacity=30,
+        registration_mode="per_session",
+        series=_series("FREQ=MONTHLY;BYDAY=1MO", today, "18:30", "20:00", count=6),
+    )
+    await _publish(
+        municipality_id,
+        kind="other",
+        venue_id=venue.id,
+        texts={"de": {"title": "Sprachcafé"}, "uk": {"title": "Мовне кафе"}},
+        languages=["de", "uk", "ar"],
+        tags=["sprache"],
+        series=_series(
+            "FREQ=WEEKLY;BYDAY=FR",
+            _next(today, 4),
+            "16:00",
+            "17:30",
+            until=_next(today, 4) + timedelta(weeks=10),
+        ),
+    )
+    await _publish(
+        municipality_id,
+        kind="training",
+        venue_id=venue.id,
+        audience="volunteers",
+        texts={"de": {"title": "Schulung für neue Ehrenamtliche"}},
+        capacity=12,
+        registration_mode="whole_event",
+        series=_series("FREQ=WEEKLY;BYDAY=TH", _next(today, 3), "18:00", "20:30", count=2),
+    )
+
+
+async def _oestrich_winkel(municipality_id: int, today: date) -> None:
+    venue = await create_venue(
+        municipality_id,
+        VenueCreate(
+            name="Rathaus (Demo)",
+            street="Beispielplatz 2",
+            postal_code="65375",
+            city="Oestrich-Winkel",
+            room="Sitzungssaal",
+        ),
+    )
+    await _publish(
+        municipality_id,
+        kind="office_hours",
+        venue_id=venue.id,
+        texts={
+            "de": {"title": "Sprechstunde Fachgebiet Soziales"},
+            "fa": {"title": "ساعات مشاوره"},
+        },
+        languages=["de", "fa"],
+        series=_series(
+            "FREQ=WEEKLY;BYDAY=WE",
+            _next(today, 2),
+            "10:00",
+            "12:00",
+            until=_next(today, 2) + timedelta(weeks=8),
+        ),
+    )
+    await _publish(
+        municipality_id,
+        kind="info",
+        venue_id=venue.id,
+        texts={
+            "de": {
+                "title": "Infoabend Ankommens-Begleitung",
+                "summary": "Wie Ehrenamtliche Neuzugewanderte in den ersten Monaten begleiten.",
+            }
+        },
+        capacity=40,
+        registration_mode="per_session",
+        sessions=_once(_next(today, 1) + timedelta(weeks=1), "19:00", "20:30"),
+    )
+
+
+DEMO_EVENTS: dict[str, Callable[[int, date], Awaitable[None]]] = {
+    "bensheim": _bensheim,
+    "butzbach": _butzbach,
+    "oestrich-winkel": _oestrich_winkel,
+}

@@ -1,0 +1,45 @@
+"""The demo shows what the product is for; these checks keep it honest."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from treffpunkt.demo import _interkulturelle_woche_start, load_demo
+
+
+def test_interkulturelle_woche_is_the_last_full_week_of_next_september() -> None:
+    assert _interkulturelle_woche_start(date(2026, 11, 21)) == date(2027, 9, 19)
+    assert _interkulturelle_woche_start(date(2027, 3, 1)) == date(2027, 9, 19)
+    assert _interkulturelle_woche_start(date(2028, 1, 10)) == date(2028, 9, 17)
+
+
+async def test_demo_events_are_public_in_all_three_towns(client: Any) -> None:
+    await load_demo(today=date.today())
+    bensheim = (
+        await client.get("/api/v1/municipalities/bensheim/sessions", params={"limit": 200})
+    ).json()["items"]
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for item in bensheim:
+        by_kind.setdefault(item["kind"], []).append(item)
+    office_hours = by_kind["office_hours"]
+    assert len(office_hours) == 26  # Tue and Thu for 13 weeks
+    assert {item["starts_at"][11:16] for item in office_hours} == {"14:00"}
+    assert len(by_kind["dialogue"]) == 8
+    assert len(by_kind["training"]) == 3
+    assert {item["registration_mode"] for item in by_kind["training"]} == {"whole_event"}
+
+    dialogue = (await client.get(f"/api/v1/events/{by_kind['dialogue'][0]['event_id']}")).json()
+    assert dialogue["interpretation"] is True
+    assert set(dialogue["languages"]) == {"de", "ar", "uk"}
+
+    [programme] = (await client.get("/api/v1/municipalities/bensheim/programmes")).json()
+    detail = (
+        await client.get(f"/api/v1/municipalities/bensheim/programmes/{programme['slug']}")
+    ).json()
+    assert len(detail["events"]) == 6
+    assert all(event["organiser"] for event in detail["events"])
+
+    for town in ("butzbach", "oestrich-winkel"):
+        items = (await client.get(f"/api/v1/municipalities/{town}/sessions")).json()["items"]
+        assert items, f"{town} has no demo sessions"
