@@ -56,6 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["TREFFPUNKT_DATA_DIR"] = str(data_dir)
     os.environ["TREFFPUNKT_SECRET_KEY"] = secrets.token_urlsafe(32)
     os.environ["TREFFPUNKT_BASE_URL"] = "http://testserver"
+    os.environ["TREFFPUNKT_WORKER_IN_PROCESS"] = "false"  # tests run the worker themselves
     if config.getoption("--db") == "sqlite":
         os.environ["TREFFPUNKT_DATABASE_URL"] = f"sqlite:///{data_dir / 'test.sqlite'}"
         return

@@ -15,6 +15,9 @@ from treffpunkt.events.venues import create_venue
 from treffpunkt.municipalities.schemas import MunicipalityCreate
 from treffpunkt.municipalities.service import create_municipality
 from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.registrations.schemas import RegistrationCreate
+from treffpunkt.registrations.service import register, session_target
+from treffpunkt.registrations.tables import Registration
 
 PASSWORD = "correct horse battery"
 
@@ -106,3 +109,23 @@ async def make_published_event(municipality: Municipality, **fields: Any) -> Eve
 
 async def sessions_of(event: Event) -> list[Session]:
     return await Session.objects().where(Session.event == event.id).order_by(Session.starts_at)
+
+
+# --- registrations -------------------------------------------------------------------------
+
+SECRET = "test-secret-key"
+
+
+async def register_for_session(
+    session_id: int, email: str, seats: int = 1, locale: str | None = None
+) -> Registration:
+    target = await session_target(session_id)
+    data = RegistrationCreate(
+        name=f"Person {email.split('@')[0]}",
+        email=email,
+        seats=seats,
+        locale=locale,  # type: ignore[arg-type]
+        consent=True,
+    )
+    registration, _ = await register(target, data, SECRET)
+    return registration

@@ -15,10 +15,20 @@ from typing import Any
 import pytest
 from litestar import Litestar
 
-from tests.factories import future_day, make_event, make_guide, make_venue, sessions_of
+from tests.factories import (
+    SECRET,
+    future_day,
+    make_event,
+    make_guide,
+    make_published_event,
+    make_venue,
+    sessions_of,
+)
 from treffpunkt.events.programmes import create_programme
 from treffpunkt.events.schemas import ProgrammeCreate
 from treffpunkt.piccolo_app import APP_CONFIG
+from treffpunkt.registrations.schemas import GuideRegistrationCreate
+from treffpunkt.registrations.service import register, session_target
 
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -36,7 +46,15 @@ class Operation:
         return re.findall(r"{(\w+)}", self.path)
 
     def url(self, values: dict[str, Any]) -> str:
-        return self.path.format(**{name: values[name] for name in self.params})
+        chosen = {
+            **values,
+            **{k: values[v] for k, v in OBJECTS_FOR.get(self.operation_id, {}).items()},
+        }
+        return self.path.format(**{name: chosen[name] for name in self.params})
+
+    def body(self, values: dict[str, Any]) -> dict[str, Any] | None:
+        body = VALID_BODIES.get(self.operation_id)
+        return body(values) if callable(body) else body
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -73,8 +91,33 @@ SERIES = {
 }
 TIMES = {"starts_at": f"{DAY}T18:00:00+01:00", "ends_at": f"{DAY}T20:00:00+01:00"}
 
+PERSON = {"name": "Amina Demo", "email": "amina@example.org", "consent": True}
+# Registration routes need a published event of the right registration mode.
+OBJECTS_FOR: dict[str, dict[str, str]] = {
+    **{
+        op: {"session_id": "open_session_id"}
+        for op in (
+            "listSessionRegistrations",
+            "exportSessionRegistrations",
+            "addSessionRegistration",
+            "setSessionCapacity",
+            "recordAttendance",
+            "registerForSession",
+        )
+    },
+    **{
+        op: {"event_id": "course_id"}
+        for op in (
+            "listEventRegistrations",
+            "exportEventRegistrations",
+            "addEventRegistration",
+            "registerForEvent",
+        )
+    },
+}
+
 # A valid body for each write operation; a new write endpoint must add one here.
-VALID_BODIES: dict[str, dict[str, Any]] = {
+VALID_BODIES: dict[str, Any] = {
     "login": {"email": "guide@bensheim.example", "password": "correct horse battery"},
     "createMunicipality": {
         "slug": "new-town",
@@ -100,6 +143,15 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "setSeries": SERIES,
     "addSession": TIMES,
     "moveSession": TIMES,
+    "registerForSession": PERSON,
+    "registerForEvent": PERSON,
+    "addSessionRegistration": {"name": "Walk-in", "phone": "06251 123456"},
+    "addEventRegistration": {"name": "Walk-in", "email": "walkin@example.org"},
+    "setSessionCapacity": {"capacity": 40},
+    "recordAttendance": lambda objects: {
+        "registration_id": objects["registration_id"],
+        "status": "attended",
+    },
 }
 # Body fields whose wrong type must be named in the 422 (a required one where there is one).
 TYPED_FIELD: dict[str, tuple[str, Any]] = {
@@ -117,6 +169,12 @@ TYPED_FIELD: dict[str, tuple[str, Any]] = {
     "setSeries": ("rule", 5),
     "addSession": ("starts_at", "soon"),
     "moveSession": ("ends_at", "later"),
+    "registerForSession": ("seats", "many"),
+    "registerForEvent": ("consent", "maybe"),
+    "addSessionRegistration": ("seats", "many"),
+    "addEventRegistration": ("name", 5),
+    "setSessionCapacity": ("capacity", "lots"),
+    "recordAttendance": ("status", "present"),
 }
 
 
@@ -129,6 +187,14 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
     )
     event = await make_event(municipality, venue_id=venue.id, programme_id=programme["id"])
     [session] = await sessions_of(event)
+    open_event = await make_published_event(municipality, registration_mode="per_session")
+    [open_session] = await sessions_of(open_event)
+    course = await make_published_event(municipality, registration_mode="whole_event")
+    walk_in, _ = await register(
+        await session_target(open_session.id, municipality.id),
+        GuideRegistrationCreate(name="Walk-in"),
+        SECRET,
+    )
     return {
         "slug": municipality.slug,
         "account_id": guide["id"],
@@ -136,6 +202,9 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
         "programme_id": programme["id"],
         "event_id": event.id,
         "session_id": session.id,
+        "open_session_id": open_session.id,
+        "course_id": course.id,
+        "registration_id": walk_in.id,
     }
 
 
@@ -170,9 +239,7 @@ async def test_every_guarded_operation_answers_401_without_a_token(
     assert len(guarded) >= 8
     own = await towns.own()
     for op in guarded:
-        response = await client.request(
-            op.method, op.url(own), json=VALID_BODIES.get(op.operation_id)
-        )
+        response = await client.request(op.method, op.url(own), json=op.body(own))
         assert response.status_code == 401, f"{op} answered {response.status_code}"
         assert response.json()["error"] == "unauthorized"
 
@@ -183,17 +250,19 @@ async def test_every_guide_operation_answers_404_for_another_municipality(
     scoped = [op for op in operations(app) if op.guard == "tenant" and op.params]
     assert scoped, "no guide operation addresses an object"
     for op in scoped:
-        body = VALID_BODIES.get(op.operation_id)
-        assert body is not None or not op.has_body, f"{op}: add a valid body to VALID_BODIES"
-        foreign_objects = await towns.foreign()
+        assert op.operation_id in VALID_BODIES or not op.has_body, f"{op}: add a valid body"
+        own_objects, foreign_objects = await towns.own(), await towns.foreign()
         before = await row_counts()
         foreign = await client.request(
-            op.method, op.url(foreign_objects), json=body, headers=bensheim_headers
+            op.method,
+            op.url(foreign_objects),
+            json=op.body(own_objects),
+            headers=bensheim_headers,
         )
         assert foreign.status_code == 404, f"{op} answered {foreign.status_code} for Butzbach"
         assert await row_counts() == before, f"{op} changed something of Butzbach"
         own = await client.request(
-            op.method, op.url(await towns.own()), json=body, headers=bensheim_headers
+            op.method, op.url(own_objects), json=op.body(own_objects), headers=bensheim_headers
         )
         assert own.status_code < 300, f"{op} answered {own.status_code} for Bensheim's own"
 
@@ -206,12 +275,7 @@ async def test_guide_operations_are_refused_to_admins_and_admin_operations_to_gu
         headers = {"tenant": admin_headers, "admin": bensheim_headers}.get(op.guard or "")
         if headers is None:
             continue
-        response = await client.request(
-            op.method,
-            op.url(own),
-            json=VALID_BODIES.get(op.operation_id),
-            headers=headers,
-        )
+        response = await client.request(op.method, op.url(own), json=op.body(own), headers=headers)
         assert response.status_code == 403, f"{op} answered {response.status_code}"
 
 
@@ -224,12 +288,14 @@ async def test_every_write_operation_names_bad_fields_with_422_and_writes_nothin
     for op in writes:
         assert op.operation_id in VALID_BODIES, f"{op}: add a valid body to VALID_BODIES"
         field, wrong = TYPED_FIELD[op.operation_id]
-        bad_bodies = {
-            "unknown field": ({**VALID_BODIES[op.operation_id], "surprise": 1}, "surprise"),
-            "wrong type": ({**VALID_BODIES[op.operation_id], field: wrong}, field),
-        }
-        for case, (body, named) in bad_bodies.items():
+        for case in ("unknown field", "wrong type"):
             own = await towns.own()
+            valid = op.body(own) or {}
+            body, named = (
+                ({**valid, "surprise": 1}, "surprise")
+                if case == "unknown field"
+                else ({**valid, field: wrong}, field)
+            )
             before = await row_counts()
             response = await client.request(
                 op.method,

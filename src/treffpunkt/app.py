@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 
 from litestar import Litestar
@@ -12,6 +13,8 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template import TemplateConfig
 
 from treffpunkt import __version__, db
 from treffpunkt.accounts.dependencies import AUTH_DEPENDENCIES
@@ -27,8 +30,14 @@ from treffpunkt.events.routes import (
 )
 from treffpunkt.health import health
 from treffpunkt.municipalities.routes import MunicipalityController, OwnMunicipalityController
+from treffpunkt.notifications.worker import run_forever
+from treffpunkt.registrations.routes import (
+    GuideRegistrationController,
+    PublicRegistrationController,
+)
 from treffpunkt.settings import Settings
 from treffpunkt.throttle import Throttle
+from treffpunkt.web.routes import TEMPLATES, RegistrationPageController
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -36,6 +45,7 @@ def create_app(settings: Settings) -> Litestar:
     engine = db.create_engine(settings.resolved_database_url)
     db.use_engine(engine)
     throttle = Throttle(settings.rate_limit_storage)
+    secret_key = settings.resolved_secret_key()
     login_policy = LoginPolicy(
         token_ttl=timedelta(hours=settings.token_ttl_hours),
         attempts_per_client=settings.login_attempts_per_client,
@@ -45,9 +55,14 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await db.open_database(engine, settings.database_pool_size)
+        worker = asyncio.create_task(run_forever(settings)) if settings.worker_in_process else None
         try:
             yield
         finally:
+            if worker is not None:
+                worker.cancel()
+                with suppress(asyncio.CancelledError):
+                    await worker
             await db.close_database(engine)
 
     app = Litestar(
@@ -63,10 +78,15 @@ def create_app(settings: Settings) -> Litestar:
             GuideEventController,
             GuideSessionController,
             PublicEventController,
+            PublicRegistrationController,
+            GuideRegistrationController,
+            RegistrationPageController,
         ],
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         dependencies={
             **AUTH_DEPENDENCIES,
             "settings": Provide(lambda: settings, sync_to_thread=False),
+            "secret_key": Provide(lambda: secret_key, sync_to_thread=False),
             "throttle": Provide(lambda: throttle, sync_to_thread=False),
             "login_policy": Provide(lambda: login_policy, sync_to_thread=False),
         },

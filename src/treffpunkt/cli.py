@@ -1,4 +1,4 @@
-"""`treffpunkt serve | migrate | create-admin | demo`."""
+"""`treffpunkt serve | worker | migrate | create-admin | demo`."""
 
 from __future__ import annotations
 
@@ -48,6 +48,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+async def _worker(settings: Settings) -> None:
+    from treffpunkt.notifications.worker import run_forever
+
+    await run_forever(settings)
+
+
 async def _create_admin(args: argparse.Namespace) -> None:
     from treffpunkt.accounts.service import create_account
     from treffpunkt.accounts.tables import Role
@@ -82,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     commands.add_parser("migrate", help="apply pending database migrations")
+    commands.add_parser("worker", help="deliver mail and run timed rules (expiring held places)")
     admin = commands.add_parser("create-admin", help="create a platform admin account")
     admin.add_argument("--email", required=True)
     admin.add_argument("--password", help="prompted for when left out")
@@ -102,6 +109,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     work: dict[str, Callable[[], Awaitable[None]]] = {
         "migrate": migrate,
+        "worker": lambda: _worker(settings),
         "create-admin": lambda: _create_admin(args),
         "demo": lambda: _demo(args),
     }

@@ -1,6 +1,9 @@
 """The languages treffpunkt speaks to residents, and which of them read right to left."""
 
+from datetime import datetime
 from typing import Literal
+
+from babel.dates import format_date, format_time
 
 Locale = Literal["de", "en", "uk", "ar", "tr", "fa"]
 LOCALES: tuple[Locale, ...] = ("de", "en", "uk", "ar", "tr", "fa")
@@ -34,3 +37,9 @@ def _accepted_languages(header: str) -> list[str]:
         if language and weight > 0:
             weighted.append((-weight, position, language.split("-")[0].lower()))
     return [language for _, _, language in sorted(weighted)]
+
+
+def format_when(moment: datetime, locale: str) -> str:
+    """A moment as residents read it: "Dienstag, 30. März 2027, 14:00"."""
+    day = format_date(moment, "full", locale=locale)
+    return f"{day}, {format_time(moment, 'short', locale=locale)}"

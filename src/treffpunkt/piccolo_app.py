@@ -8,6 +8,8 @@ from piccolo.conf.apps import AppConfig
 from treffpunkt.accounts.tables import AccessToken, Account
 from treffpunkt.events.tables import Event, Programme, Session, Venue
 from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.registrations.tables import Attendance, Registration
 
 
 def _migrations_folder() -> str:
@@ -21,7 +23,18 @@ def _migrations_folder() -> str:
 APP_CONFIG = AppConfig(
     app_name="treffpunkt",
     migrations_folder_path=_migrations_folder(),
-    table_classes=[Municipality, Account, AccessToken, Venue, Programme, Event, Session],
+    table_classes=[
+        Municipality,
+        Account,
+        AccessToken,
+        Venue,
+        Programme,
+        Event,
+        Session,
+        Registration,
+        Attendance,
+        OutboxMessage,
+    ],
     migration_dependencies=[],
     commands=[],
 )

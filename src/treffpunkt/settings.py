@@ -33,12 +33,16 @@ class Settings(BaseSettings):
     smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
     mail_from: str = "treffpunkt <noreply@localhost>"
 
+    # Deliver mail from the web process itself (the embedded default); turn off when
+    # `treffpunkt worker` runs separately.
+    worker_in_process: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     token_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
     # `limits` storage URI: memory:// per process, redis://host:6379 shared by all processes.
     rate_limit_storage: str = "memory://"
     login_attempts_per_client: str = "20/minute"
     login_failures_per_account: str = "10/15minutes"
+    registrations_per_client: str = "30/minute"
     # Proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips).
     trusted_proxies: str = "127.0.0.1"
 

@@ -4,7 +4,9 @@ A fast hash is right here (unlike passwords): the tokens carry full entropy, so
 there is nothing to brute-force, and every request needs a lookup by hash.
 """
 
+import base64
 import hashlib
+import hmac
 import secrets
 
 
@@ -16,3 +18,17 @@ def new_token() -> tuple[str, str]:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_salt() -> str:
+    return secrets.token_hex(16)
+
+
+def derive_token(secret_key: str, purpose: str, salt: str) -> str:
+    """A token that can be recreated for a later mail without ever being stored.
+
+    HMAC-SHA256 over a per-object random salt: 256 bits that only the holder of
+    the secret key can compute. Revoking means a new salt; anonymising, none.
+    """
+    digest = hmac.new(secret_key.encode(), f"{purpose}:{salt}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")

@@ -12,12 +12,14 @@ from tests.factories import (
     future_day,
     make_event,
     make_published_event,
+    register_for_session,
     sessions_of,
 )
 from treffpunkt.errors import Conflict, InvalidInput
 from treffpunkt.events import service
 from treffpunkt.events.schemas import EventUpdate, SeriesRule, SessionTimes
 from treffpunkt.events.tables import Event, Session
+from treffpunkt.registrations.service import cancel_registration
 
 
 def next_weekday(weekday: int, weeks_ahead: int = 1) -> date:
@@ -37,10 +39,14 @@ def tue_thu(start: date, weeks: int = 4, **fields: Any) -> SeriesRule:
     )
 
 
-async def office_hours(municipality: Any, weeks: int = 4) -> Event:
+async def office_hours(municipality: Any, weeks: int = 4, **fields: Any) -> Event:
     rule = tue_thu(next_weekday(1), weeks)
     return await make_event(
-        municipality, kind="office_hours", sessions=[], series=rule.model_dump(mode="json")
+        municipality,
+        kind="office_hours",
+        sessions=[],
+        series=rule.model_dump(mode="json"),
+        **fields,
     )
 
 
@@ -97,11 +103,11 @@ async def test_changing_the_series_time_moves_future_sessions_but_keeps_exceptio
 async def test_shortening_a_series_deletes_empty_sessions_and_cancels_booked_ones(
     bensheim: Any,
 ) -> None:
-    event = await office_hours(bensheim, weeks=4)
+    event = await office_hours(bensheim, weeks=4, registration_mode="per_session")
+    await service.publish_event(bensheim.id, event.id)
     sessions = await sessions_of(event)
-    booked = sessions[-1]
-    # Stand-in for a registration until the registrations domain exists: a held seat.
-    await Session.update({Session.seats_taken: 1}).where(Session.id == booked.id)
+    booked = await reload(sessions[-1])
+    await register_for_session(booked.id, "amina@example.org")
 
     await service.set_series(bensheim.id, event.id, tue_thu(wall(sessions[0])[0], weeks=2))
 
@@ -147,9 +153,10 @@ async def test_removing_a_series_date_excludes_it_from_the_rule(bensheim: Any) -
 
 
 async def test_removing_a_booked_session_cancels_it_instead(bensheim: Any) -> None:
-    event = await make_event(bensheim)
+    event = await make_published_event(bensheim, registration_mode="per_session")
     [session] = await sessions_of(event)
-    await Session.update({Session.seats_taken: 2}).where(Session.id == session.id)
+    registration = await register_for_session(session.id, "amina@example.org")
+    await cancel_registration(registration.id)  # a cancelled registration is history too
     await service.remove_session(bensheim.id, session.id)
     kept = await reload(session)
     assert kept.status == "cancelled"

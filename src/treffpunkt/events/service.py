@@ -37,6 +37,7 @@ from treffpunkt.events.tables import (
     Venue,
 )
 from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.registrations.tables import Registration
 
 
 def now() -> datetime:
@@ -103,12 +104,20 @@ def _check_texts(locales: Collection[str], municipality: Municipality) -> None:
 
 
 async def sessions_in_use(session_ids: Iterable[int]) -> set[int]:
-    """Sessions that hold people's places; they may be cancelled but never deleted."""
+    """Sessions people registered for; they may be cancelled but never deleted.
+
+    A drop-in session is in use once any registration names it (cancelled ones
+    too: they are its history); a course session while the course has places
+    taken or a queue.
+    """
     ids = list(session_ids)
     if not ids:
         return set()
-    rows = await Session.select(Session.id).where(Session.id.is_in(ids) & (Session.seats_taken > 0))
-    return {row["id"] for row in rows}
+    named = await Registration.select(Registration.session).where(Registration.session.is_in(ids))
+    courses = await Session.select(Session.id).where(
+        Session.id.is_in(ids) & ((Session.event.seats_taken > 0) | (Session.event.waiting > 0))
+    )
+    return {row["session"] for row in named} | {row["id"] for row in courses}
 
 
 async def _remove_sessions(sessions: list[Session], at: datetime) -> None:
@@ -277,6 +286,11 @@ async def update_event(municipality_id: int, event_id: int, data: EventUpdate) -
             await Session.update({Session.capacity: event.capacity, Session.updated_at: at}).where(
                 (Session.event == event.id) & (Session.starts_at > at)
             )
+    if "capacity" in values:
+        # Imported here: registrations build on events, not the other way round.
+        from treffpunkt.registrations.service import capacity_changed
+
+        await capacity_changed(event.id)
     return event
 
 

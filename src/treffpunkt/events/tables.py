@@ -104,6 +104,11 @@ class Event(Table, tablename="event"):
     organiser_contact = Varchar(length=254, null=True, default=None)
     tags = Array(base_column=Varchar(length=40))
     capacity = Integer(null=True, default=None)
+    # Whole-event courses hold their places here; drop-in rounds on each session.
+    seats_taken = Integer(default=0)
+    waiting = Integer(default=0)
+    max_seats_per_registration = Integer(default=1)
+    waitlist = Boolean(default=True)
     registration_mode = Varchar(length=16, choices=RegistrationMode, default=RegistrationMode.none)
     registration_opens_at = Timestamptz(null=True, default=None)
     registration_closes_at = Timestamptz(null=True, default=None)
@@ -132,5 +137,6 @@ class Session(Table, tablename="event_session"):
     detached = Boolean(default=False)
     capacity = Integer(null=True, default=None)
     seats_taken = Integer(default=0)
+    waiting = Integer(default=0)  # registrations on the waitlist
     revision = Integer(default=0)
     updated_at = Timestamptz(default=TimestamptzNow())

@@ -18,5 +18,9 @@ class Municipality(Table, tablename="municipality"):
     sender_email = Varchar(length=254)
     website = Varchar(length=500, null=True, default=None)
     retention_days = Integer(default=365)
+    privacy_url = Varchar(length=500, null=True, default=None)
+    privacy_version = Varchar(length=32, default="1")
+    # How long an unconfirmed registration holds its place (never past the start).
+    confirmation_hold_hours = Integer(default=24)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

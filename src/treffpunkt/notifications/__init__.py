@@ -1,0 +1,1 @@
+"""Mail: the transactional outbox, templates, delivery and the worker."""

@@ -1,0 +1,225 @@
+"""The worker: delivers the outbox, and runs the timed rules (expiring held places).
+
+Several workers may run: on PostgreSQL each claims its rows with
+FOR UPDATE SKIP LOCKED; SQLite's write transactions are exclusive anyway. A row
+left "sending" by a crashed worker goes back to the queue after CLAIM_TIMEOUT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from treffpunkt import db
+from treffpunkt.notifications.delivery import (
+    Mailer,
+    PermanentFailure,
+    TemporaryFailure,
+    build_message,
+    mailer_for,
+)
+from treffpunkt.notifications.rendering import render
+from treffpunkt.notifications.tables import OutboxMessage, OutboxStatus
+from treffpunkt.registrations.service import expire_overdue, registration_token
+from treffpunkt.registrations.tables import Registration
+from treffpunkt.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Policy:
+    batch_size: int = 50
+    max_attempts: int = 8
+    retry_base: timedelta = timedelta(seconds=30)
+    retry_max: timedelta = timedelta(hours=6)
+    claim_timeout: timedelta = timedelta(minutes=10)
+    idle_sleep: float = 2.0
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{random.randrange(16**6):06x}"  # noqa: S311
+
+
+def retry_delay(attempts: int, policy: Policy) -> timedelta:
+    """Exponential backoff with full jitter around it (0.5–1.5×), capped."""
+    base = min(policy.retry_base * (2 ** max(0, attempts - 1)), policy.retry_max)
+    return base * random.uniform(0.5, 1.5)  # noqa: S311 (jitter, not security)
+
+
+async def recover_abandoned(policy: Policy) -> int:
+    """Rows a crashed worker left claimed go back to the queue."""
+    async with db.write_transaction():
+        rows = (
+            await OutboxMessage.update(
+                {OutboxMessage.status: OutboxStatus.queued, OutboxMessage.claimed_by: None}
+            )
+            .where(
+                (OutboxMessage.status == OutboxStatus.sending)
+                & (OutboxMessage.claimed_at < now() - policy.claim_timeout)
+            )
+            .returning(OutboxMessage.id)
+        )
+    return len(rows)
+
+
+async def claim(worker: str, limit: int) -> list[dict[str, Any]]:
+    """Mark up to `limit` due messages as this worker's, oldest first."""
+    at = now()
+    async with db.write_transaction():
+        if db.is_sqlite():
+            due = (
+                await OutboxMessage.select(OutboxMessage.id)
+                .where(
+                    (OutboxMessage.status == OutboxStatus.queued)
+                    & (OutboxMessage.next_attempt_at <= at)
+                )
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+            )
+            ids = [row["id"] for row in due]
+        else:
+            rows = await OutboxMessage.raw(
+                "SELECT id FROM outbox_message WHERE status = 'queued' AND next_attempt_at <= {} "
+                "ORDER BY id LIMIT {} FOR UPDATE SKIP LOCKED",
+                at,
+                limit,
+            )
+            ids = [row["id"] for row in rows]
+        if not ids:
+            return []
+        await OutboxMessage.update(
+            {
+                OutboxMessage.status: OutboxStatus.sending,
+                OutboxMessage.claimed_at: at,
+                OutboxMessage.claimed_by: worker,
+            }
+        ).where(OutboxMessage.id.is_in(ids))
+    return (
+        await OutboxMessage.select()
+        .where(OutboxMessage.id.is_in(ids))
+        .order_by(OutboxMessage.id)
+        .output(load_json=True)
+    )
+
+
+async def _links(settings: Settings, registration_id: int | None) -> dict[str, str | None]:
+    """Links for the mail, with the token derived now (it is never stored)."""
+    links: dict[str, str | None] = {"manage_url": None, "confirm_url": None}
+    if registration_id is None:
+        return links
+    row = (
+        await Registration.select(Registration.token_salt)
+        .where(Registration.id == registration_id)
+        .first()
+    )
+    if row and row["token_salt"]:
+        token = registration_token(settings.resolved_secret_key(), row["token_salt"])
+        links["manage_url"] = f"{settings.base_url}/r/{token}"
+        links["confirm_url"] = f"{settings.base_url}/r/{token}?confirm=1"
+    return links
+
+
+async def _finish(message_id: int, worker: str, values: dict[Any, Any]) -> None:
+    async with db.write_transaction():
+        await OutboxMessage.update(values).where(
+            (OutboxMessage.id == message_id) & (OutboxMessage.claimed_by == worker)
+        )
+
+
+async def deliver(
+    messages: list[dict[str, Any]], mailer: Mailer, settings: Settings, worker: str, policy: Policy
+) -> int:
+    """Send claimed messages over one mailer connection; returns how many were sent."""
+    sent = 0
+    for message in messages:
+        attempts = message["attempts"] + 1
+        try:
+            context = {**message["context"], **await _links(settings, message["registration"])}
+            mail = render(message["kind"], message["locale"], context)
+            municipality = context["municipality"]
+            await mailer.send(
+                build_message(
+                    sender_name=municipality["sender_name"],
+                    sender_email=municipality["sender_email"],
+                    recipient_name=message["recipient_name"],
+                    recipient_email=message["recipient_email"],
+                    subject=mail.subject,
+                    text=mail.text,
+                    html=mail.html,
+                    dedupe_key=message["dedupe_key"],
+                )
+            )
+        except TemporaryFailure as error:
+            failed = attempts >= policy.max_attempts
+            log.warning("mail %s: %s (attempt %d)", message["id"], error, attempts)
+            await _finish(
+                message["id"],
+                worker,
+                {
+                    OutboxMessage.status: OutboxStatus.failed if failed else OutboxStatus.queued,
+                    OutboxMessage.attempts: attempts,
+                    OutboxMessage.next_attempt_at: now() + retry_delay(attempts, policy),
+                    OutboxMessage.last_error: str(error)[:2000],
+                    OutboxMessage.claimed_by: None,
+                },
+            )
+        except (PermanentFailure, Exception) as error:  # a refusal or a broken template
+            log.error("mail %s failed for good: %s", message["id"], error)
+            await _finish(
+                message["id"],
+                worker,
+                {
+                    OutboxMessage.status: OutboxStatus.failed,
+                    OutboxMessage.attempts: attempts,
+                    OutboxMessage.last_error: f"{type(error).__name__}: {error}"[:2000],
+                    OutboxMessage.claimed_by: None,
+                },
+            )
+        else:
+            sent += 1
+            await _finish(
+                message["id"],
+                worker,
+                {
+                    OutboxMessage.status: OutboxStatus.sent,
+                    OutboxMessage.attempts: attempts,
+                    OutboxMessage.sent_at: now(),
+                    OutboxMessage.last_error: None,
+                },
+            )
+    return sent
+
+
+async def run_once(settings: Settings, worker: str, policy: Policy = Policy()) -> int:
+    """One round: timed rules, recovery, then every due message. Returns mails sent."""
+    await expire_overdue()
+    await recover_abandoned(policy)
+    sent = 0
+    async with mailer_for(settings) as mailer:
+        while messages := await claim(worker, policy.batch_size):
+            sent += await deliver(messages, mailer, settings, worker, policy)
+    return sent
+
+
+async def run_forever(settings: Settings, policy: Policy = Policy()) -> None:
+    worker = worker_name()
+    log.info("worker %s started", worker)
+    while True:
+        try:
+            sent = await run_once(settings, worker, policy)
+        except Exception:
+            log.exception("worker round failed; trying again")
+            sent = 0
+        if not sent:
+            await asyncio.sleep(policy.idle_sleep)

@@ -1,0 +1,1 @@
+"""Registrations: places, the waitlist, double opt-in and self-service by link."""

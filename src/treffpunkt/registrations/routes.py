@@ -1,0 +1,209 @@
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from treffpunkt.accounts.dependencies import Tenant
+from treffpunkt.registrations import service
+from treffpunkt.registrations.schemas import (
+    AttendanceIn,
+    CapacityIn,
+    GuideRegistrationCreate,
+    GuideRegistrationOut,
+    RegistrationCreate,
+    RegistrationCreated,
+    RegistrationView,
+)
+from treffpunkt.registrations.tables import RegistrationStatus
+from treffpunkt.settings import Settings
+from treffpunkt.throttle import Throttle
+
+
+async def _created(target: service.Target, data: Any, secret_key: str) -> Response[Any]:
+    registration, created = await service.register(target, data, secret_key)
+    body = RegistrationCreated(
+        id=registration.id,
+        status=RegistrationStatus(registration.status),
+        position=await service.position_of(registration),
+    )
+    return Response(body, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
+
+
+class PublicRegistrationController(Controller):
+    path = "/api/v1"
+    tags = ["registrations"]
+
+    @post("/sessions/{session_id:int}/registrations", operation_id="registerForSession")
+    async def register_for_session(
+        self,
+        request: Request[Any, Any, Any],
+        session_id: FromPath[int],
+        data: JSONBody[RegistrationCreate],
+        throttle: NamedDependency[Throttle],
+        settings: NamedDependency[Settings],
+        secret_key: NamedDependency[str],
+    ) -> Response[RegistrationCreated]:
+        """Register for a drop-in session: 201 pending (confirm by mail) or waitlisted;
+        200 with the existing registration when this email is already registered."""
+        await _limit(request, throttle, settings)
+        return await _created(await service.session_target(session_id), data, secret_key)
+
+    @post("/events/{event_id:int}/registrations", operation_id="registerForEvent")
+    async def register_for_event(
+        self,
+        request: Request[Any, Any, Any],
+        event_id: FromPath[int],
+        data: JSONBody[RegistrationCreate],
+        throttle: NamedDependency[Throttle],
+        settings: NamedDependency[Settings],
+        secret_key: NamedDependency[str],
+    ) -> Response[RegistrationCreated]:
+        """Register for a whole course (all its sessions)."""
+        await _limit(request, throttle, settings)
+        return await _created(await service.event_target(event_id), data, secret_key)
+
+    @get("/registrations/{token:str}", operation_id="getRegistration")
+    async def get_registration(self, token: FromPath[str]) -> RegistrationView:
+        """The registration behind a mailed link."""
+        return await service.view(await service.by_token(token))
+
+    @post(
+        "/registrations/{token:str}/confirm",
+        operation_id="confirmRegistration",
+        status_code=HTTP_200_OK,
+    )
+    async def confirm(self, token: FromPath[str]) -> RegistrationView:
+        """Confirm the email address; a held place becomes confirmed."""
+        registration = await service.by_token(token)
+        return await service.view(await service.confirm_registration(registration.id))
+
+    @post(
+        "/registrations/{token:str}/cancel",
+        operation_id="cancelRegistration",
+        status_code=HTTP_200_OK,
+    )
+    async def cancel(self, token: FromPath[str]) -> RegistrationView:
+        """Cancel; the place goes to the next person on the waitlist."""
+        registration = await service.by_token(token)
+        return await service.view(await service.cancel_registration(registration.id))
+
+
+async def _limit(request: Request[Any, Any, Any], throttle: Throttle, settings: Settings) -> None:
+    client = request.client.host if request.client else "unknown"
+    await throttle.hit(settings.registrations_per_client, "register-client", client)
+
+
+class GuideRegistrationController(Controller):
+    path = "/api/v1/guide"
+    tags = ["guide: registrations"]
+
+    @get("/sessions/{session_id:int}/registrations", operation_id="listSessionRegistrations")
+    async def list_for_session(
+        self, session_id: FromPath[int], tenant: NamedDependency[Tenant]
+    ) -> list[GuideRegistrationOut]:
+        """Registrations of a drop-in session, in arrival order, with waitlist positions."""
+        target = await service.session_target(session_id, tenant.municipality_id)
+        return await service.guide_registrations(target)
+
+    @get("/events/{event_id:int}/registrations", operation_id="listEventRegistrations")
+    async def list_for_event(
+        self, event_id: FromPath[int], tenant: NamedDependency[Tenant]
+    ) -> list[GuideRegistrationOut]:
+        """Registrations of a whole course."""
+        target = await service.event_target(event_id, tenant.municipality_id)
+        return await service.guide_registrations(target)
+
+    @get(
+        "/sessions/{session_id:int}/registrations.csv",
+        operation_id="exportSessionRegistrations",
+        media_type="text/csv; charset=utf-8",
+    )
+    async def export_session(
+        self, session_id: FromPath[int], tenant: NamedDependency[Tenant]
+    ) -> Response[bytes]:
+        """The list as CSV for Excel (UTF-8 with BOM, `;`)."""
+        target = await service.session_target(session_id, tenant.municipality_id)
+        return _csv(await service.registrations_csv(target), f"session-{session_id}")
+
+    @get(
+        "/events/{event_id:int}/registrations.csv",
+        operation_id="exportEventRegistrations",
+        media_type="text/csv; charset=utf-8",
+    )
+    async def export_event(
+        self, event_id: FromPath[int], tenant: NamedDependency[Tenant]
+    ) -> Response[bytes]:
+        """The course list as CSV for Excel."""
+        target = await service.event_target(event_id, tenant.municipality_id)
+        return _csv(await service.registrations_csv(target), f"event-{event_id}")
+
+    @post("/sessions/{session_id:int}/registrations", operation_id="addSessionRegistration")
+    async def add_to_session(
+        self,
+        session_id: FromPath[int],
+        data: JSONBody[GuideRegistrationCreate],
+        tenant: NamedDependency[Tenant],
+        secret_key: NamedDependency[str],
+    ) -> Response[RegistrationCreated]:
+        """Register someone by phone or at the door: confirmed at once, no opt-in mail."""
+        target = await service.session_target(session_id, tenant.municipality_id)
+        return await _created(target, data, secret_key)
+
+    @post("/events/{event_id:int}/registrations", operation_id="addEventRegistration")
+    async def add_to_event(
+        self,
+        event_id: FromPath[int],
+        data: JSONBody[GuideRegistrationCreate],
+        tenant: NamedDependency[Tenant],
+        secret_key: NamedDependency[str],
+    ) -> Response[RegistrationCreated]:
+        """Register someone for a whole course on their behalf."""
+        target = await service.event_target(event_id, tenant.municipality_id)
+        return await _created(target, data, secret_key)
+
+    @post(
+        "/registrations/{registration_id:int}/cancel",
+        operation_id="cancelRegistrationAsGuide",
+        status_code=HTTP_204_NO_CONTENT,
+    )
+    async def cancel(self, registration_id: FromPath[int], tenant: NamedDependency[Tenant]) -> None:
+        """Cancel a registration; the waitlist moves up."""
+        registration = await service.guide_registration(tenant.municipality_id, registration_id)
+        await service.cancel_registration(registration.id)
+
+    @put("/sessions/{session_id:int}/capacity", operation_id="setSessionCapacity")
+    async def set_capacity(
+        self, session_id: FromPath[int], data: JSONBody[CapacityIn], tenant: NamedDependency[Tenant]
+    ) -> list[GuideRegistrationOut]:
+        """Change one session's capacity; more room promotes from the waitlist at once."""
+        target = await service.session_target(session_id, tenant.municipality_id)
+        await service.set_capacity(target, data.capacity)
+        return await service.guide_registrations(target)
+
+    @put(
+        "/sessions/{session_id:int}/attendance",
+        operation_id="recordAttendance",
+        status_code=HTTP_204_NO_CONTENT,
+    )
+    async def record_attendance(
+        self,
+        session_id: FromPath[int],
+        data: JSONBody[AttendanceIn],
+        tenant: NamedDependency[Tenant],
+    ) -> None:
+        """Mark a confirmed registration as attended or no-show for this session."""
+        await service.record_attendance(
+            tenant.municipality_id, session_id, data.registration_id, data.status
+        )
+
+
+def _csv(content: bytes, name: str) -> Response[bytes]:
+    return Response(
+        content,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="registrations-{name}.csv"'},
+    )

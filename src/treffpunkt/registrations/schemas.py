@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import EmailStr, Field, StringConstraints
+
+from treffpunkt.events.schemas import LanguageCode
+from treffpunkt.events.tables import SessionStatus
+from treffpunkt.i18n import Locale
+from treffpunkt.registrations.tables import AttendanceStatus, RegistrationStatus
+from treffpunkt.schemas import Input, Name, Output
+
+Phone = Annotated[str, StringConstraints(pattern=r"^[0-9+() /-]{5,30}$")]
+
+
+class Needs(Input):
+    """What someone needs to take part."""
+
+    interpretation: LanguageCode | None = Field(
+        default=None, description="language to interpret into"
+    )
+    accessibility: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class RegistrationCreate(Input):
+    name: Name
+    email: EmailStr
+    phone: Phone | None = None
+    locale: Locale | None = Field(
+        default=None, description="language for mails; the municipality's default if left out"
+    )
+    seats: int = Field(default=1, ge=1, le=50)
+    needs: Needs | None = None
+    consent: Literal[True] = Field(description="consent to the privacy notice; must be true")
+
+
+class GuideRegistrationCreate(Input):
+    """Someone registered by a guide (phone call, walk-in): confirmed at once."""
+
+    name: Name
+    email: EmailStr | None = None
+    phone: Phone | None = None
+    locale: Locale | None = None
+    seats: int = Field(default=1, ge=1, le=50)
+    needs: Needs | None = None
+
+
+class RegistrationCreated(Output):
+    id: int
+    status: RegistrationStatus
+    position: int | None = Field(description="place on the waitlist, when waitlisted")
+
+
+class RegistrationSession(Output):
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    status: SessionStatus
+
+
+class RegistrationView(Output):
+    """What the holder of a registration link sees."""
+
+    id: int
+    status: RegistrationStatus
+    position: int | None
+    seats: int
+    locale: str
+    event_id: int
+    event_title: str
+    municipality: str
+    sessions: list[RegistrationSession]
+    expires_at: datetime | None = Field(description="an unconfirmed place is held until then")
+
+
+class GuideRegistrationOut(Output):
+    id: int
+    status: RegistrationStatus
+    position: int | None
+    seats: int
+    name: str | None
+    email: str | None
+    phone: str | None
+    locale: str
+    needs: Needs | None
+    source: Literal["self", "guide"]
+    session_id: int | None
+    created_at: datetime
+    email_confirmed_at: datetime | None
+    attendance: dict[int, AttendanceStatus] = Field(description="session id → attendance")
+
+
+class CapacityIn(Input):
+    capacity: int | None = Field(ge=1, le=100_000, description="empty for unlimited")
+
+
+class AttendanceIn(Input):
+    registration_id: int
+    status: AttendanceStatus

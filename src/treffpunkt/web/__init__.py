@@ -1,0 +1,1 @@
+"""Server-rendered pages (so far: the page a registration link opens)."""

@@ -1,0 +1,71 @@
+"""The page behind a registration link: see, confirm, cancel — no account needed.
+
+Confirming and cancelling are POST forms, never GET links: mail scanners open
+links to check them, and must not confirm or cancel anyone's place.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from litestar import Controller, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
+
+from treffpunkt.i18n import DEFAULT_LOCALE, RTL_LOCALES, format_when
+from treffpunkt.municipalities.service import get_municipality
+from treffpunkt.registrations import service
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@lru_cache(maxsize=8)
+def strings(locale: str) -> dict[str, Any]:
+    folder = Path(__file__).parent / "strings"
+    merged = json.loads((folder / f"{DEFAULT_LOCALE}.json").read_text("utf-8"))
+    own = folder / f"{locale}.json"
+    if own.exists():
+        merged.update(json.loads(own.read_text("utf-8")))
+    return merged
+
+
+class RegistrationPageController(Controller):
+    path = "/r"
+    include_in_schema = False
+
+    @get("/{token:str}")
+    async def show(self, token: FromPath[str], confirm: FromQuery[str | None] = None) -> Template:
+        registration = await service.view(await service.by_token(token))
+        municipality = await get_municipality(registration.municipality)
+        locale = registration.locale
+        return Template(
+            template_name="registration.html",
+            context={
+                "registration": registration,
+                "token": token,
+                "locale": locale,
+                "direction": "rtl" if locale in RTL_LOCALES else "ltr",
+                "t": strings(locale),
+                "municipality_name": municipality.name,
+                "can_confirm": registration.status in ("pending", "waitlisted")
+                and registration.expires_at is not None,
+                "highlight_confirm": confirm is not None,
+                "format_datetime": lambda value: format_when(value, locale),
+            },
+        )
+
+    @post("/{token:str}/confirm", status_code=HTTP_303_SEE_OTHER)
+    async def confirm(self, token: FromPath[str]) -> Redirect:
+        registration = await service.by_token(token)
+        await service.confirm_registration(registration.id)
+        return Redirect(f"/r/{token}", status_code=HTTP_303_SEE_OTHER)
+
+    @post("/{token:str}/cancel", status_code=HTTP_303_SEE_OTHER)
+    async def cancel(self, token: FromPath[str]) -> Redirect:
+        registration = await service.by_token(token)
+        await service.cancel_registration(registration.id)
+        return Redirect(f"/r/{token}", status_code=HTTP_303_SEE_OTHER)
