@@ -121,6 +121,8 @@ async def list_sessions(
         Session.event.registration_mode.as_alias("registration_mode"),
         Session.event.registration_opens_at.as_alias("registration_opens_at"),
         Session.event.registration_closes_at.as_alias("registration_closes_at"),
+        Session.event.capacity.as_alias("event_capacity"),
+        Session.event.seats_taken.as_alias("event_seats_taken"),
     ).where((Session.municipality == municipality_id) & Session.event.status.is_in(list(VISIBLE)))
     if filters.start is not None:
         query = query.where(Session.starts_at >= local_day_bounds(filters.start, reader.zone))
@@ -167,12 +169,21 @@ async def list_sessions(
                 ends_at=reader.local(row["ends_at"]),
                 status=row["status"],
                 registration_mode=row["registration_mode"],
-                seats_left=seats_left(row["capacity"], row["seats_taken"]),
+                seats_left=_seats_left(row),
                 registration_open=registration_open(window, row["status"], row["starts_at"], at),
             )
         )
     next_cursor = encode_cursor(page[-1]["starts_at"], page[-1]["id"]) if more else None
     return SessionPage(items=items, next_cursor=next_cursor)
+
+
+def _seats_left(session: dict[str, Any], course: dict[str, Any] | None = None) -> int | None:
+    """Places left: a course counts them on the event, a drop-in round per session."""
+    if course is not None and course["registration_mode"] == "whole_event":
+        return seats_left(course["capacity"], course["seats_taken"])
+    if course is None and session.get("registration_mode") == "whole_event":
+        return seats_left(session["event_capacity"], session["event_seats_taken"])
+    return seats_left(session["capacity"], session["seats_taken"])
 
 
 async def _first_starts(event_ids: set[int]) -> dict[int, datetime]:
@@ -240,13 +251,14 @@ async def _public_events(reader: Reader, rows: list[dict[str, Any]]) -> list[Pub
                 registration_opens_at=row["registration_opens_at"],
                 registration_closes_at=row["registration_closes_at"],
                 capacity=row["capacity"],
+                max_seats_per_registration=row["max_seats_per_registration"],
                 sessions=[
                     PublicEventSession(
                         id=s["id"],
                         starts_at=reader.local(s["starts_at"]),
                         ends_at=reader.local(s["ends_at"]),
                         status=s["status"],
-                        seats_left=seats_left(s["capacity"], s["seats_taken"]),
+                        seats_left=_seats_left(s, course=row),
                         registration_open=registration_open(
                             window, s["status"], s["starts_at"], at
                         ),

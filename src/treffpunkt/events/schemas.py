@@ -187,6 +187,7 @@ class GuideSessionOut(Output):
     detached: bool
     capacity: int | None
     seats_taken: int
+    waiting: int
     revision: int
     updated_at: datetime
 
@@ -217,6 +218,8 @@ class EventFields(Input):
     organiser: Organiser | None = None
     tags: list[Tag] = Field(default_factory=list, max_length=20)
     capacity: int | None = Field(default=None, ge=1, le=100_000)
+    max_seats_per_registration: int = Field(default=1, ge=1, le=50)
+    waitlist: bool = Field(default=True, description="queue people once the places are taken")
     registration_mode: RegistrationMode = RegistrationMode.none
     registration_opens_at: AwareDatetime | None = None
     registration_closes_at: AwareDatetime | None = None
@@ -251,6 +254,8 @@ class EventUpdate(Input):
     organiser: Organiser | None = None
     tags: list[Tag] | None = Field(default=None, max_length=20)
     capacity: int | None = Field(default=None, ge=1, le=100_000)
+    max_seats_per_registration: int | None = Field(default=None, ge=1, le=50)
+    waitlist: bool | None = None
     registration_mode: RegistrationMode | None = None
     registration_opens_at: AwareDatetime | None = None
     registration_closes_at: AwareDatetime | None = None
@@ -270,6 +275,10 @@ class GuideEventOut(Output):
     organiser: Organiser | None
     tags: list[str]
     capacity: int | None
+    max_seats_per_registration: int
+    waitlist: bool
+    seats_taken: int = Field(description="places held for the whole course")
+    waiting: int = Field(description="registrations on the course's waitlist")
     registration_mode: RegistrationMode
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
@@ -349,6 +358,7 @@ class PublicEvent(Output):
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
     capacity: int | None
+    max_seats_per_registration: int
     sessions: list[PublicEventSession]
 
 
