@@ -18,6 +18,7 @@ from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.registrations.schemas import RegistrationCreate
 from treffpunkt.registrations.service import register, session_target
 from treffpunkt.registrations.tables import Registration
+from treffpunkt.settings import load_settings
 
 PASSWORD = "correct horse battery"
 
@@ -113,7 +114,7 @@ async def sessions_of(event: Event) -> list[Session]:
 
 # --- registrations -------------------------------------------------------------------------
 
-SECRET = "test-secret-key"
+SECRET = load_settings().resolved_secret_key()  # the key the app and the worker use
 
 
 async def register_for_session(

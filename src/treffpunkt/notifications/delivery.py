@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import mailbox
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from email import policy
+from email.generator import BytesGenerator
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
+from io import BytesIO
 from pathlib import Path
 from typing import Protocol
 
 import aiosmtplib
 
 from treffpunkt.settings import Settings
+
+CRLF = "\r\n"
 
 
 class PermanentFailure(Exception):
@@ -27,7 +34,7 @@ class TemporaryFailure(Exception):
 class Mailer(Protocol):
     async def __aenter__(self) -> Mailer: ...
     async def __aexit__(self, *exc: object) -> None: ...
-    async def send(self, message: EmailMessage) -> None: ...
+    async def send(self, mail: OutgoingMail) -> None: ...
 
 
 class SMTPMailer:
@@ -66,11 +73,11 @@ class SMTPMailer:
                 self._smtp.close()
             self._smtp = None
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, mail: OutgoingMail) -> None:
         try:
             if self._smtp is None or not self._smtp.is_connected:
                 self._smtp = await self._connect()
-            await self._smtp.send_message(message)
+            await self._smtp.sendmail(mail.sender, [mail.recipient], mail.data)
         except aiosmtplib.SMTPRecipientsRefused as error:
             codes = [r.code for r in error.recipients]
             if all(code >= 500 for code in codes):
@@ -92,8 +99,8 @@ class MaildirMailer:
     """Every message as a file under var/mail, so that a first-time user sees all mail."""
 
     def __init__(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self._maildir = mailbox.Maildir(folder, create=True)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        self._maildir = mailbox.Maildir(folder, create=True)  # makes tmp/, new/, cur/
 
     async def __aenter__(self) -> MaildirMailer:
         return self
@@ -101,14 +108,29 @@ class MaildirMailer:
     async def __aexit__(self, *exc: object) -> None:
         return None
 
-    async def send(self, message: EmailMessage) -> None:
-        await asyncio.to_thread(self._maildir.add, message)
+    async def send(self, mail: OutgoingMail) -> None:
+        await asyncio.to_thread(self._maildir.add, mail.data)
 
 
 def mailer_for(settings: Settings) -> Mailer:
     if settings.smtp_host:
         return SMTPMailer(settings)
     return MaildirMailer(settings.maildir)
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    sender: str
+    recipient: str
+    data: bytes  # the whole message, CRLF line ends
+
+
+def _address(name: str | None, email: str) -> str:
+    if not name:
+        return email
+    if name.isascii():
+        return formataddr((name, email))
+    return f"{Header(name, 'utf-8').encode(linesep=CRLF)} <{email}>"
 
 
 def build_message(
@@ -121,16 +143,26 @@ def build_message(
     text: str,
     html: str,
     dedupe_key: str,
-) -> EmailMessage:
-    """multipart/alternative with a text part always, and HTML."""
-    message = EmailMessage()
-    message["From"] = formataddr((sender_name, sender_email))
-    message["To"] = formataddr((recipient_name or "", recipient_email))
-    message["Subject"] = subject
-    message["Date"] = format_datetime(datetime.now(UTC))
-    message["Message-ID"] = make_msgid(domain=sender_email.rpartition("@")[2] or None)
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Treffpunkt-Cause"] = dedupe_key
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    return message
+) -> OutgoingMail:
+    """multipart/alternative with a text part always, and HTML.
+
+    From, To and Subject are encoded with email.header.Header: the modern folder
+    (policy.SMTP, which aiosmtplib also uses) drops the space where it splits a
+    non-ASCII header into encoded words ("الانتظار: مقهى" arrives as
+    "الانتظار:مقهى"); Header keeps spaces inside the encoded words.
+    """
+    body = EmailMessage()
+    body["Date"] = format_datetime(datetime.now(UTC))
+    body["Message-ID"] = make_msgid(domain=sender_email.rpartition("@")[2] or None)
+    body["Auto-Submitted"] = "auto-generated"
+    body["X-Treffpunkt-Cause"] = dedupe_key
+    body.set_content(text)
+    body.add_alternative(html, subtype="html")
+    buffer = BytesIO()
+    BytesGenerator(buffer, policy=policy.SMTP).flatten(body)
+    headers = (
+        f"From: {_address(sender_name, sender_email)}{CRLF}"
+        f"To: {_address(recipient_name, recipient_email)}{CRLF}"
+        f"Subject: {Header(subject, 'utf-8', header_name='Subject').encode(linesep=CRLF)}{CRLF}"
+    )
+    return OutgoingMail(sender_email, recipient_email, headers.encode("ascii") + buffer.getvalue())
