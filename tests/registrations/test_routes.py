@@ -1,0 +1,280 @@
+"""Registering, self-service by link, and the guide's lists, over the API and the page."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.factories import SECRET, make_published_event, sessions_of
+from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.registrations.service import registration_token
+from treffpunkt.registrations.tables import Registration
+
+PERSON = {"name": "Olena Demo", "email": "olena@example.org", "locale": "uk", "consent": True}
+
+
+async def drop_in(municipality: Any, **fields: Any) -> int:
+    event = await make_published_event(municipality, registration_mode="per_session", **fields)
+    [session] = await sessions_of(event)
+    return session.id
+
+
+async def token_of(registration_id: int) -> str:
+    row = (
+        await Registration.select(Registration.token_salt)
+        .where(Registration.id == registration_id)
+        .first()
+    )
+    assert row is not None
+    return registration_token(SECRET, row["token_salt"])
+
+
+async def status_of(registration_id: int) -> str:
+    row = (
+        await Registration.select(Registration.status)
+        .where(Registration.id == registration_id)
+        .first()
+    )
+    assert row is not None
+    return str(row["status"])
+
+
+async def test_register_confirm_and_cancel_by_link(client: Any, bensheim: Any) -> None:
+    session_id = await drop_in(bensheim, capacity=10)
+    created = await client.post(f"/api/v1/sessions/{session_id}/registrations", json=PERSON)
+    assert created.status_code == 201, created.text
+    assert created.json()["status"] == "pending"
+    assert created.json()["position"] is None
+    token = await token_of(created.json()["id"])
+
+    view = (await client.get(f"/api/v1/registrations/{token}")).json()
+    assert view["status"] == "pending"
+    assert view["sessions"][0]["id"] == session_id
+    assert view["expires_at"] is not None
+
+    confirmed = await client.post(f"/api/v1/registrations/{token}/confirm")
+    assert confirmed.json()["status"] == "confirmed"
+    cancelled = await client.post(f"/api/v1/registrations/{token}/cancel")
+    assert cancelled.json()["status"] == "cancelled"
+    again = await client.post(f"/api/v1/registrations/{token}/confirm")
+    assert again.status_code == 409
+
+
+async def test_registering_again_answers_200_with_the_same_registration(
+    client: Any, bensheim: Any
+) -> None:
+    session_id = await drop_in(bensheim, capacity=10)
+    first = await client.post(f"/api/v1/sessions/{session_id}/registrations", json=PERSON)
+    second = await client.post(
+        f"/api/v1/sessions/{session_id}/registrations",
+        json={**PERSON, "email": "OLENA@example.org"},
+    )
+    assert second.status_code == 200
+    assert second.json()["id"] == first.json()["id"]
+    assert await Registration.count() == 1
+
+
+async def test_full_session_answers_with_the_waitlist_position(client: Any, bensheim: Any) -> None:
+    session_id = await drop_in(bensheim, capacity=1)
+    await client.post(f"/api/v1/sessions/{session_id}/registrations", json=PERSON)
+    late = await client.post(
+        f"/api/v1/sessions/{session_id}/registrations",
+        json={**PERSON, "email": "karim@example.org"},
+    )
+    assert late.status_code == 201
+    assert late.json() == {"id": late.json()["id"], "status": "waitlisted", "position": 1}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"consent": False}, "consent"),
+        ({"consent": None}, "consent"),
+        ({"email": "not-an-email"}, "email"),
+        ({"seats": 0}, "seats"),
+        ({"locale": "xx"}, "locale"),
+        ({"needs": {"interpretation": "Arabic"}}, "needs.interpretation"),
+        ({"name": ""}, "name"),
+    ],
+)
+async def test_bad_registrations_answer_422_naming_the_field(
+    client: Any, bensheim: Any, change: dict[str, Any], field: str
+) -> None:
+    session_id = await drop_in(bensheim, capacity=10)
+    body = {k: v for k, v in {**PERSON, **change}.items() if v is not None}
+    response = await client.post(f"/api/v1/sessions/{session_id}/registrations", json=body)
+    assert response.status_code == 422
+    assert field in response.json()["fields"], response.json()
+    assert await Registration.count() == 0
+    assert await OutboxMessage.count() == 0
+
+
+async def test_refusals_say_why(client: Any, bensheim: Any) -> None:
+    event = await make_published_event(bensheim, registration_mode="none")
+    [session] = await sessions_of(event)
+    response = await client.post(f"/api/v1/sessions/{session.id}/registrations", json=PERSON)
+    assert response.status_code == 409
+    assert response.json()["fields"] == {"event": "no registration"}
+    missing = await client.post("/api/v1/sessions/999999/registrations", json=PERSON)
+    assert missing.status_code == 404
+
+
+async def test_whole_course_registers_through_the_event(client: Any, bensheim: Any) -> None:
+    course = await make_published_event(
+        bensheim, kind="training", registration_mode="whole_event", capacity=12
+    )
+    [session] = await sessions_of(course)
+    response = await client.post(f"/api/v1/events/{course.id}/registrations", json=PERSON)
+    assert response.status_code == 201
+    wrong = await client.post(f"/api/v1/sessions/{session.id}/registrations", json=PERSON)
+    assert wrong.status_code == 409
+    assert "registration_mode" in wrong.json()["fields"]
+    public = (await client.get(f"/api/v1/events/{course.id}")).json()
+    assert public["sessions"][0]["seats_left"] == 11
+
+
+async def test_registration_is_rate_limited_per_client(app: Any, bensheim: Any) -> None:
+    session_id = await drop_in(bensheim, capacity=500)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 4000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        statuses = [
+            (
+                await client.post(
+                    f"/api/v1/sessions/{session_id}/registrations",
+                    json={**PERSON, "email": f"p{i}@example.org"},
+                )
+            ).status_code
+            for i in range(31)
+        ]
+    assert statuses[:30] == [201] * 30
+    assert statuses[30] == 429
+
+
+async def test_unknown_tokens_answer_404(client: Any) -> None:
+    assert (await client.get("/api/v1/registrations/not-a-token")).status_code == 404
+    assert (await client.post("/api/v1/registrations/not-a-token/cancel")).status_code == 404
+
+
+# --- the guide side --------------------------------------------------------------------------
+
+
+async def test_guide_sees_the_list_with_positions_and_adds_walk_ins(
+    client: Any, bensheim: Any, bensheim_headers: Any
+) -> None:
+    session_id = await drop_in(bensheim, capacity=1)
+    await client.post(
+        f"/api/v1/sessions/{session_id}/registrations",
+        json={**PERSON, "needs": {"interpretation": "uk", "accessibility": "Rollstuhl"}},
+    )
+    walk_in = await client.post(
+        f"/api/v1/guide/sessions/{session_id}/registrations",
+        json={"name": "Herr Demir", "phone": "06251 123456"},
+        headers=bensheim_headers,
+    )
+    assert walk_in.status_code == 201
+    assert walk_in.json()["status"] == "waitlisted"  # the guide respects capacity too
+    listed = await client.get(
+        f"/api/v1/guide/sessions/{session_id}/registrations", headers=bensheim_headers
+    )
+    rows = listed.json()
+    assert [(r["name"], r["status"], r["position"]) for r in rows] == [
+        ("Olena Demo", "pending", None),
+        ("Herr Demir", "waitlisted", 1),
+    ]
+    assert rows[0]["needs"] == {"interpretation": "uk", "accessibility": "Rollstuhl"}
+    assert rows[1]["source"] == "guide"
+
+    raised = await client.put(
+        f"/api/v1/guide/sessions/{session_id}/capacity",
+        json={"capacity": 2},
+        headers=bensheim_headers,
+    )
+    assert [r["status"] for r in raised.json()] == ["pending", "confirmed"]
+
+
+async def test_guide_cancels_and_records_attendance(
+    client: Any, bensheim: Any, bensheim_headers: Any
+) -> None:
+    session_id = await drop_in(bensheim, capacity=5)
+    walk_in = (
+        await client.post(
+            f"/api/v1/guide/sessions/{session_id}/registrations",
+            json={"name": "Frau Haddad"},
+            headers=bensheim_headers,
+        )
+    ).json()
+    marked = await client.put(
+        f"/api/v1/guide/sessions/{session_id}/attendance",
+        json={"registration_id": walk_in["id"], "status": "attended"},
+        headers=bensheim_headers,
+    )
+    assert marked.status_code == 204
+    rows = (
+        await client.get(
+            f"/api/v1/guide/sessions/{session_id}/registrations", headers=bensheim_headers
+        )
+    ).json()
+    assert rows[0]["attendance"] == {str(session_id): "attended"}
+    cancelled = await client.post(
+        f"/api/v1/guide/registrations/{walk_in['id']}/cancel", headers=bensheim_headers
+    )
+    assert cancelled.status_code == 204
+    refused = await client.put(
+        f"/api/v1/guide/sessions/{session_id}/attendance",
+        json={"registration_id": walk_in["id"], "status": "attended"},
+        headers=bensheim_headers,
+    )
+    assert refused.status_code == 409
+
+
+async def test_csv_export_opens_in_german_excel(
+    client: Any, bensheim: Any, bensheim_headers: Any
+) -> None:
+    session_id = await drop_in(bensheim, capacity=5)
+    await client.post(
+        f"/api/v1/sessions/{session_id}/registrations",
+        json={**PERSON, "name": "Müller; Jörg", "email": "joerg@example.org"},
+    )
+    response = await client.get(
+        f"/api/v1/guide/sessions/{session_id}/registrations.csv", headers=bensheim_headers
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    assert response.content.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:3] == ["Name", "E-Mail", "Telefon"]
+    assert rows[1][0] == "Müller; Jörg"
+    assert rows[1][3] == "pending"
+
+
+# --- the page behind the link --------------------------------------------------------------
+
+
+async def test_the_link_page_confirms_with_a_button_in_the_readers_language(
+    client: Any, bensheim: Any
+) -> None:
+    session_id = await drop_in(bensheim, capacity=5)
+    created = await client.post(
+        f"/api/v1/sessions/{session_id}/registrations", json={**PERSON, "locale": "ar"}
+    )
+    token = await token_of(created.json()["id"])
+
+    page = await client.get(f"/r/{token}?confirm=1")
+    assert page.status_code == 200
+    assert 'dir="rtl"' in page.text
+    assert "تأكيد التسجيل" in page.text
+    assert await status_of(created.json()["id"]) == "pending"
+
+    confirmed = await client.post(f"/r/{token}/confirm")
+    assert confirmed.status_code == 303
+    assert confirmed.headers["location"] == f"/r/{token}"
+    assert await status_of(created.json()["id"]) == "confirmed"
+    cancelled = await client.post(f"/r/{token}/cancel")
+    assert cancelled.status_code == 303
+    after = await client.get(f"/r/{token}")
+    assert "ملغى" in after.text
