@@ -128,5 +128,4 @@ async def register_for_session(
         locale=locale,  # type: ignore[arg-type]
         consent=True,
     )
-    registration, _ = await register(target, data, SECRET)
-    return registration
+    return (await register(target, data, SECRET)).registration

@@ -190,11 +190,13 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
     open_event = await make_published_event(municipality, registration_mode="per_session")
     [open_session] = await sessions_of(open_event)
     course = await make_published_event(municipality, registration_mode="whole_event")
-    walk_in, _ = await register(
-        await session_target(open_session.id, municipality.id),
-        GuideRegistrationCreate(name="Walk-in"),
-        SECRET,
-    )
+    walk_in = (
+        await register(
+            await session_target(open_session.id, municipality.id),
+            GuideRegistrationCreate(name="Walk-in"),
+            SECRET,
+        )
+    ).registration
     return {
         "slug": municipality.slug,
         "account_id": guide["id"],

@@ -107,3 +107,10 @@ def create_app(settings: Settings) -> Litestar:
     )
     app.state.throttle = throttle
     return app
+
+
+def app_from_environment() -> Litestar:
+    """The app from TREFFPUNKT_* variables: uvicorn's factory for several worker processes."""
+    from treffpunkt.settings import load_settings
+
+    return create_app(load_settings())

@@ -36,13 +36,14 @@ async def migrate() -> None:
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
-    from treffpunkt.app import create_app
-
     uvicorn.run(
-        create_app(settings),
+        "treffpunkt.app:app_from_environment",
+        factory=True,
         host=args.host,
         port=args.port,
+        workers=args.workers,
         log_level=settings.log_level.lower(),
+        access_log=settings.log_level == "DEBUG",
         proxy_headers=True,
         forwarded_allow_ips=settings.trusted_proxies,
     )
@@ -87,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the web app and API")
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.add_argument(
+        "--workers", type=int, default=1, help="processes (PostgreSQL; keep 1 with SQLite)"
+    )
     commands.add_parser("migrate", help="apply pending database migrations")
     commands.add_parser("worker", help="deliver mail and run timed rules (expiring held places)")
     admin = commands.add_parser("create-admin", help="create a platform admin account")

@@ -200,10 +200,10 @@ async def test_whole_course_registration_counts_on_the_event(bensheim: Any) -> N
     )
     target = await service.event_target(course.id)
     data = RegistrationCreate(name="A", email="a@example.org", consent=True)
-    first, _ = await service.register(target, data, SECRET)
-    second, _ = await service.register(
-        target, data.model_copy(update={"email": "b@example.org"}), SECRET
-    )
+    first = (await service.register(target, data, SECRET)).registration
+    second = (
+        await service.register(target, data.model_copy(update={"email": "b@example.org"}), SECRET)
+    ).registration
     assert (first.status, second.status) == ("pending", "waitlisted")
     row = await Event.select(Event.seats_taken, Event.waiting).where(Event.id == course.id).first()
     assert row == {"seats_taken": 1, "waiting": 1}
@@ -214,10 +214,11 @@ async def test_whole_course_registration_counts_on_the_event(bensheim: Any) -> N
 async def test_guides_register_walk_ins_confirmed_without_opt_in_mail(bensheim: Any) -> None:
     session = await drop_in(bensheim, capacity=5)
     target = await service.session_target(session.id, bensheim.id)
-    registration, created = await service.register(
+    outcome = await service.register(
         target, GuideRegistrationCreate(name="Herr K.", phone="06251 1234"), SECRET
     )
-    assert created
+    assert outcome.created
+    registration = outcome.registration
     assert registration.status == "confirmed"
     assert registration.source == "guide"
     assert await OutboxMessage.count() == 0  # no email, no mail

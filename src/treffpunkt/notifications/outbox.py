@@ -14,6 +14,45 @@ class OutsideTransaction(RuntimeError):
     """enqueue() was called with no transaction open: the mail could outlive a rollback."""
 
 
+def message(
+    *,
+    municipality_id: int,
+    kind: str,
+    locale: str,
+    recipient_email: str,
+    recipient_name: str | None,
+    dedupe_key: str,
+    context: dict[str, Any],
+    registration_id: int | None = None,
+) -> OutboxMessage:
+    return OutboxMessage(
+        municipality=municipality_id,
+        kind=kind,
+        locale=locale,
+        recipient_email=recipient_email,
+        recipient_name=recipient_name,
+        registration=registration_id,
+        context=context,
+        dedupe_key=dedupe_key,
+    )
+
+
+async def enqueue_all(messages: list[OutboxMessage]) -> int:
+    """Queue mails inside the caller's transaction; a cause that has its mail is skipped.
+
+    The unique dedupe key makes a repeated cause a no-op, on both engines, without
+    aborting the caller's transaction. Returns how many were new.
+    """
+    if db.engine().current_transaction.get() is None:
+        raise OutsideTransaction("mail must be queued in the transaction of its cause")
+    if not messages:
+        return 0
+    query: Insert = OutboxMessage.insert(*messages).on_conflict(
+        target=OutboxMessage.dedupe_key, action="DO NOTHING"
+    )
+    return len(await query.returning(OutboxMessage.id))
+
+
 async def enqueue(
     *,
     municipality_id: int,
@@ -25,24 +64,15 @@ async def enqueue(
     context: dict[str, Any],
     registration_id: int | None = None,
 ) -> bool:
-    """Queue a mail inside the caller's transaction; False if this cause already has one.
-
-    The unique dedupe key makes a repeated cause a no-op, on both engines, without
-    aborting the caller's transaction.
-    """
-    if db.engine().current_transaction.get() is None:
-        raise OutsideTransaction(f"enqueue({kind}) needs the transaction of its cause")
-    query: Insert = OutboxMessage.insert(
-        OutboxMessage(
-            municipality=municipality_id,
-            kind=kind,
-            locale=locale,
-            recipient_email=recipient_email,
-            recipient_name=recipient_name,
-            registration=registration_id,
-            context=context,
-            dedupe_key=dedupe_key,
-        )
-    ).on_conflict(target=OutboxMessage.dedupe_key, action="DO NOTHING")
-    inserted = await query.returning(OutboxMessage.id)
-    return bool(inserted)
+    """Queue one mail inside the caller's transaction; False if this cause has one already."""
+    mail = message(
+        municipality_id=municipality_id,
+        kind=kind,
+        locale=locale,
+        recipient_email=recipient_email,
+        recipient_name=recipient_name,
+        dedupe_key=dedupe_key,
+        context=context,
+        registration_id=registration_id,
+    )
+    return await enqueue_all([mail]) == 1

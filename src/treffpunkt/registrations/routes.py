@@ -24,13 +24,13 @@ from treffpunkt.throttle import Throttle
 
 
 async def _created(target: service.Target, data: Any, secret_key: str) -> Response[Any]:
-    registration, created = await service.register(target, data, secret_key)
+    outcome = await service.register(target, data, secret_key)
     body = RegistrationCreated(
-        id=registration.id,
-        status=RegistrationStatus(registration.status),
-        position=await service.position_of(registration),
+        id=outcome.registration.id,
+        status=RegistrationStatus(outcome.registration.status),
+        position=outcome.position,
     )
-    return Response(body, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
+    return Response(body, status_code=HTTP_201_CREATED if outcome.created else HTTP_200_OK)
 
 
 class PublicRegistrationController(Controller):

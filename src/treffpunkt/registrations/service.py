@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,7 +35,9 @@ from treffpunkt.events.tables import (
     Venue,
 )
 from treffpunkt.municipalities.tables import Municipality
-from treffpunkt.notifications.outbox import enqueue
+from treffpunkt.notifications.outbox import enqueue_all, message
+from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.registrations.combiner import Combiner
 from treffpunkt.registrations.schemas import (
     GuideRegistrationCreate,
     GuideRegistrationOut,
@@ -74,6 +78,7 @@ class Target:
     event: Event
     session: Session | None
     municipality: Municipality
+    venue: dict[str, Any] | None
     starts_at: datetime | None  # when the place is used: the (first) session's start
 
     @property
@@ -104,6 +109,77 @@ class Target:
         )
 
 
+def _columns_as(table: Any, alias: str, prefix: str, exclude: tuple[str, ...] = ()) -> str:
+    return ", ".join(
+        f'{alias}."{column._meta.db_column_name}" AS "{prefix}{column._meta.name}"'
+        for column in table._meta.columns
+        if column._meta.name not in exclude
+    )
+
+
+@lru_cache(maxsize=2)
+def _target_sql(by_session: bool) -> str:
+    """One query for a target with its event, municipality and venue.
+
+    Written as SQL (built once from the tables' own columns) because registering is
+    the hot path, and assembling the same join with Piccolo's foreign-key chains
+    costs several milliseconds of Python per request.
+    """
+    columns = ", ".join(
+        [
+            _columns_as(Event, "e", "event.", exclude=("series",)),
+            _columns_as(Municipality, "m", "municipality."),
+            _columns_as(Venue, "v", "venue."),
+        ]
+    )
+    joins = "JOIN municipality m ON m.id = e.municipality LEFT JOIN venue v ON v.id = e.venue"
+    # Names come from our own table definitions; the id is a bound parameter.
+    if by_session:
+        session = _columns_as(Session, "s", "session.")
+        source = f"event_session s JOIN event e ON e.id = s.event {joins} WHERE s.id = {{}}"
+        return f"SELECT {session}, {columns} FROM {source}"  # noqa: S608
+    return f"SELECT {columns} FROM event e {joins} WHERE e.id = {{}}"  # noqa: S608
+
+
+def _part(row: dict[str, Any], prefix: str) -> dict[str, Any]:
+    return {key[len(prefix) :]: value for key, value in row.items() if key.startswith(prefix)}
+
+
+def _load_json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def _target_row(by_session: bool, row_id: int) -> dict[str, dict[str, Any]] | None:
+    rows = await Event.raw(_target_sql(by_session), row_id)
+    if not rows:
+        return None
+    row = rows[0]
+    event = _part(row, "event.")
+    event["texts"] = _load_json(event["texts"])
+    for name in ("languages", "tags"):
+        event[name] = _load_json(event[name])
+    municipality = _part(row, "municipality.")
+    municipality["offered_locales"] = _load_json(municipality["offered_locales"])
+    venue = _part(row, "venue.")
+    return {
+        "session": _part(row, "session."),
+        "event": event,
+        "municipality": municipality,
+        "venue": venue if venue.get("id") is not None else {},
+    }
+
+
+def _target(parts: dict[str, dict[str, Any]], first_start: datetime | None) -> Target:
+    session = Session(_exists_in_db=True, **parts["session"]) if parts["session"] else None
+    return Target(
+        event=Event(_exists_in_db=True, **parts["event"]),
+        session=session,
+        municipality=Municipality(_exists_in_db=True, **parts["municipality"]),
+        venue=parts["venue"] or None,
+        starts_at=session.starts_at if session is not None else first_start,
+    )
+
+
 async def _first_start(event_id: int) -> datetime | None:
     row = (
         await Session.select(Session.starts_at)
@@ -130,34 +206,37 @@ async def _visible_event(event_id: int, municipality_id: int | None) -> Event:
     return event
 
 
+def _visible(event: dict[str, Any], municipality_id: int | None) -> bool:
+    """Guides see their own drafts; the public sees no drafts at all."""
+    if municipality_id is not None:
+        return bool(event["municipality"] == municipality_id)
+    return bool(event["status"] != EventStatus.draft)
+
+
 async def session_target(session_id: int, municipality_id: int | None = None) -> Target:
     """The target for a drop-in session; `municipality_id` scopes it for guides."""
-    query = Session.objects().where(Session.id == session_id)
-    if municipality_id is not None:
-        query = query.where(Session.municipality == municipality_id)
-    session = await query.first()
-    if session is None:
+    parts = await _target_row(True, session_id)
+    if parts is None or not _visible(parts["event"], municipality_id):
         raise NotFound("No such session.")
-    event = await _visible_event(session.event, municipality_id)
-    if event.registration_mode == RegistrationMode.whole_event:
+    if parts["event"]["registration_mode"] == RegistrationMode.whole_event:
         raise Conflict(
             "This course is registered for as a whole.",
             {"registration_mode": "whole_event: register for the event"},
         )
-    municipality = await _municipality(event.municipality)
-    return Target(event, session, municipality, session.starts_at)
+    return _target(parts, None)
 
 
 async def event_target(event_id: int, municipality_id: int | None = None) -> Target:
     """The target for a whole-event course."""
-    event = await _visible_event(event_id, municipality_id)
-    if event.registration_mode == RegistrationMode.per_session:
+    parts = await _target_row(False, event_id)
+    if parts is None or not _visible(parts["event"], municipality_id):
+        raise NotFound("No such event.")
+    if parts["event"]["registration_mode"] == RegistrationMode.per_session:
         raise Conflict(
             "Register for a single session of this event.",
             {"registration_mode": "per_session: register for a session"},
         )
-    municipality = await _municipality(event.municipality)
-    return Target(event, None, municipality, await _first_start(event.id))
+    return _target(parts, await _first_start(event_id))
 
 
 async def _lock(target: Target) -> None:
@@ -181,27 +260,6 @@ async def _counters(target: Target) -> dict[str, Any]:
     )
     assert row is not None
     return row
-
-
-async def _take_place(target: Target, seats: int) -> int:
-    """Take seats, or else a place in the queue, in one UPDATE that locks the target row.
-
-    Seats go to a newcomer only while they are free and nobody waits. Both CASEs
-    read the row as it was, so exactly one branch applies: the answer is 0 when
-    seats were taken, else the new queue length, which is the newcomer's position.
-    """
-    fits = "waiting = 0 AND (capacity IS NULL OR seats_taken + {} <= capacity)"
-    rows = await target.table.raw(
-        f'UPDATE "{target.tablename}" SET '  # noqa: S608 (table name from our own code)
-        f"seats_taken = seats_taken + CASE WHEN {fits} THEN {{}} ELSE 0 END, "
-        f"waiting = waiting + CASE WHEN {fits} THEN 0 ELSE 1 END "
-        "WHERE id = {} RETURNING waiting",
-        seats,
-        seats,
-        seats,
-        target.row_id,
-    )
-    return int(rows[0]["waiting"])
 
 
 async def _change_counters(target: Target, seats: int = 0, waiting: int = 0) -> None:
@@ -238,16 +296,26 @@ def _text(texts: dict[str, Any], locale: str, default: str) -> dict[str, Any]:
 async def _base_context(target: Target) -> dict[str, Any]:
     """What every mail about this target says (no secrets, no personal data)."""
     event, municipality = target.event, target.municipality
-    venue = None
-    if event.venue:
-        row = await Venue.select().where(Venue.id == event.venue).first()
-        if row:
-            venue = {k: row[k] for k in ("name", "street", "postal_code", "city", "room")}
-    sessions = Session.select(Session.id, Session.starts_at, Session.ends_at, Session.status)
+    venue = target.venue
+    if venue is not None:
+        venue = {k: venue[k] for k in ("name", "street", "postal_code", "city", "room")}
+    sessions: list[dict[str, Any]]
     if target.session is not None:
-        sessions = sessions.where(Session.id == target.session.id)
+        session = target.session
+        sessions = [
+            {
+                "id": session.id,
+                "starts_at": session.starts_at,
+                "ends_at": session.ends_at,
+                "status": session.status,
+            }
+        ]
     else:
-        sessions = sessions.where(Session.event == event.id)
+        sessions = (
+            await Session.select(Session.id, Session.starts_at, Session.ends_at, Session.status)
+            .where(Session.event == event.id)
+            .order_by(Session.starts_at)
+        )
     return {
         "event_id": event.id,
         "event_texts": event.texts,
@@ -260,7 +328,7 @@ async def _base_context(target: Target) -> dict[str, Any]:
                 "ends_at": s["ends_at"].isoformat(),
                 "status": s["status"],
             }
-            for s in await sessions.order_by(Session.starts_at)
+            for s in sessions
         ],
         "municipality": {
             "slug": municipality.slug,
@@ -283,15 +351,27 @@ async def _notify(
     position: int | None = None,
     resend: bool = False,
 ) -> None:
-    """Queue the mail for this registration's change (none without an email).
-
-    The context fixes what the mail says at the moment of its cause; the worker
-    adds the links, deriving the token, so no token is ever stored.
-    """
+    """Queue the mail for this registration's change (none without an email)."""
     if not registration.email:
         return
     if base is None:
         base = await _base_context(await _target_of(registration))
+    await enqueue_all([_mail(registration, kind, base, position, resend)])
+
+
+def _mail(
+    registration: Registration,
+    kind: str,
+    base: dict[str, Any],
+    position: int | None = None,
+    resend: bool = False,
+) -> OutboxMessage:
+    """The outbox row for a registration's change.
+
+    The context fixes what the mail says at the moment of its cause; the worker
+    adds the links, deriving the token, so no token is ever stored.
+    """
+    assert registration.email
     texts = base["event_texts"]
     dedupe = f"registration:{registration.id}:{kind}"
     if resend:
@@ -310,7 +390,7 @@ async def _notify(
         "email_confirmed": registration.email_confirmed_at is not None,
         "expires_at": registration.expires_at.isoformat() if registration.expires_at else None,
     }
-    await enqueue(
+    return message(
         municipality_id=registration.municipality,
         kind=f"registration_{kind}",
         locale=registration.locale,
@@ -363,10 +443,27 @@ def _hold_until(target: Target, at: datetime) -> datetime:
     return min(hold, target.starts_at) if target.starts_at else hold
 
 
+@dataclass(frozen=True)
+class Outcome:
+    registration: Registration
+    created: bool  # False: this email already had a place (or a queue place) here
+    position: int | None  # on the waitlist
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One person asking for a place, prepared outside the transaction."""
+
+    target: Target
+    registration: Registration  # not yet saved; its status is decided in the batch
+    base: dict[str, Any]
+    by_guide: bool
+
+
 async def register(
     target: Target, data: RegistrationCreate | GuideRegistrationCreate, secret_key: str
-) -> tuple[Registration, bool]:
-    """Register someone; (registration, created).
+) -> Outcome:
+    """Register someone.
 
     A repeated email for the same target answers with the existing registration and
     sends its current mail again (at most once per RESEND_WINDOW).
@@ -377,91 +474,183 @@ async def register(
         _check_open(target, data.seats, at)
     elif target.event.status != EventStatus.published:
         raise Conflict("Only published events take registrations.", {"event": target.event.status})
-    email = data.email.lower() if data.email else None
-    base = await _base_context(target)  # outside the transaction: keep the lock short
-    for attempt in range(3):
-        try:
-            return await _register_once(target, data, email, by_guide, at, secret_key, base)
-        except Exception as error:
-            # A concurrent request with the same email won the unique index: answer with it.
-            if attempt < 2 and db.is_unique_violation(error):
-                continue
+    salt = new_salt()
+    registration = Registration(
+        municipality=target.event.municipality,
+        event=target.event.id,
+        session=target.session.id if target.session else None,
+        seats=data.seats,
+        name=data.name,
+        email=data.email.lower() if data.email else None,
+        phone=data.phone,
+        locale=data.locale or target.municipality.default_locale,
+        needs_interpretation=data.needs.interpretation if data.needs else None,
+        needs_accessibility=data.needs.accessibility if data.needs else None,
+        source="guide" if by_guide else "self",
+        consent_version=None if by_guide else target.municipality.privacy_version,
+        consent_at=None if by_guide else at,
+        token_salt=salt,
+        token_hash=hash_token(registration_token(secret_key, salt)),
+        # A guide vouches for the person; a self-registration confirms by link.
+        email_confirmed_at=at if by_guide else None,
+        expires_at=None if by_guide else _hold_until(target, at),
+        created_at=at,
+        updated_at=at,
+    )
+    request = _Request(target, registration, await _base_context(target), by_guide)
+    return await _places.run((target.tablename, target.row_id), request)
+
+
+async def _take_places(requests: list[_Request]) -> list[Outcome | BaseException]:
+    """Give places to a batch of requests for one target, in arrival order, in one
+    transaction: lock the row, read its counters, decide each request, write the
+    counters, the registrations and their mails.
+
+    An email that already holds a place (or arrives twice in the batch) gets that
+    registration back. If another process registered the same email meanwhile, the
+    unique index fails the batch, and each request is retried on its own.
+    """
+    try:
+        return await _take_places_once(requests)
+    except Exception as error:
+        if len(requests) == 1 or not db.is_unique_violation(error):
             raise
-    raise AssertionError("unreachable")
+    results: list[Outcome | BaseException] = []
+    for request in requests:
+        try:
+            results.append((await _take_places_once([request]))[0])
+        except Exception as error:
+            results.append(error)
+    return results
 
 
-async def _register_once(
-    target: Target,
-    data: RegistrationCreate | GuideRegistrationCreate,
-    email: str | None,
-    by_guide: bool,
-    at: datetime,
-    secret_key: str,
-    base: dict[str, Any],
-) -> tuple[Registration, bool]:
+async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseException]:
+    target = requests[0].target
+    emails = [r.registration.email for r in requests if r.registration.email]
+    results: list[Outcome | BaseException] = []
+    resends: list[Outcome] = []
     async with db.write_transaction():
-        if email:
-            existing = (
-                await Registration.objects()
-                .where(
-                    target.registrations()
-                    & (Registration.email == email)
-                    & Registration.status.is_in(list(ACTIVE))
-                )
-                .first()
-            )
-            if existing is not None:
-                position = await position_of(existing)
-                kind = STATE_MAIL[RegistrationStatus(existing.status)]
-                await _notify(existing, kind, base, position, resend=True)
-                return existing, False
-        salt = new_salt()
-        registration = Registration(
-            municipality=target.event.municipality,
-            event=target.event.id,
-            session=target.session.id if target.session else None,
-            seats=data.seats,
-            name=data.name,
-            email=email,
-            phone=data.phone,
-            locale=data.locale or target.municipality.default_locale,
-            needs_interpretation=data.needs.interpretation if data.needs else None,
-            needs_accessibility=data.needs.accessibility if data.needs else None,
-            source="guide" if by_guide else "self",
-            consent_version=None if by_guide else target.municipality.privacy_version,
-            consent_at=None if by_guide else at,
-            token_salt=salt,
-            token_hash=hash_token(registration_token(secret_key, salt)),
-            # A guide vouches for the person; a self-registration confirms by link.
-            email_confirmed_at=at if by_guide else None,
-            expires_at=None if by_guide else _hold_until(target, at),
-            created_at=at,
-            updated_at=at,
+        await _lock(target)
+        counters = await _counters(target)
+        capacity, seats_taken, waiting = (
+            counters["capacity"],
+            counters["seats_taken"],
+            counters["waiting"],
         )
-        position = await _take_place(target, data.seats)
-        if position == 0:
-            registration.status = (
-                RegistrationStatus.confirmed if by_guide else RegistrationStatus.pending
+        holders: dict[str, Registration] = {}
+        if emails:
+            for existing in await Registration.objects().where(
+                target.registrations()
+                & Registration.email.is_in(emails)
+                & Registration.status.is_in(list(ACTIVE))
+            ):
+                holders[existing.email] = existing
+        accepted: list[tuple[_Request, int | None]] = []
+        for request in requests:
+            registration = request.registration
+            email = registration.email
+            if email and email in holders:
+                outcome = Outcome(holders[email], False, None)
+                results.append(outcome)
+                resends.append(outcome)
+                continue
+            seats = registration.seats
+            if waiting == 0 and (capacity is None or seats_taken + seats <= capacity):
+                seats_taken += seats
+                position = None
+                registration.status = (
+                    RegistrationStatus.confirmed if request.by_guide else RegistrationStatus.pending
+                )
+            elif target.event.waitlist:
+                waiting += 1
+                position = waiting
+                registration.status = RegistrationStatus.waitlisted
+            else:
+                results.append(Conflict("No places are left.", {"seats": "fully booked"}))
+                continue
+            accepted.append((request, position))
+            results.append(Outcome(registration, True, position))
+            if email:
+                holders[email] = registration
+        if accepted:
+            table = target.table
+            await table.update({table.seats_taken: seats_taken, table.waiting: waiting}).where(
+                table.id == target.row_id
             )
-        elif target.event.waitlist:
-            registration.status = RegistrationStatus.waitlisted
-        else:
-            raise Conflict("No places are left.", {"seats": "fully booked"})  # rolls back
-        await registration.save()
-        await _notify(registration, STATE_MAIL[registration.status], base, position or None)
-        return registration, True
+            new = [request.registration for request, _ in accepted]
+            # Ids follow insertion (= arrival) order; match them by the unique token hash.
+            ids = {
+                row["token_hash"]: row["id"]
+                for row in await Registration.insert(*new).returning(
+                    Registration.id, Registration.token_hash
+                )
+            }
+            for registration in new:
+                registration.id = ids[registration.token_hash]
+            await enqueue_all(
+                [
+                    _mail(
+                        request.registration,
+                        STATE_MAIL[RegistrationStatus(request.registration.status)],
+                        request.base,
+                        position,
+                    )
+                    for request, position in accepted
+                    if request.registration.email
+                ]
+            )
+    if resends:
+        await _resend(resends, requests[0].base)
+    return [
+        Outcome(
+            r.registration,
+            r.created,
+            r.position if r.created else await position_of(r.registration),
+        )
+        if isinstance(r, Outcome)
+        else r
+        for r in results
+    ]
+
+
+async def _resend(outcomes: list[Outcome], base: dict[str, Any]) -> None:
+    """Someone registered again: their current mail once more (deduplicated per window)."""
+    async with db.write_transaction():
+        await enqueue_all(
+            [
+                _mail(
+                    o.registration,
+                    STATE_MAIL[RegistrationStatus(o.registration.status)],
+                    base,
+                    await position_of(o.registration),
+                    resend=True,
+                )
+                for o in outcomes
+                if o.registration.email and o.registration.id is not None
+            ]
+        )
+
+
+_places: Combiner[_Request, Outcome] = Combiner(_take_places)
 
 
 async def _target_of(registration: Registration) -> Target:
     if registration.session is not None:
-        session = await Session.objects().where(Session.id == registration.session).first()
-        assert session is not None
-        event = await _visible_event(registration.event, registration.municipality)
-        return Target(event, session, await _municipality(event.municipality), session.starts_at)
-    event = await _visible_event(registration.event, registration.municipality)
-    return Target(
-        event, None, await _municipality(event.municipality), await _first_start(event.id)
-    )
+        return await _any_session_target(registration.session)
+    return await _any_event_target(registration.event)
+
+
+async def _any_session_target(session_id: int) -> Target:
+    """A registration's target as it is now, whatever its state (no visibility rules)."""
+    parts = await _target_row(True, session_id)
+    assert parts is not None
+    return _target(parts, None)
+
+
+async def _any_event_target(event_id: int) -> Target:
+    parts = await _target_row(False, event_id)
+    assert parts is not None
+    return _target(parts, await _first_start(event_id))
 
 
 async def _reload(registration_id: int) -> Registration:
