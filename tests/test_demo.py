@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from tests.factories import SECRET
 from treffpunkt.demo import _interkulturelle_woche_start, load_demo
+from treffpunkt.events.tables import Session
+from treffpunkt.registrations.tables import Registration
 
 
 def test_interkulturelle_woche_is_the_last_full_week_of_next_september() -> None:
@@ -15,7 +18,7 @@ def test_interkulturelle_woche_is_the_last_full_week_of_next_september() -> None
 
 
 async def test_demo_events_are_public_in_all_three_towns(client: Any) -> None:
-    await load_demo(today=date.today())
+    await load_demo(today=date.today(), secret_key=SECRET)
     bensheim = (
         await client.get("/api/v1/municipalities/bensheim/sessions", params={"limit": 200})
     ).json()["items"]
@@ -43,3 +46,17 @@ async def test_demo_events_are_public_in_all_three_towns(client: Any) -> None:
     for town in ("butzbach", "oestrich-winkel"):
         items = (await client.get(f"/api/v1/municipalities/{town}/sessions")).json()["items"]
         assert items, f"{town} has no demo sessions"
+
+
+async def test_demo_has_nearly_full_sessions_and_waitlists(client: Any) -> None:
+    await load_demo(today=date.today(), secret_key=SECRET)
+    rounds = (
+        await client.get(
+            "/api/v1/municipalities/bensheim/sessions", params={"kind": "dialogue", "limit": 2}
+        )
+    ).json()["items"]
+    assert [r["seats_left"] for r in rounds] == [2, 0]
+    waiting = await Session.select(Session.waiting).where(Session.id == rounds[1]["id"]).first()
+    assert waiting == {"waiting": 3}
+    queued = await Registration.count().where(Registration.status == "waitlisted")
+    assert queued == 3 + 4

@@ -68,13 +68,13 @@ async def _create_admin(args: argparse.Namespace) -> None:
     print(f"Admin account {args.email} created.")
 
 
-async def _demo(args: argparse.Namespace) -> None:
+async def _demo(settings: Settings) -> None:
     from treffpunkt import demo
 
     if await demo.is_loaded():
         print("Demo data is already loaded.")
     else:
-        await demo.load_demo()
+        await demo.load_demo(secret_key=settings.resolved_secret_key())
         print("Demo data loaded.")
     print("Demo logins (for trying treffpunkt only):")
     for login in demo.LOGINS:
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
         "migrate": migrate,
         "worker": lambda: _worker(settings),
         "create-admin": lambda: _create_admin(args),
-        "demo": lambda: _demo(args),
+        "demo": lambda: _demo(settings),
     }
     try:
         asyncio.run(_with_database(settings, work[args.command]))

@@ -17,10 +17,12 @@ from treffpunkt.accounts.tables import Account, Role
 from treffpunkt.events.programmes import create_programme
 from treffpunkt.events.schemas import EventCreate, ProgrammeCreate, VenueCreate
 from treffpunkt.events.service import create_event, publish_event
+from treffpunkt.events.tables import Event, Session
 from treffpunkt.events.venues import create_venue
 from treffpunkt.municipalities.schemas import MunicipalityCreate
 from treffpunkt.municipalities.service import create_municipality
 from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.registrations.schemas import GuideRegistrationCreate
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,8 @@ async def is_loaded() -> bool:
     return await Municipality.exists().where(Municipality.slug == TOWNS[0].slug)
 
 
-async def load_demo(today: date | None = None) -> None:
-    """Create the demo municipalities, accounts and their events."""
+async def load_demo(*, secret_key: str, today: date | None = None) -> None:
+    """Create the demo municipalities, accounts, events and registrations."""
     today = today or datetime.now(ZoneInfo("Europe/Berlin")).date()
     if not await Account.exists().where(Account.email == ADMIN.email):
         await create_account(
@@ -98,6 +100,7 @@ async def load_demo(today: date | None = None) -> None:
             municipality_id=municipality.id,
         )
         await DEMO_EVENTS[town.slug](municipality.id, today)
+    await _fill(secret_key)
 
 
 # --- events -----------------------------------------------------------------------------
@@ -379,6 +382,53 @@ async def _oestrich_winkel(municipality_id: int, today: date) -> None:
         registration_mode="per_session",
         sessions=_once(_next(today, 1) + timedelta(weeks=1), "19:00", "20:30"),
     )
+
+
+# --- registrations: some sessions nearly full, some with a waitlist -------------------------
+
+FIRST_NAMES = [
+    "Olena", "Ahmad", "Mariam", "Yusuf", "Daria", "Samir", "Aylin", "Hamid", "Natalia",
+    "Fatima", "Tesfay", "Zeynep", "Bashir", "Iryna", "Layla", "Omid", "Semhar", "Kerem",
+]  # fmt: skip
+
+
+def _person(number: int) -> GuideRegistrationCreate:
+    first = FIRST_NAMES[number % len(FIRST_NAMES)]
+    initial = "ABDEFGHKLMNPRST"[number % 15]
+    with_email = number % 3 == 0  # some people leave only a phone number
+    return GuideRegistrationCreate(
+        name=f"{first} {initial}.",
+        email=f"{first.lower()}.{number}@example.org" if with_email else None,
+        phone=None if with_email else f"0151 {1000000 + number}",
+        locale=("uk", "ar", "fa", "tr", "de")[number % 5],
+    )
+
+
+async def _fill(secret_key: str) -> None:
+    """Places as a guide would have entered them (phone calls, walk-ins)."""
+    from treffpunkt.registrations.service import event_target, register, session_target
+
+    number = 0
+
+    async def add(target: Any, count: int) -> None:
+        nonlocal number
+        for _ in range(count):
+            await register(target, _person(number), secret_key)
+            number += 1
+
+    dialogue = await Event.objects().where(Event.capacity == 25).first()
+    if dialogue is not None:
+        first, second = (
+            await Session.objects().where(Session.event == dialogue.id).order_by(Session.starts_at)
+        )[:2]
+        await add(await session_target(first.id), 23)  # two places left
+        await add(await session_target(second.id), 28)  # full, three waiting
+    for course in await Event.objects().where(Event.registration_mode == "whole_event"):
+        await add(await event_target(course.id), (course.capacity or 10) - 1)  # one left
+    evening = await Event.objects().where(Event.capacity == 40).first()
+    if evening is not None:
+        [session] = await Session.objects().where(Session.event == evening.id)
+        await add(await session_target(session.id), 44)  # full, four waiting
 
 
 DEMO_EVENTS: dict[str, Callable[[int, date], Awaitable[None]]] = {
