@@ -26,7 +26,9 @@ def test_compose_file_follows_the_compose_specification() -> None:
 
 def test_compose_runs_the_app_on_postgres_with_mail_and_no_secret_in_the_file() -> None:
     services = compose()["services"]
-    assert {"app", "db", "mail"} <= services.keys()
+    assert {"app", "worker", "db", "mail", "redis"} <= services.keys()
+    assert services["worker"]["command"] == ["treffpunkt", "worker"]
+    assert services["app"]["environment"]["TREFFPUNKT_WORKER_IN_PROCESS"] == "false"
     environment = services["app"]["environment"]
     assert environment["TREFFPUNKT_DATABASE_URL"].startswith("postgresql://")
     assert environment["TREFFPUNKT_ENVIRONMENT"] == "production"

@@ -7,63 +7,66 @@ piccolo_conf, so queries, migrations and the Piccolo CLI all see the same databa
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 
 SQLITE_BUSY_TIMEOUT_S = 30
+INLINE_BUSY_TIMEOUT_S = 5
 PING_TIMEOUT_S = 3
 
 
-class TreffpunktSQLiteEngine(SQLiteEngine):
-    """SQLite with reused connections and the settings a concurrent web app needs.
+# Writers of this process take turns here, first come first served (see write_transaction).
+_sqlite_writer = asyncio.Lock()
 
-    Piccolo opens a new aiosqlite connection (and thread) for every query outside a
-    transaction and repeats `PRAGMA foreign_keys` before every query inside one;
-    under load that costs more than the queries. Here connections are kept and
-    reused, with their pragmas set once. WAL lets readers run beside the one
-    writer, and synchronous=NORMAL is safe under WAL.
+
+class TreffpunktSQLiteEngine(SQLiteEngine):
+    """Embedded SQLite, run inline on the event loop.
+
+    Piccolo reaches SQLite through aiosqlite, which runs every statement in a worker
+    thread; each hop back waits its turn in the event loop, and under load those
+    waits cost far more than the statements (microseconds on a local file). So
+    statements run inline on kept connections instead. Nothing waits long inline:
+    writers of this process queue on `_sqlite_writer` before they start, and WAL
+    readers never wait for the writer. Another process writing at the same moment
+    (a CLI command) is waited for up to INLINE_BUSY_TIMEOUT_S; SQLite deployments
+    serve from one process.
     """
 
     POOL_SIZE = 16
 
     def __init__(self, path: str, **connection_kwargs: Any) -> None:
         super().__init__(path=path, **connection_kwargs)
-        self._idle: list[Any] = []
+        self._idle: list[sqlite3.Connection] = []
 
-    async def _open(self) -> Any:
-        connection = aiosqlite.connect(**self.connection_kwargs)
-        # Idle pooled connections must not keep a finished process alive (aiosqlite's
-        # worker thread is not a daemon); an idle WAL connection holds nothing unwritten.
-        thread = getattr(connection, "_thread", None)
-        if thread is not None:
-            thread.daemon = True
-        connection = await connection
-        connection.row_factory = dict_factory  # type: ignore[assignment]
-        await connection.execute("PRAGMA foreign_keys = 1")
-        await connection.execute("PRAGMA synchronous = NORMAL")
+    def _open(self) -> sqlite3.Connection:
+        kwargs = {**self.connection_kwargs, "timeout": INLINE_BUSY_TIMEOUT_S}
+        connection = sqlite3.connect(**kwargs)
+        connection.row_factory = dict_factory
+        connection.execute("PRAGMA foreign_keys = 1")
+        connection.execute("PRAGMA synchronous = NORMAL")
         return connection
 
-    async def _acquire(self) -> Any:
-        return self._idle.pop() if self._idle else await self._open()
+    def _acquire(self) -> sqlite3.Connection:
+        return self._idle.pop() if self._idle else self._open()
 
-    async def _release(self, connection: Any) -> None:
+    def _release(self, connection: sqlite3.Connection) -> None:
         # A connection left inside a transaction (a failed COMMIT) is not reused.
         if connection.in_transaction or len(self._idle) >= self.POOL_SIZE:
-            await connection.close()
+            connection.close()
         else:
             self._idle.append(connection)
 
     async def get_connection(self) -> Any:
         """For transactions: Piccolo closes it at the end, which hands it back."""
-        return _PooledConnection(await self._acquire(), self)
+        return _InlineConnection(self._acquire(), self)
 
     async def _run_in_new_connection(
         self,
@@ -72,12 +75,17 @@ class TreffpunktSQLiteEngine(SQLiteEngine):
         query_type: str = "generic",
         table: Any = None,
     ) -> Any:
-        connection = await self._acquire()
+        if _is_read(query):
+            return self._fetch(query, args)
+        async with _sqlite_writer:  # a write outside a transaction queues like any other
+            return self._fetch(query, args)
+
+    def _fetch(self, query: str, args: list[Any] | None) -> Any:
+        connection = self._acquire()
         try:
-            async with connection.execute(query, args or []) as cursor:
-                return await cursor.fetchall()
+            return connection.execute(query, args or []).fetchall()
         finally:
-            await self._release(connection)
+            self._release(connection)
 
     async def _run_in_existing_connection(
         self,
@@ -87,26 +95,76 @@ class TreffpunktSQLiteEngine(SQLiteEngine):
         query_type: str = "generic",
         table: Any = None,
     ) -> Any:
-        async with connection.execute(query, args or []) as cursor:
-            return await cursor.fetchall()
+        return connection.raw.execute(query, args or []).fetchall()
 
     async def close_pool(self) -> None:
         while self._idle:
-            await self._idle.pop().close()
+            self._idle.pop().close()
 
 
-class _PooledConnection:
-    """An aiosqlite connection whose close() returns it to the engine's pool."""
+def _is_read(query: str) -> bool:
+    return query.lstrip()[:6].upper() in ("SELECT", "PRAGMA")
 
-    def __init__(self, connection: Any, engine: TreffpunktSQLiteEngine) -> None:
-        self._connection = connection
-        self._engine = engine
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._connection, name)
+class _InlineCursor:
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    async def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    async def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    async def fetchmany(self, size: int) -> list[Any]:
+        return self._cursor.fetchmany(size)
 
     async def close(self) -> None:
-        await self._engine._release(self._connection)
+        self._cursor.close()
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+
+class _InlineResult:
+    """What aiosqlite's execute() returns: awaitable, and an async context manager."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = _InlineCursor(cursor)
+
+    def __await__(self) -> Any:
+        async def ready() -> _InlineCursor:
+            return self._cursor
+
+        return ready().__await__()
+
+    async def __aenter__(self) -> _InlineCursor:
+        return self._cursor
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._cursor.close()
+
+
+class _InlineConnection:
+    """The part of aiosqlite's Connection that Piccolo's transactions use, inline."""
+
+    def __init__(self, connection: sqlite3.Connection, engine: TreffpunktSQLiteEngine) -> None:
+        self.raw = connection
+        self._engine = engine
+
+    def execute(self, query: str, args: Any = ()) -> _InlineResult:
+        return _InlineResult(self.raw.execute(query, args))
+
+    async def commit(self) -> None:
+        self.raw.commit()
+
+    async def close(self) -> None:
+        self._engine._release(self.raw)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.in_transaction
 
 
 def create_engine(url: str) -> Engine:
@@ -170,9 +228,6 @@ async def ping() -> None:
     """Raise if the database does not answer a trivial query within a few seconds."""
     async with asyncio.timeout(PING_TIMEOUT_S):
         await engine().run_ddl("SELECT 1")
-
-
-_sqlite_writer = asyncio.Lock()
 
 
 @asynccontextmanager
