@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -12,8 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests import serving
 from tests.factories import SECRET, make_published_event, sessions_of
-from tests.smtp import SMTPServer, free_port
+from tests.smtp import SMTPServer
 from treffpunkt.events.tables import Session
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.notifications.worker import run_once
@@ -25,32 +24,12 @@ from treffpunkt.settings import Settings
 @pytest.fixture
 async def served(app: Any) -> AsyncIterator[str]:
     """`treffpunkt serve` on a free port, on the test database, as an operator runs it."""
-    port = free_port()
     env = {
-        **os.environ,
         "TREFFPUNKT_REGISTRATIONS_PER_CLIENT": "100000/minute",
         "TREFFPUNKT_DATABASE_POOL_SIZE": "20",
-        "TREFFPUNKT_LOG_LEVEL": "WARNING",
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "treffpunkt.cli", "serve", "--port", str(port), env=env
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient() as probe:
-            for _ in range(150):
-                try:
-                    if (await probe.get(f"{url}/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.2)
-            else:
-                raise RuntimeError("the server did not come up")
+    async with serving.served(env) as url:
         yield url
-    finally:
-        process.terminate()
-        await process.wait()
 
 
 @pytest.fixture
