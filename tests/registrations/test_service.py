@@ -19,7 +19,7 @@ from treffpunkt.errors import Conflict, InvalidInput, NotFound
 from treffpunkt.events import service as events
 from treffpunkt.events.schemas import EventUpdate
 from treffpunkt.events.tables import Event, Session
-from treffpunkt.notifications.outbox import OutsideTransaction, enqueue
+from treffpunkt.notifications.outbox import OutsideTransaction, enqueue_all, message
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.registrations import service
 from treffpunkt.registrations.schemas import GuideRegistrationCreate, RegistrationCreate
@@ -296,16 +296,17 @@ async def test_mail_rows_hold_no_token(bensheim: Any) -> None:
 
 
 async def test_enqueue_refuses_to_run_outside_a_transaction(bensheim: Any) -> None:
+    mail = message(
+        municipality_id=bensheim.id,
+        kind="registration_confirmed",
+        locale="de",
+        recipient_email="a@example.org",
+        recipient_name=None,
+        dedupe_key="x",
+        context={},
+    )
     with pytest.raises(OutsideTransaction):
-        await enqueue(
-            municipality_id=bensheim.id,
-            kind="registration_confirmed",
-            locale="de",
-            recipient_email="a@example.org",
-            recipient_name=None,
-            dedupe_key="x",
-            context={},
-        )
+        await enqueue_all([mail])
 
 
 async def test_one_cause_gives_one_mail_row(bensheim: Any) -> None:
@@ -319,8 +320,8 @@ async def test_one_cause_gives_one_mail_row(bensheim: Any) -> None:
         "context": {},
     }
     async with db.write_transaction():
-        assert await enqueue(**arguments) is True
-        assert await enqueue(**arguments) is False
+        assert await enqueue_all([message(**arguments)]) == 1
+        assert await enqueue_all([message(**arguments), message(**arguments)]) == 0
     assert await OutboxMessage.count() == 1
 
 

@@ -11,7 +11,7 @@ from treffpunkt.notifications.tables import OutboxMessage
 
 
 class OutsideTransaction(RuntimeError):
-    """enqueue() was called with no transaction open: the mail could outlive a rollback."""
+    """Mail queued with no transaction open: it could outlive a rolled-back change."""
 
 
 def message(
@@ -51,28 +51,3 @@ async def enqueue_all(messages: list[OutboxMessage]) -> int:
         target=OutboxMessage.dedupe_key, action="DO NOTHING"
     )
     return len(await query.returning(OutboxMessage.id))
-
-
-async def enqueue(
-    *,
-    municipality_id: int,
-    kind: str,
-    locale: str,
-    recipient_email: str,
-    recipient_name: str | None,
-    dedupe_key: str,
-    context: dict[str, Any],
-    registration_id: int | None = None,
-) -> bool:
-    """Queue one mail inside the caller's transaction; False if this cause has one already."""
-    mail = message(
-        municipality_id=municipality_id,
-        kind=kind,
-        locale=locale,
-        recipient_email=recipient_email,
-        recipient_name=recipient_name,
-        dedupe_key=dedupe_key,
-        context=context,
-        registration_id=registration_id,
-    )
-    return await enqueue_all([mail]) == 1

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from treffpunkt import db
 from treffpunkt.errors import Conflict, InvalidInput, NotFound
-from treffpunkt.events.service import RegistrationWindow, registration_open
+from treffpunkt.events.service import RegistrationWindow, get_session, registration_open
 from treffpunkt.events.tables import (
     Event,
     EventStatus,
@@ -934,13 +934,7 @@ async def record_attendance(
 ) -> None:
     """Mark who came; a course registration is marked per session."""
     registration = await guide_registration(municipality_id, registration_id)
-    session = (
-        await Session.objects()
-        .where((Session.id == session_id) & (Session.municipality == municipality_id))
-        .first()
-    )
-    if session is None:
-        raise NotFound("No such session.")
+    session = await get_session(municipality_id, session_id)
     belongs = registration.session == session.id or (
         registration.session is None and registration.event == session.event
     )
