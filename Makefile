@@ -23,6 +23,7 @@ $(VENV)/.installed-test: $(VENV)/.installed tests/js/package.json
 install: $(VENV)/.installed
 
 ## run: install, migrate the embedded SQLite database, load demo data once, serve on :$(PORT)
+run: export TREFFPUNKT_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: $(VENV)/.installed
 	$(BIN)/treffpunkt migrate
 	$(BIN)/treffpunkt demo
