@@ -20,6 +20,8 @@ from treffpunkt import __version__, db
 from treffpunkt.accounts.dependencies import AUTH_DEPENDENCIES
 from treffpunkt.accounts.routes import AdminAccountController, AuthController, GuideTeamController
 from treffpunkt.accounts.service import LoginPolicy
+from treffpunkt.calendars.routes import CalendarController
+from treffpunkt.calendars.service import FeedCache
 from treffpunkt.errors import EXCEPTION_HANDLERS
 from treffpunkt.events.routes import (
     GuideEventController,
@@ -46,6 +48,7 @@ def create_app(settings: Settings) -> Litestar:
     db.use_engine(engine)
     throttle = Throttle(settings.rate_limit_storage)
     secret_key = settings.resolved_secret_key()
+    feeds = FeedCache()
     login_policy = LoginPolicy(
         token_ttl=timedelta(hours=settings.token_ttl_hours),
         attempts_per_client=settings.login_attempts_per_client,
@@ -81,12 +84,14 @@ def create_app(settings: Settings) -> Litestar:
             PublicRegistrationController,
             GuideRegistrationController,
             RegistrationPageController,
+            CalendarController,
         ],
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         dependencies={
             **AUTH_DEPENDENCIES,
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "secret_key": Provide(lambda: secret_key, sync_to_thread=False),
+            "feeds": Provide(lambda: feeds, sync_to_thread=False),
             "throttle": Provide(lambda: throttle, sync_to_thread=False),
             "login_policy": Provide(lambda: login_policy, sync_to_thread=False),
         },

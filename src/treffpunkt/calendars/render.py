@@ -1,0 +1,211 @@
+"""Events as RFC 5545 components, following ../shared/ICALENDAR.md rule by rule.
+
+Pure functions: the same data gives the same bytes (rule 6), so feeds can be cached
+and answered with strong ETags. A series is written once: a master VEVENT with the
+rule in local time (rules 17–18), EXDATE where a date has no session, and one
+override per moved or cancelled session, with the master's UID and RECURRENCE-ID
+equal to the original start. Sessions outside the rule are single VEVENTs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from icalendar import Calendar, vCategory, vDuration, vRecur, vText
+from icalendar import Event as VEvent
+
+from treffpunkt import __version__
+from treffpunkt.calendars.timezones import static_timezone
+from treffpunkt.events.recurrence import SeriesDefinition, expand
+
+PRODID = f"-//treffpunkt//treffpunkt {__version__}//DE"
+REFRESH = timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class CalendarSession:
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    occurrence_start: datetime | None
+    revision: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    id: int
+    kind: str
+    status: str
+    title: str
+    summary: str
+    description: str
+    languages: tuple[str, ...]
+    interpretation: bool
+    tags: tuple[str, ...]
+    location: str | None
+    url: str
+    revision: int
+    updated_at: datetime
+    series: dict[str, Any] | None
+    locale: str = "de"  # the language of title and texts
+    sessions: tuple[CalendarSession, ...] = field(default_factory=tuple)
+
+
+def uid(kind: str, number: int, host: str) -> str:
+    """Stable identifiers, the same in feeds, downloads and mails (rule 10)."""
+    return f"treffpunkt-{kind}-{number}@{host}"
+
+
+def _status(*statuses: str) -> str:
+    return "CANCELLED" if "cancelled" in statuses else "CONFIRMED"
+
+
+def _description(event: CalendarEvent, locale: str) -> str:
+    names = Locale.parse(locale).languages
+    parts = [text for text in (event.summary, event.description) if text]
+    if event.languages:
+        spoken = ", ".join(names.get(code, code) for code in event.languages)
+        parts.append(f"{_LANGUAGES.get(locale, _LANGUAGES['de'])}: {spoken}")
+    parts.append(event.url)
+    return "\n\n".join(parts)
+
+
+_LANGUAGES = {
+    "de": "Sprachen",
+    "en": "Languages",
+    "uk": "Мови",
+    "ar": "اللغات",
+    "tr": "Diller",
+    "fa": "زبان‌ها",
+}
+
+
+def _common(component: VEvent, event: CalendarEvent, locale: str, changed: datetime) -> None:
+    component.add("dtstamp", changed.astimezone(UTC))
+    component.add("last-modified", changed.astimezone(UTC))
+    component.add("summary", event.title)
+    component.add("description", _description(event, locale))
+    if event.location:
+        component.add("location", event.location)
+    component.add("url", event.url)
+    component.add("categories", vCategory([event.kind, *event.tags]))
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> datetime:
+    return moment.astimezone(zone)
+
+
+def _single(
+    event: CalendarEvent, session: CalendarSession, zone: ZoneInfo, host: str, locale: str
+) -> VEvent:
+    component = VEvent()
+    component.add("uid", uid("session", session.id, host))
+    component.add("dtstart", _local(session.starts_at, zone))
+    component.add("dtend", _local(session.ends_at, zone))
+    component.add("sequence", event.revision + session.revision)
+    component.add("status", _status(event.status, session.status))
+    _common(component, event, locale, max(event.updated_at, session.updated_at))
+    return component
+
+
+def _rule_value(series: dict[str, Any], zone: ZoneInfo) -> vRecur:
+    rule = vRecur.from_ical(series["rule"])
+    if series.get("count"):
+        rule["COUNT"] = [series["count"]]
+    else:
+        # With a TZID start, UNTIL is given in UTC (RFC 5545 §3.3.10).
+        until = date.fromisoformat(series["until"])
+        last = datetime.combine(until, time(23, 59, 59), tzinfo=zone).astimezone(UTC)
+        rule["UNTIL"] = [last]
+    return rule
+
+
+def event_components(event: CalendarEvent, zone_name: str, host: str) -> list[VEvent]:
+    """The VEVENTs of one event, in a stable order."""
+    zone, locale = ZoneInfo(zone_name), event.locale
+    if not event.series:
+        return [_single(event, s, zone, host, locale) for s in event.sessions]
+    series = event.series
+    occurrences = expand(
+        SeriesDefinition(
+            rule=series["rule"],
+            start_date=date.fromisoformat(series["start_date"]),
+            start_time=time.fromisoformat(series["start_time"]),
+            end_time=time.fromisoformat(series["end_time"]),
+            until=date.fromisoformat(series["until"]) if series.get("until") else None,
+            count=series.get("count"),
+        ),
+        zone,
+    )
+    by_start = {o.starts_at: o for o in occurrences}
+    in_rule = {s.occurrence_start: s for s in event.sessions if s.occurrence_start in by_start}
+    first = occurrences[0]
+    master = VEvent()
+    master.add("uid", uid("event", event.id, host))
+    master.add("dtstart", _local(first.starts_at, zone))
+    master.add("dtend", _local(first.ends_at, zone))
+    master.add("rrule", _rule_value(series, zone))
+    missing = [_local(o.starts_at, zone) for o in occurrences if o.starts_at not in in_rule]
+    if missing:
+        master.add("exdate", missing)
+    master.add("sequence", event.revision)
+    master.add("status", _status(event.status))
+    stamps = [event.updated_at, *(s.updated_at for s in in_rule.values())]
+    _common(master, event, locale, max(stamps))
+    components = [master]
+    for start in sorted(in_rule):
+        session, occurrence = in_rule[start], by_start[start]
+        moved = (session.starts_at, session.ends_at) != (occurrence.starts_at, occurrence.ends_at)
+        if not moved and session.status != "cancelled":
+            continue  # an ordinary instance of the rule
+        override = VEvent()
+        override.add("uid", uid("event", event.id, host))
+        override.add("recurrence-id", _local(occurrence.starts_at, zone))
+        override.add("dtstart", _local(session.starts_at, zone))
+        override.add("dtend", _local(session.ends_at, zone))
+        override.add("sequence", event.revision + session.revision)
+        override.add("status", _status(event.status, session.status))
+        _common(override, event, locale, max(event.updated_at, session.updated_at))
+        components.append(override)
+    others = [s for s in event.sessions if s.occurrence_start not in by_start]
+    components += [_single(event, s, zone, host, locale) for s in others]
+    return components
+
+
+def serialise(components: list[VEvent]) -> bytes:
+    return b"".join(component.to_ical() for component in components)
+
+
+def calendar(name: str, description: str, zone_name: str, event_blocks: list[bytes]) -> bytes:
+    """A whole VCALENDAR around already serialised events: header, VTIMEZONE, events.
+
+    No METHOD: this is a feed or a download, not a message (rule 4).
+    """
+    shell = Calendar()
+    shell.add("prodid", PRODID)
+    shell.add("version", "2.0")
+    shell.add("calscale", "GREGORIAN")
+    shell.add("name", vText(name))
+    shell.add("x-wr-calname", vText(name))
+    shell.add("description", vText(description))
+    shell.add("x-wr-caldesc", vText(description))
+    shell.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    shell.add("x-published-ttl", vDuration(REFRESH))
+    timezone = static_timezone(zone_name)
+    if timezone is not None:
+        shell.add_component(timezone)
+    else:
+        # Another zone: let icalendar write it (it has no static form here yet).
+        probe = Calendar()
+        probe.add_component(VEvent({"dtstart": datetime(2000, 1, 1, tzinfo=ZoneInfo(zone_name))}))
+        probe.add_missing_timezones()
+        for component in probe.walk("VTIMEZONE"):
+            shell.add_component(component)
+    head, _, tail = shell.to_ical().rpartition(b"END:VCALENDAR\r\n")
+    return head + b"".join(event_blocks) + b"END:VCALENDAR\r\n" + tail

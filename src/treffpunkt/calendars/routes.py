@@ -1,0 +1,120 @@
+"""Feeds for subscribing, and single-event downloads (text/calendar, never with METHOD)."""
+
+from __future__ import annotations
+
+import re
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
+
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+
+from treffpunkt.calendars import service
+from treffpunkt.calendars.service import Feed, FeedCache, FeedFilters, Publication
+from treffpunkt.errors import NotFound
+from treffpunkt.events.routes import Language, ProgrammeFilter, TagFilter
+from treffpunkt.events.tables import Audience, EventKind
+from treffpunkt.i18n import Locale
+from treffpunkt.settings import Settings
+
+MEDIA_TYPE = "text/calendar"  # Litestar adds "; charset=utf-8" to text types
+
+
+def answer(
+    request: Request[Any, Any, Any], feed: Feed, filename: str | None = None
+) -> Response[bytes]:
+    """200 with the bytes, or 304 when the client's copy is current (RFC 9110 §13.1)."""
+    headers = {
+        "ETag": feed.etag,
+        "Last-Modified": format_datetime(feed.last_modified, usegmt=True),
+        "Cache-Control": "public, max-age=300",
+    }
+    if _not_modified(request, feed):
+        return Response(b"", status_code=304, headers=headers)
+    if filename:
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return Response(feed.body, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _not_modified(request: Request[Any, Any, Any], feed: Feed) -> bool:
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return feed.etag in tags or "*" in tags
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_modified_since:
+        try:
+            since = parsedate_to_datetime(if_modified_since)
+        except (TypeError, ValueError):
+            return False
+        return feed.last_modified.replace(microsecond=0) <= since
+    return False
+
+
+async def _publication(
+    request: Request[Any, Any, Any], slug: str, locale: str | None, settings: Settings
+) -> Publication:
+    reader = await service.reader_for(slug, locale, request.headers.get("accept-language"))
+    return Publication(reader, settings.base_url)
+
+
+class CalendarController(Controller):
+    path = "/m/{slug:str}"
+    tags = ["calendars"]
+
+    @get("/calendar.ics", operation_id="municipalityCalendar", media_type=MEDIA_TYPE)
+    async def municipality(
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        settings: NamedDependency[Settings],
+        feeds: NamedDependency[FeedCache],
+        kind: FromQuery[EventKind | None] = None,
+        lang: Language = None,
+        programme: ProgrammeFilter = None,
+        audience: FromQuery[Audience | None] = None,
+        tag: TagFilter = None,
+        locale: FromQuery[Locale | None] = None,
+    ) -> Response[bytes]:
+        """The municipality's published events as a feed to subscribe to."""
+        publication = await _publication(request, slug, locale, settings)
+        filters = FeedFilters(kind, lang, programme, audience, tag)
+        return answer(request, await service.municipality_feed(publication, filters, feeds))
+
+    @get(
+        "/programmes/{programme_slug:str}/calendar.ics",
+        operation_id="programmeCalendar",
+        media_type=MEDIA_TYPE,
+    )
+    async def programme(
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        programme_slug: FromPath[str],
+        settings: NamedDependency[Settings],
+        feeds: NamedDependency[FeedCache],
+        locale: FromQuery[Locale | None] = None,
+    ) -> Response[bytes]:
+        """One programme (e.g. an Interkulturelle Woche) as a feed."""
+        publication = await _publication(request, slug, locale, settings)
+        return answer(request, await service.programme_feed(publication, programme_slug, feeds))
+
+    @get("/events/{file_name:str}", operation_id="eventCalendar", media_type=MEDIA_TYPE)
+    async def event(
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        file_name: FromPath[str],
+        settings: NamedDependency[Settings],
+        feeds: NamedDependency[FeedCache],
+        locale: FromQuery[Locale | None] = None,
+    ) -> Response[bytes]:
+        """One event as a download: `/m/{slug}/events/{id}.ics`."""
+        match = re.fullmatch(r"(\d{1,12})\.ics", file_name)
+        if match is None:
+            raise NotFound("Calendar downloads are named <event id>.ics.")
+        event_id = int(match.group(1))
+        publication = await _publication(request, slug, locale, settings)
+        feed = await service.event_download(publication, event_id, feeds)
+        return answer(request, feed, filename=f"{slug}-{event_id}.ics")

@@ -1,0 +1,292 @@
+"""Feeds and downloads, rendered once per change and served from cache.
+
+Each request costs one query for the events' change stamps (their `updated_at`, which
+every session change touches, and their venue's). A feed whose stamps are unchanged is
+answered from cache; otherwise only the events that changed are rendered again, from
+a cache of per-event VEVENT blocks. Rendering with icalendar takes ~0.4 ms per event,
+so a town with thousands of sessions must not pay it per request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from treffpunkt.calendars.render import (
+    CalendarEvent,
+    CalendarSession,
+    calendar,
+    event_components,
+    serialise,
+)
+from treffpunkt.db import array_contains
+from treffpunkt.errors import NotFound
+from treffpunkt.events.public import VISIBLE, Reader
+from treffpunkt.events.tables import Event, Programme, Session, Venue
+from treffpunkt.municipalities.tables import Municipality
+
+
+@dataclass(frozen=True)
+class Feed:
+    body: bytes
+    etag: str  # strong: a hash of the exact bytes
+    last_modified: datetime
+
+
+@dataclass(frozen=True)
+class FeedFilters:
+    kind: str | None = None
+    language: str | None = None
+    programme: str | None = None
+    audience: str | None = None
+    tag: str | None = None
+
+
+class FeedCache:
+    """Rendered event blocks and whole feeds, bounded in size (least recently used)."""
+
+    def __init__(self, blocks: int = 50_000, feeds: int = 500) -> None:
+        self._blocks: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self._feeds: OrderedDict[tuple[Any, ...], tuple[Any, Feed]] = OrderedDict()
+        self._limits = (blocks, feeds)
+
+    def block(self, key: tuple[Any, ...]) -> bytes | None:
+        block = self._blocks.get(key)
+        if block is not None:
+            self._blocks.move_to_end(key)
+        return block
+
+    def keep_block(self, key: tuple[Any, ...], block: bytes) -> None:
+        self._blocks[key] = block
+        if len(self._blocks) > self._limits[0]:
+            self._blocks.popitem(last=False)
+
+    def feed(self, key: tuple[Any, ...], stamp: Any) -> Feed | None:
+        cached = self._feeds.get(key)
+        if cached is None or cached[0] != stamp:
+            return None
+        self._feeds.move_to_end(key)
+        return cached[1]
+
+    def keep_feed(self, key: tuple[Any, ...], stamp: Any, feed: Feed) -> None:
+        self._feeds[key] = (stamp, feed)
+        if len(self._feeds) > self._limits[1]:
+            self._feeds.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """Who the feed is for: the reader's language and the site's public address."""
+
+    reader: Reader
+    base_url: str
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).hostname or "treffpunkt"
+
+
+async def _stamps(query: Any) -> list[dict[str, Any]]:
+    return await query.order_by(Event.id)
+
+
+def _stamp_query(municipality_id: int) -> Any:
+    return Event.select(
+        Event.id, Event.updated_at, Event.venue.updated_at.as_alias("venue_updated_at")
+    ).where((Event.municipality == municipality_id) & Event.status.is_in(list(VISIBLE)))
+
+
+async def _render(
+    rows: list[dict[str, Any]], publication: Publication, cache: FeedCache
+) -> list[bytes]:
+    """Blocks for the given stamp rows, rendering only those not cached."""
+    reader = publication.reader
+    locale_key = (reader.requested_locale, reader.accept_language, publication.base_url)
+    keys = {
+        row["id"]: (row["id"], row["updated_at"], row["venue_updated_at"], *locale_key)
+        for row in rows
+    }
+    blocks = {event_id: cache.block(key) for event_id, key in keys.items()}
+    missing = [event_id for event_id, block in blocks.items() if block is None]
+    if missing:
+        for event in await _calendar_events(missing, publication):
+            components = event_components(event, reader.municipality.time_zone, publication.host)
+            block = serialise(components)
+            cache.keep_block(keys[event.id], block)
+            blocks[event.id] = block
+    return [blocks[row["id"]] or b"" for row in rows]
+
+
+async def _calendar_events(ids: list[int], publication: Publication) -> list[CalendarEvent]:
+    reader = publication.reader
+    events = await Event.select().where(Event.id.is_in(ids)).output(load_json=True)
+    sessions: dict[int, list[CalendarSession]] = {event_id: [] for event_id in ids}
+    for row in (
+        await Session.select(
+            Session.id,
+            Session.event,
+            Session.starts_at,
+            Session.ends_at,
+            Session.status,
+            Session.occurrence_start,
+            Session.revision,
+            Session.updated_at,
+        )
+        .where(Session.event.is_in(ids))
+        .order_by(Session.starts_at)
+        .order_by(Session.id)
+    ):
+        event_id = row.pop("event")
+        sessions[event_id].append(CalendarSession(**row))
+    venue_ids = [e["venue"] for e in events if e["venue"]]
+    venues = {v["id"]: v for v in await Venue.select().where(Venue.id.is_in(venue_ids or [-1]))}
+    out = []
+    for row in events:
+        locale, texts = reader.text(row["texts"])
+        event = CalendarEvent(
+            id=row["id"],
+            kind=row["kind"],
+            status=row["status"],
+            title=texts["title"],
+            summary=texts.get("summary", ""),
+            description=texts.get("description", ""),
+            languages=tuple(row["languages"]),
+            interpretation=row["interpretation"],
+            tags=tuple(row["tags"]),
+            location=_location(venues.get(row["venue"]), row["online_url"]),
+            url=f"{publication.base_url}/api/v1/events/{row['id']}",
+            revision=row["revision"],
+            updated_at=row["updated_at"],
+            series=row["series"],
+            locale=locale,
+            sessions=tuple(sessions[row["id"]]),
+        )
+        out.append(event)
+    return out
+
+
+def _location(venue: dict[str, Any] | None, online_url: str | None) -> str | None:
+    if venue is None:
+        return online_url
+    parts = [
+        venue["name"],
+        venue["room"],
+        venue["street"],
+        f"{venue['postal_code']} {venue['city']}",
+    ]
+    return ", ".join(part for part in parts if part)
+
+
+async def _feed(
+    key: tuple[Any, ...],
+    rows: list[dict[str, Any]],
+    name: str,
+    description: str,
+    publication: Publication,
+    cache: FeedCache,
+) -> Feed:
+    stamp = tuple((r["id"], r["updated_at"], r["venue_updated_at"]) for r in rows)
+    cached = cache.feed(key, stamp)
+    if cached is not None:
+        return cached
+    blocks = await _render(rows, publication, cache)
+    body = calendar(name, description, publication.reader.municipality.time_zone, blocks)
+    moments = [r["updated_at"] for r in rows] + [
+        r["venue_updated_at"] for r in rows if r["venue_updated_at"]
+    ]
+    feed = Feed(
+        body=body,
+        etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"',
+        last_modified=max(moments, default=publication.reader.municipality.updated_at).astimezone(
+            UTC
+        ),
+    )
+    cache.keep_feed(key, stamp, feed)
+    return feed
+
+
+def _key(kind: str, publication: Publication, *parts: Any) -> tuple[Any, ...]:
+    reader = publication.reader
+    return (
+        kind,
+        reader.municipality.id,
+        reader.requested_locale,
+        reader.accept_language,
+        publication.base_url,
+        *parts,
+    )
+
+
+async def municipality_feed(
+    publication: Publication, filters: FeedFilters, cache: FeedCache
+) -> Feed:
+    """Every published public event of a municipality (filters as in the public API)."""
+    municipality = publication.reader.municipality
+    query = _stamp_query(municipality.id)
+    if filters.kind:
+        query = query.where(Event.kind == filters.kind)
+    if filters.audience:
+        query = query.where(Event.audience == filters.audience)
+    if filters.language:
+        query = query.where(array_contains(Event.languages, filters.language))
+    if filters.tag:
+        query = query.where(array_contains(Event.tags, filters.tag))
+    if filters.programme:
+        query = query.where(Event.programme.slug == filters.programme)
+    rows = await _stamps(query)
+    return await _feed(
+        _key("municipality", publication, filters),
+        rows,
+        municipality.name,
+        f"{municipality.name}: Veranstaltungen der Integrationsarbeit",
+        publication,
+        cache,
+    )
+
+
+async def programme_feed(publication: Publication, slug: str, cache: FeedCache) -> Feed:
+    municipality = publication.reader.municipality
+    programme = (
+        await Programme.select(Programme.id, Programme.texts)
+        .where((Programme.municipality == municipality.id) & (Programme.slug == slug))
+        .output(load_json=True)
+        .first()
+    )
+    if programme is None:
+        raise NotFound(f"No programme '{slug}'.")
+    title = publication.reader.text(programme["texts"])[1]["title"]
+    rows = await _stamps(_stamp_query(municipality.id).where(Event.programme == programme["id"]))
+    return await _feed(
+        _key("programme", publication, slug),
+        rows,
+        f"{municipality.name}: {title}",
+        title,
+        publication,
+        cache,
+    )
+
+
+async def event_download(publication: Publication, event_id: int, cache: FeedCache) -> Feed:
+    municipality = publication.reader.municipality
+    rows = await _stamps(_stamp_query(municipality.id).where(Event.id == event_id))
+    if not rows:
+        raise NotFound("No such event.")
+    return await _feed(
+        _key("event", publication, event_id),
+        rows,
+        municipality.name,
+        municipality.name,
+        publication,
+        cache,
+    )
+
+
+async def reader_for(slug: str, locale: str | None, accept_language: str | None) -> Reader:
+    municipality = await Municipality.objects().where(Municipality.slug == slug).first()
+    if municipality is None:
+        raise NotFound(f"No municipality '{slug}'.")
+    return Reader(municipality, locale, accept_language)

@@ -1,0 +1,291 @@
+"""Feeds that real clients trust: checked rule by rule (../shared/ICALENDAR.md), and
+expanded by two independent parsers whose occurrences must match our sessions."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import recurring_ical_events
+from icalendar import Calendar
+
+from tests.factories import make_event, make_published_event, make_venue, sessions_of
+from treffpunkt.calendars.service import FeedCache, FeedFilters, Publication, municipality_feed
+from treffpunkt.events import service as events
+from treffpunkt.events.public import Reader
+from treffpunkt.events.schemas import SessionTimes
+
+JS = Path(__file__).resolve().parents[1] / "js"
+# Both clock changes of 2027 (28 March, 31 October) fall inside this window.
+WINDOW = (datetime(2027, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))
+SERIES = {
+    "rule": "FREQ=WEEKLY;BYDAY=TU,TH",
+    "start_date": "2027-03-02",
+    "start_time": "14:00",
+    "end_time": "16:00",
+    "until": "2027-11-30",
+}
+
+
+async def feed_bytes(client: Any, path: str = "/m/bensheim/calendar.ics", **params: Any) -> bytes:
+    response = await client.get(path, params=params)
+    assert response.status_code == 200, response.text
+    return bytes(response.content)
+
+
+async def busy_series(municipality: Any) -> Any:
+    """Office hours across both clock changes, with every kind of exception."""
+    venue = await make_venue(municipality)
+    event = await make_published_event(
+        municipality,
+        kind="office_hours",
+        venue_id=venue.id,
+        texts={"de": {"title": "Sprechstunde, Beratung; Hilfe \\ mit\nZeilenumbruch"}},
+        sessions=[],
+        series=SERIES,
+    )
+    sessions = await sessions_of(event)
+    moved, cancelled, removed = sessions[3], sessions[10], sessions[20]
+    later = moved.starts_at + timedelta(hours=2)
+    await events.move_session(
+        municipality.id,
+        moved.id,
+        SessionTimes(starts_at=later, ends_at=later + timedelta(hours=2)),
+    )
+    await events.cancel_session(municipality.id, cancelled.id)
+    await events.remove_session(municipality.id, removed.id)
+    extra = datetime(2027, 12, 20, 17, tzinfo=UTC)
+    await events.add_session(
+        municipality.id, event.id, SessionTimes(starts_at=extra, ends_at=extra + timedelta(hours=1))
+    )
+    return event
+
+
+async def api_occurrences(client: Any, event_id: int) -> set[tuple[str, str, str]]:
+    body = (await client.get(f"/api/v1/events/{event_id}")).json()
+    return {
+        (
+            datetime.fromisoformat(s["starts_at"]).astimezone(UTC).isoformat(),
+            datetime.fromisoformat(s["ends_at"]).astimezone(UTC).isoformat(),
+            "CANCELLED" if s["status"] == "cancelled" else "CONFIRMED",
+        )
+        for s in body["sessions"]
+        if WINDOW[0] <= datetime.fromisoformat(s["starts_at"]) < WINDOW[1]
+    }
+
+
+def python_occurrences(feed: bytes) -> set[tuple[str, str, str]]:
+    calendar = Calendar.from_ical(feed)
+    return {
+        (
+            component.decoded("dtstart").astimezone(UTC).isoformat(),
+            component.decoded("dtend").astimezone(UTC).isoformat(),
+            str(component.get("status")),
+        )
+        for component in recurring_ical_events.of(calendar).between(*WINDOW)
+    }
+
+
+def icaljs_occurrences(feed: bytes) -> set[tuple[str, str, str]]:
+    result = subprocess.run(
+        ["node", str(JS / "expand.mjs"), WINDOW[0].isoformat(), WINDOW[1].isoformat()],
+        input=feed,
+        capture_output=True,
+        check=True,
+        cwd=JS,
+    )
+    return {
+        (
+            datetime.fromisoformat(o["start"].replace("Z", "+00:00")).isoformat(),
+            datetime.fromisoformat(o["end"].replace("Z", "+00:00")).isoformat(),
+            o["status"],
+        )
+        for o in json.loads(result.stdout)
+    }
+
+
+async def test_two_independent_parsers_see_exactly_our_sessions(client: Any, bensheim: Any) -> None:
+    event = await busy_series(bensheim)
+    expected = await api_occurrences(client, event.id)
+    assert len(expected) > 70
+    assert sum(1 for _, _, status in expected if status == "CANCELLED") == 1
+    feed = await feed_bytes(client)
+    assert python_occurrences(feed) == expected
+    assert icaljs_occurrences(feed) == expected
+
+
+async def test_wall_time_stays_across_both_clock_changes(client: Any, bensheim: Any) -> None:
+    await make_published_event(bensheim, sessions=[], series=SERIES)
+    starts = sorted(start for start, _, _ in icaljs_occurrences(await feed_bytes(client)))
+    berlin_hours = {datetime.fromisoformat(s).astimezone(_berlin()).hour for s in starts}
+    assert berlin_hours == {14}
+    utc_hours = {datetime.fromisoformat(s).hour for s in starts}
+    assert utc_hours == {12, 13}  # summer and winter
+
+
+def _berlin() -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Europe/Berlin")
+
+
+async def test_feed_bytes_follow_the_rules(client: Any, bensheim: Any) -> None:
+    await busy_series(bensheim)
+    feed = await feed_bytes(client)
+    text = feed.decode("utf-8")
+    assert not feed.startswith(b"\xef\xbb\xbf")  # no BOM (rule 3)
+    assert b"\n" not in feed.replace(b"\r\n", b"")  # CRLF only (rule 1)
+    for line in feed.split(b"\r\n"):
+        assert len(line) <= 75, line  # folded at 75 octets (rule 1)
+        line.decode("utf-8")  # never folded inside a UTF-8 sequence
+    unfolded = text.replace("\r\n ", "")
+    assert "METHOD" not in unfolded  # no METHOD in a feed (rule 4)
+    assert unfolded.count("\r\nVERSION:2.0\r\n") == 1
+    assert unfolded.count("\r\nPRODID:") == 1
+    assert "\r\nREFRESH-INTERVAL;VALUE=DURATION:PT6H\r\n" in unfolded  # rule 5
+    assert "\r\nX-PUBLISHED-TTL:PT6H\r\n" in unfolded
+    assert "\r\nX-WR-CALNAME:Integration Stadt Bensheim" not in unfolded
+    assert "\r\nNAME:Stadt Bensheim\r\n" in unfolded
+    # Escaping of , ; \ and newlines in titles (rule 2); nothing unescaped slips through.
+    assert "SUMMARY:Sprechstunde\\, Beratung\\; Hilfe \\\\ mit\\nZeilenumbruch" in unfolded
+    # One VTIMEZONE in RRULE form, before the events (rules 15–16).
+    assert unfolded.count("BEGIN:VTIMEZONE") == 1
+    assert unfolded.index("BEGIN:VTIMEZONE") < unfolded.index("BEGIN:VEVENT")
+    assert "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3" in unfolded
+    assert "RDATE" not in unfolded.split("END:VTIMEZONE")[0]
+    # No floating times (rule 14): every date-time has a TZID or is UTC.
+    events_part = unfolded.split("END:VTIMEZONE")[1]  # VTIMEZONE's own DTSTARTs are local
+    pattern = r"\r\n(DTSTART|DTEND|RECURRENCE-ID|EXDATE)([^:]*):([^\r]*)"
+    for name, params, value in re.findall(pattern, events_part):
+        assert "TZID=Europe/Berlin" in params or value.endswith("Z"), (name, params, value)
+    # A series is written once: one master, overrides with its UID, EXDATE for the gap.
+    calendar = Calendar.from_ical(feed)
+    vevents = list(calendar.walk("VEVENT"))
+    masters = [e for e in vevents if "RRULE" in e]
+    assert len(masters) == 1
+    overrides = [e for e in vevents if "RECURRENCE-ID" in e]
+    assert {str(e["UID"]) for e in overrides} == {str(masters[0]["UID"])}
+    assert len(overrides) == 2  # the moved and the cancelled session
+    assert "EXDATE" in masters[0]
+    assert re.search(r"UNTIL=\d{8}T\d{6}Z", unfolded)  # UNTIL in UTC with a TZID start
+    for vevent in vevents:
+        assert not ("DTEND" in vevent and "DURATION" in vevent)  # rule 12
+        assert vevent.decoded("dtend") > vevent.decoded("dtstart")
+        assert str(vevent["URL"]).startswith("http://testserver/")
+        assert str(vevent["STATUS"]) in {"CONFIRMED", "CANCELLED"}
+
+
+async def test_same_data_gives_the_same_bytes(bensheim: Any) -> None:
+    await busy_series(bensheim)
+    publication = Publication(Reader(bensheim), "http://testserver")
+    first = await municipality_feed(publication, FeedFilters(), FeedCache())
+    second = await municipality_feed(publication, FeedFilters(), FeedCache())
+    assert first.body == second.body
+    assert first.etag == second.etag
+
+
+async def test_etag_and_last_modified_answer_304_until_something_changes(
+    client: Any, bensheim: Any
+) -> None:
+    event = await make_published_event(bensheim)
+    first = await client.get("/m/bensheim/calendar.ics")
+    etag, modified = first.headers["etag"], first.headers["last-modified"]
+    assert first.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert etag.startswith('"')
+    again = await client.get("/m/bensheim/calendar.ics", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+    since = await client.get("/m/bensheim/calendar.ics", headers={"If-Modified-Since": modified})
+    assert since.status_code == 304
+
+    [session] = await sessions_of(event)
+    later = session.starts_at + timedelta(hours=1)
+    await events.move_session(
+        bensheim.id, session.id, SessionTimes(starts_at=later, ends_at=later + timedelta(hours=2))
+    )
+    changed = await client.get("/m/bensheim/calendar.ics", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != etag
+
+
+async def test_sequence_rises_with_every_reschedule_and_cancellation(
+    client: Any, bensheim: Any
+) -> None:
+    event = await make_published_event(bensheim)
+    [session] = await sessions_of(event)
+
+    def sequence(feed: bytes) -> int:
+        [vevent] = Calendar.from_ical(feed).walk("VEVENT")
+        return int(vevent["SEQUENCE"])
+
+    first = sequence(await feed_bytes(client))
+    later = session.starts_at + timedelta(hours=1)
+    await events.move_session(
+        bensheim.id, session.id, SessionTimes(starts_at=later, ends_at=later + timedelta(hours=2))
+    )
+    moved = sequence(await feed_bytes(client))
+    await events.cancel_event(bensheim.id, event.id)
+    feed = await feed_bytes(client)
+    assert first < moved < sequence(feed)
+    [vevent] = Calendar.from_ical(feed).walk("VEVENT")
+    assert str(vevent["STATUS"]) == "CANCELLED"  # stays in the feed, cancelled
+
+
+async def test_filters_and_programme_feeds(client: Any, bensheim: Any) -> None:
+    await make_published_event(bensheim, texts={"de": {"title": "Dialog"}}, languages=["de", "ar"])
+    await make_published_event(
+        bensheim, kind="training", texts={"de": {"title": "Schulung"}}, languages=["de"]
+    )
+
+    def titles(feed: bytes) -> list[str]:
+        return sorted(str(e["SUMMARY"]) for e in Calendar.from_ical(feed).walk("VEVENT"))
+
+    assert titles(await feed_bytes(client)) == ["Dialog", "Schulung"]
+    assert titles(await feed_bytes(client, kind="training")) == ["Schulung"]
+    assert titles(await feed_bytes(client, lang="ar")) == ["Dialog"]
+    missing = await client.get("/m/bensheim/programmes/nope/calendar.ics")
+    assert missing.status_code == 404
+
+
+async def test_drafts_and_other_towns_never_appear(
+    client: Any, bensheim: Any, butzbach: Any
+) -> None:
+    draft = await make_event(bensheim)
+    foreign = await make_published_event(butzbach)
+    assert b"BEGIN:VEVENT" not in await feed_bytes(client)
+    assert (await client.get(f"/m/bensheim/events/{draft.id}.ics")).status_code == 404
+    assert (await client.get(f"/m/bensheim/events/{foreign.id}.ics")).status_code == 404
+    assert (await client.get("/m/atlantis/calendar.ics")).status_code == 404
+
+
+async def test_single_event_download(client: Any, bensheim: Any) -> None:
+    event = await make_published_event(bensheim)
+    response = await client.get(f"/m/bensheim/events/{event.id}.ics")
+    assert response.status_code == 200
+    assert response.headers["content-disposition"] == (
+        f'attachment; filename="bensheim-{event.id}.ics"'
+    )
+    assert b"METHOD" not in response.content
+    assert (await client.get("/m/bensheim/events/readme.txt")).status_code == 404
+
+
+@pytest.mark.parametrize("day", [date(2027, 3, 28), date(2027, 10, 31)])
+async def test_sessions_on_the_day_of_the_change_keep_their_wall_time(
+    client: Any, bensheim: Any, day: date
+) -> None:
+    series = {
+        **SERIES,
+        "rule": "FREQ=DAILY",
+        "start_date": day.isoformat(),
+        "until": None,
+        "count": 2,
+    }
+    await make_published_event(bensheim, sessions=[], series=series)
+    starts = icaljs_occurrences(await feed_bytes(client))
+    assert {datetime.fromisoformat(s).astimezone(_berlin()).hour for s, _, _ in starts} == {14}
