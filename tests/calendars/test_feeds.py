@@ -9,6 +9,7 @@ import subprocess
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import recurring_ical_events
@@ -289,3 +290,27 @@ async def test_sessions_on_the_day_of_the_change_keep_their_wall_time(
     await make_published_event(bensheim, sessions=[], series=series)
     starts = icaljs_occurrences(await feed_bytes(client))
     assert {datetime.fromisoformat(s).astimezone(_berlin()).hour for s, _, _ in starts} == {14}
+
+
+async def test_answers_carry_subscribe_and_add_to_calendar_links(
+    client: Any, bensheim: Any
+) -> None:
+    event = await make_published_event(bensheim, texts={"de": {"title": "Elterncafé & mehr"}})
+    town = (await client.get("/api/v1/municipalities/bensheim")).json()
+    assert town["calendar"] == {
+        "https": "http://testserver/m/bensheim/calendar.ics",
+        "webcal": "webcal://testserver/m/bensheim/calendar.ics",
+    }
+    body = (await client.get(f"/api/v1/events/{event.id}")).json()
+    assert body["calendar"]["https"] == f"http://testserver/m/bensheim/events/{event.id}.ics"
+    assert (await client.get(body["calendar"]["https"])).status_code == 200
+    [session] = body["sessions"]
+    google = urlsplit(session["add_to_google"])
+    query = parse_qs(google.query)
+    assert google.netloc == "calendar.google.com"
+    assert query["text"] == ["Elterncafé & mehr"]
+    start = datetime.fromisoformat(session["starts_at"]).astimezone(UTC)
+    assert query["dates"][0].startswith(start.strftime("%Y%m%dT%H%M%SZ") + "/")
+    outlook = parse_qs(urlsplit(session["add_to_outlook"]).query)
+    assert outlook["subject"] == ["Elterncafé & mehr"]
+    assert datetime.fromisoformat(outlook["startdt"][0].replace("Z", "+00:00")) == start

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from treffpunkt.calendars.links import feed_links, google_link, outlook_link
 from treffpunkt.db import array_contains
 from treffpunkt.errors import InvalidInput, NotFound
 from treffpunkt.events.programmes import get_programme_by_slug, list_programmes
@@ -48,6 +49,7 @@ class Reader:
     municipality: Municipality
     requested_locale: str | None = None
     accept_language: str | None = None
+    base_url: str = ""  # the site's public address, for links
 
     @property
     def zone(self) -> ZoneInfo:
@@ -218,8 +220,12 @@ async def _public_events(reader: Reader, rows: list[dict[str, Any]]) -> list[Pub
         .output(load_json=True)
     }
     events = []
+    slug = reader.municipality.slug
     for row in rows:
         locale, texts = reader.text(row["texts"])
+        venue_row = venues.get(row["venue"])
+        where = _where(venue_row, row["online_url"])
+        details = f"{texts.get('summary', '')}\n{reader.base_url}/api/v1/events/{row['id']}".strip()
         own_sessions = sessions[row["id"]]
         scheduled = [s["starts_at"] for s in own_sessions if s["status"] == "scheduled"]
         window = _window(row, min(scheduled) if scheduled else None)
@@ -252,6 +258,7 @@ async def _public_events(reader: Reader, rows: list[dict[str, Any]]) -> list[Pub
                 registration_closes_at=row["registration_closes_at"],
                 capacity=row["capacity"],
                 max_seats_per_registration=row["max_seats_per_registration"],
+                calendar=feed_links(reader.base_url, f"/m/{slug}/events/{row['id']}.ics"),
                 sessions=[
                     PublicEventSession(
                         id=s["id"],
@@ -262,6 +269,12 @@ async def _public_events(reader: Reader, rows: list[dict[str, Any]]) -> list[Pub
                         registration_open=registration_open(
                             window, s["status"], s["starts_at"], at
                         ),
+                        add_to_google=google_link(
+                            texts["title"], s["starts_at"], s["ends_at"], details, where
+                        ),
+                        add_to_outlook=outlook_link(
+                            texts["title"], s["starts_at"], s["ends_at"], details, where
+                        ),
                     )
                     for s in own_sessions
                 ],
@@ -270,8 +283,14 @@ async def _public_events(reader: Reader, rows: list[dict[str, Any]]) -> list[Pub
     return events
 
 
+def _where(venue: dict[str, Any] | None, online_url: str | None) -> str:
+    if venue is None:
+        return online_url or ""
+    return f"{venue['name']}, {venue['street']}, {venue['postal_code']} {venue['city']}"
+
+
 async def get_public_event(
-    event_id: int, requested_locale: str | None, accept_language: str | None
+    event_id: int, requested_locale: str | None, accept_language: str | None, base_url: str
 ) -> PublicEvent:
     row = (
         await Event.select()
@@ -285,7 +304,7 @@ async def get_public_event(
         await Municipality.objects().where(Municipality.id == row["municipality"]).first()
     )
     assert municipality is not None
-    reader = Reader(municipality, requested_locale, accept_language)
+    reader = Reader(municipality, requested_locale, accept_language, base_url)
     return (await _public_events(reader, [row]))[0]
 
 

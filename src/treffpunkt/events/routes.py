@@ -32,6 +32,7 @@ from treffpunkt.events.schemas import (
 from treffpunkt.events.tables import Audience, EventKind, EventStatus
 from treffpunkt.i18n import Locale
 from treffpunkt.municipalities.service import get_municipality
+from treffpunkt.settings import Settings
 
 # --- guide side ---------------------------------------------------------------------------
 
@@ -227,9 +228,13 @@ TagFilter = Annotated[Tag | None, QueryParameter(name="tag")]
 ProgrammeFilter = Annotated[str | None, QueryParameter(name="programme", max_length=64)]
 
 
-async def _reader(slug: str, locale: str | None, request: Request) -> public.Reader:
+async def _reader(
+    slug: str, locale: str | None, request: Request, settings: Settings
+) -> public.Reader:
     municipality = await get_municipality(slug)
-    return public.Reader(municipality, locale, request.headers.get("accept-language"))
+    return public.Reader(
+        municipality, locale, request.headers.get("accept-language"), settings.base_url
+    )
 
 
 class PublicEventController(Controller):
@@ -241,6 +246,7 @@ class PublicEventController(Controller):
         self,
         request: Request,
         slug: FromPath[str],
+        settings: NamedDependency[Settings],
         start: FromDate = None,
         end: ToDate = None,
         kind: FromQuery[EventKind | None] = None,
@@ -254,7 +260,7 @@ class PublicEventController(Controller):
     ) -> SessionPage:
         """Published sessions across events, upcoming by default, ordered by start."""
         filters = public.SessionFilters(start, end, kind, lang, programme, audience, tag)
-        reader = await _reader(slug, locale, request)
+        reader = await _reader(slug, locale, request, settings)
         return await public.list_sessions(reader, filters, limit, cursor)
 
     @get("/events/{event_id:int}", operation_id="getPublicEvent")
@@ -262,19 +268,24 @@ class PublicEventController(Controller):
         self,
         request: Request,
         event_id: FromPath[int],
+        settings: NamedDependency[Settings],
         locale: FromQuery[Locale | None] = None,
     ) -> PublicEvent:
         """A published event with its sessions, in the reader's language."""
         return await public.get_public_event(
-            event_id, locale, request.headers.get("accept-language")
+            event_id, locale, request.headers.get("accept-language"), settings.base_url
         )
 
     @get("/municipalities/{slug:str}/programmes", operation_id="listPublicProgrammes")
     async def list_programmes(
-        self, request: Request, slug: FromPath[str], locale: FromQuery[Locale | None] = None
+        self,
+        request: Request,
+        slug: FromPath[str],
+        settings: NamedDependency[Settings],
+        locale: FromQuery[Locale | None] = None,
     ) -> list[PublicProgramme]:
         """The municipality's programmes."""
-        return await public.public_programmes(await _reader(slug, locale, request))
+        return await public.public_programmes(await _reader(slug, locale, request, settings))
 
     @get(
         "/municipalities/{slug:str}/programmes/{programme_slug:str}",
@@ -285,7 +296,9 @@ class PublicEventController(Controller):
         request: Request,
         slug: FromPath[str],
         programme_slug: FromPath[str],
+        settings: NamedDependency[Settings],
         locale: FromQuery[Locale | None] = None,
     ) -> PublicProgrammeDetail:
         """One programme with its published events."""
-        return await public.public_programme(await _reader(slug, locale, request), programme_slug)
+        reader = await _reader(slug, locale, request, settings)
+        return await public.public_programme(reader, programme_slug)

@@ -14,6 +14,7 @@ from pydantic import (
     field_validator,
 )
 
+from treffpunkt.calendars.links import FeedLinks
 from treffpunkt.events.recurrence import RuleError, SeriesDefinition, check_rule
 from treffpunkt.events.tables import (
     Audience,
@@ -335,6 +336,8 @@ class PublicEventSession(Output):
     status: SessionStatus
     seats_left: int | None
     registration_open: bool
+    add_to_google: str = Field(description="opens Google Calendar with this session filled in")
+    add_to_outlook: str = Field(description="opens Outlook on the web with this session")
 
 
 class PublicEvent(Output):
@@ -359,6 +362,7 @@ class PublicEvent(Output):
     registration_closes_at: datetime | None
     capacity: int | None
     max_seats_per_registration: int
+    calendar: FeedLinks = Field(description="this event as a calendar file (.ics)")
     sessions: list[PublicEventSession]
 
 

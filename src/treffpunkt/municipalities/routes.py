@@ -6,12 +6,15 @@ from litestar.params import FromPath, JSONBody
 
 from treffpunkt.accounts.dependencies import Tenant
 from treffpunkt.accounts.service import Principal
+from treffpunkt.calendars.links import feed_links
 from treffpunkt.municipalities import service
 from treffpunkt.municipalities.schemas import (
     MunicipalityCreate,
     MunicipalityOut,
     MunicipalityUpdate,
 )
+from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.settings import Settings
 
 
 class MunicipalityController(Controller):
@@ -19,14 +22,18 @@ class MunicipalityController(Controller):
     tags = ["municipalities"]
 
     @get("/", operation_id="listMunicipalities")
-    async def list_municipalities(self) -> list[MunicipalityOut]:
-        """Every municipality on this installation."""
-        return [MunicipalityOut.model_validate(m) for m in await service.list_municipalities()]
+    async def list_municipalities(
+        self, settings: NamedDependency[Settings]
+    ) -> list[MunicipalityOut]:
+        """Every municipality on this installation, with its calendar feed."""
+        return [_public(m, settings) for m in await service.list_municipalities()]
 
     @get("/{slug:str}", operation_id="getMunicipality")
-    async def get_municipality(self, slug: FromPath[str]) -> MunicipalityOut:
-        """One municipality by its slug."""
-        return MunicipalityOut.model_validate(await service.get_municipality(slug))
+    async def get_municipality(
+        self, slug: FromPath[str], settings: NamedDependency[Settings]
+    ) -> MunicipalityOut:
+        """One municipality by its slug, with its calendar feed."""
+        return _public(await service.get_municipality(slug), settings)
 
     @post("/", operation_id="createMunicipality", tags=["admin"])
     async def create_municipality(
@@ -44,6 +51,12 @@ class MunicipalityController(Controller):
     ) -> MunicipalityOut:
         """Change a municipality's settings (platform admins); the slug stays."""
         return MunicipalityOut.model_validate(await service.update_municipality(slug, data))
+
+
+def _public(municipality: Municipality, settings: Settings) -> MunicipalityOut:
+    out = MunicipalityOut.model_validate(municipality)
+    out.calendar = feed_links(settings.base_url, f"/m/{municipality.slug}/calendar.ics")
+    return out
 
 
 class OwnMunicipalityController(Controller):

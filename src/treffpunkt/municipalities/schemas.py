@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import EmailStr, Field, HttpUrl, model_validator
 
+from treffpunkt.calendars.links import FeedLinks
 from treffpunkt.i18n import DEFAULT_LOCALE, Locale
 from treffpunkt.schemas import Input, Name, Output, Slug, TimeZoneName
 
@@ -55,3 +56,6 @@ class MunicipalityOut(Output):
     retention_days: int
     created_at: datetime
     updated_at: datetime
+    calendar: FeedLinks | None = Field(
+        default=None, description="the municipality's events as a feed to subscribe to"
+    )
