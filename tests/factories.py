@@ -16,8 +16,9 @@ from treffpunkt.municipalities.schemas import MunicipalityCreate
 from treffpunkt.municipalities.service import create_municipality
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.registrations.schemas import RegistrationCreate
-from treffpunkt.registrations.service import register, session_target
+from treffpunkt.registrations.service import register
 from treffpunkt.registrations.tables import Registration
+from treffpunkt.registrations.targets import session_target
 from treffpunkt.settings import load_settings
 
 PASSWORD = "correct horse battery"

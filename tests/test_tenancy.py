@@ -28,7 +28,8 @@ from treffpunkt.events.programmes import create_programme
 from treffpunkt.events.schemas import ProgrammeCreate
 from treffpunkt.piccolo_app import APP_CONFIG
 from treffpunkt.registrations.schemas import GuideRegistrationCreate
-from treffpunkt.registrations.service import register, session_target
+from treffpunkt.registrations.service import register
+from treffpunkt.registrations.targets import session_target
 
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
 

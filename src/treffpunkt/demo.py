@@ -406,7 +406,8 @@ def _person(number: int) -> GuideRegistrationCreate:
 
 async def _fill(secret_key: str) -> None:
     """Places as a guide would have entered them (phone calls, walk-ins)."""
-    from treffpunkt.registrations.service import event_target, register, session_target
+    from treffpunkt.registrations.service import register
+    from treffpunkt.registrations.targets import event_target, session_target
 
     number = 0
 

@@ -21,7 +21,7 @@ from treffpunkt.events.schemas import EventUpdate
 from treffpunkt.events.tables import Event, Session
 from treffpunkt.notifications.outbox import OutsideTransaction, enqueue_all, message
 from treffpunkt.notifications.tables import OutboxMessage
-from treffpunkt.registrations import service
+from treffpunkt.registrations import service, targets
 from treffpunkt.registrations.schemas import GuideRegistrationCreate, RegistrationCreate
 from treffpunkt.registrations.tables import Registration
 from treffpunkt.tokens import hash_token
@@ -90,7 +90,7 @@ async def test_full_session_waitlists_in_arrival_order(bensheim: Any) -> None:
     queue = [await register_for_session(session.id, f"w{i}@example.org") for i in range(3)]
     assert [r.status for r in holders] == ["pending", "pending"]
     assert [r.status for r in queue] == ["waitlisted"] * 3
-    assert [await service.position_of(r) for r in queue] == [1, 2, 3]
+    assert [await targets.position_of(r) for r in queue] == [1, 2, 3]
     assert await counters(session) == (2, 3)
     assert await mails("waitlisted") == 3
 
@@ -107,7 +107,7 @@ async def test_a_freed_seat_goes_to_the_first_in_line_at_once(bensheim: Any) -> 
     assert (await reload(holder)).status == "cancelled"
     promoted = await reload(first)
     assert promoted.status == "confirmed"  # email already confirmed: no second opt-in
-    assert await service.position_of(await reload(second)) == 1
+    assert await targets.position_of(await reload(second)) == 1
     assert await counters(session) == (1, 1)
     assert await mails("promoted", first) == 1
     assert await mails("cancelled", holder) == 1
@@ -134,7 +134,7 @@ async def test_promotion_serves_the_earliest_that_fit(bensheim: Any) -> None:
 
     assert (await reload(family)).status == "waitlisted"
     assert (await reload(single)).status == "pending"
-    assert await service.position_of(await reload(family)) == 1
+    assert await targets.position_of(await reload(family)) == 1
 
 
 async def test_newcomers_queue_behind_people_waiting(bensheim: Any) -> None:
@@ -145,7 +145,7 @@ async def test_newcomers_queue_behind_people_waiting(bensheim: Any) -> None:
     await service.cancel_registration(holder.id)  # one seat free, the pair waits for two
     newcomer = await register_for_session(session.id, "new@example.org")
     assert newcomer.status == "waitlisted"
-    assert await service.position_of(newcomer) == 2
+    assert await targets.position_of(newcomer) == 2
 
 
 async def test_without_a_waitlist_a_full_session_says_so(bensheim: Any) -> None:
@@ -180,7 +180,7 @@ async def test_raising_capacity_promotes_at_once(bensheim: Any) -> None:
     session = await drop_in(bensheim, capacity=1)
     await register_for_session(session.id, "holder@example.org")
     waiting = [await register_for_session(session.id, f"w{i}@example.org") for i in range(3)]
-    target = await service.session_target(session.id, bensheim.id)
+    target = await targets.session_target(session.id, bensheim.id)
     promoted = await service.set_capacity(target, 3)
     assert [r.id for r in promoted] == [waiting[0].id, waiting[1].id]
     assert await counters(session) == (3, 1)
@@ -198,7 +198,7 @@ async def test_whole_course_registration_counts_on_the_event(bensheim: Any) -> N
     course = await make_published_event(
         bensheim, kind="training", registration_mode="whole_event", capacity=1
     )
-    target = await service.event_target(course.id)
+    target = await targets.event_target(course.id)
     data = RegistrationCreate(name="A", email="a@example.org", consent=True)
     first = (await service.register(target, data, SECRET)).registration
     second = (
@@ -208,12 +208,12 @@ async def test_whole_course_registration_counts_on_the_event(bensheim: Any) -> N
     row = await Event.select(Event.seats_taken, Event.waiting).where(Event.id == course.id).first()
     assert row == {"seats_taken": 1, "waiting": 1}
     with pytest.raises(Conflict):
-        await service.session_target((await sessions_of(course))[0].id)
+        await targets.session_target((await sessions_of(course))[0].id)
 
 
 async def test_guides_register_walk_ins_confirmed_without_opt_in_mail(bensheim: Any) -> None:
     session = await drop_in(bensheim, capacity=5)
-    target = await service.session_target(session.id, bensheim.id)
+    target = await targets.session_target(session.id, bensheim.id)
     outcome = await service.register(
         target, GuideRegistrationCreate(name="Herr K.", phone="06251 1234"), SECRET
     )

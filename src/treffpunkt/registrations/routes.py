@@ -8,7 +8,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from treffpunkt.accounts.dependencies import Tenant
-from treffpunkt.registrations import service
+from treffpunkt.registrations import guide, service, targets
 from treffpunkt.registrations.schemas import (
     AttendanceIn,
     CapacityIn,
@@ -23,7 +23,7 @@ from treffpunkt.settings import Settings
 from treffpunkt.throttle import Throttle
 
 
-async def _created(target: service.Target, data: Any, secret_key: str) -> Response[Any]:
+async def _created(target: targets.Target, data: Any, secret_key: str) -> Response[Any]:
     outcome = await service.register(target, data, secret_key)
     body = RegistrationCreated(
         id=outcome.registration.id,
@@ -50,7 +50,7 @@ class PublicRegistrationController(Controller):
         """Register for a drop-in session: 201 pending (confirm by mail) or waitlisted;
         200 with the existing registration when this email is already registered."""
         await _limit(request, throttle, settings)
-        return await _created(await service.session_target(session_id), data, secret_key)
+        return await _created(await targets.session_target(session_id), data, secret_key)
 
     @post("/events/{event_id:int}/registrations", operation_id="registerForEvent")
     async def register_for_event(
@@ -64,7 +64,7 @@ class PublicRegistrationController(Controller):
     ) -> Response[RegistrationCreated]:
         """Register for a whole course (all its sessions)."""
         await _limit(request, throttle, settings)
-        return await _created(await service.event_target(event_id), data, secret_key)
+        return await _created(await targets.event_target(event_id), data, secret_key)
 
     @get("/registrations/{token:str}", operation_id="getRegistration")
     async def get_registration(self, token: FromPath[str]) -> RegistrationView:
@@ -106,16 +106,16 @@ class GuideRegistrationController(Controller):
         self, session_id: FromPath[int], tenant: NamedDependency[Tenant]
     ) -> list[GuideRegistrationOut]:
         """Registrations of a drop-in session, in arrival order, with waitlist positions."""
-        target = await service.session_target(session_id, tenant.municipality_id)
-        return await service.guide_registrations(target)
+        target = await targets.session_target(session_id, tenant.municipality_id)
+        return await guide.guide_registrations(target)
 
     @get("/events/{event_id:int}/registrations", operation_id="listEventRegistrations")
     async def list_for_event(
         self, event_id: FromPath[int], tenant: NamedDependency[Tenant]
     ) -> list[GuideRegistrationOut]:
         """Registrations of a whole course."""
-        target = await service.event_target(event_id, tenant.municipality_id)
-        return await service.guide_registrations(target)
+        target = await targets.event_target(event_id, tenant.municipality_id)
+        return await guide.guide_registrations(target)
 
     @get(
         "/sessions/{session_id:int}/registrations.csv",
@@ -126,8 +126,8 @@ class GuideRegistrationController(Controller):
         self, session_id: FromPath[int], tenant: NamedDependency[Tenant]
     ) -> Response[bytes]:
         """The list as CSV for Excel (UTF-8 with BOM, `;`)."""
-        target = await service.session_target(session_id, tenant.municipality_id)
-        return _csv(await service.registrations_csv(target), f"session-{session_id}")
+        target = await targets.session_target(session_id, tenant.municipality_id)
+        return _csv(await guide.registrations_csv(target), f"session-{session_id}")
 
     @get(
         "/events/{event_id:int}/registrations.csv",
@@ -138,8 +138,8 @@ class GuideRegistrationController(Controller):
         self, event_id: FromPath[int], tenant: NamedDependency[Tenant]
     ) -> Response[bytes]:
         """The course list as CSV for Excel."""
-        target = await service.event_target(event_id, tenant.municipality_id)
-        return _csv(await service.registrations_csv(target), f"event-{event_id}")
+        target = await targets.event_target(event_id, tenant.municipality_id)
+        return _csv(await guide.registrations_csv(target), f"event-{event_id}")
 
     @post("/sessions/{session_id:int}/registrations", operation_id="addSessionRegistration")
     async def add_to_session(
@@ -150,7 +150,7 @@ class GuideRegistrationController(Controller):
         secret_key: NamedDependency[str],
     ) -> Response[RegistrationCreated]:
         """Register someone by phone or at the door: confirmed at once, no opt-in mail."""
-        target = await service.session_target(session_id, tenant.municipality_id)
+        target = await targets.session_target(session_id, tenant.municipality_id)
         return await _created(target, data, secret_key)
 
     @post("/events/{event_id:int}/registrations", operation_id="addEventRegistration")
@@ -162,7 +162,7 @@ class GuideRegistrationController(Controller):
         secret_key: NamedDependency[str],
     ) -> Response[RegistrationCreated]:
         """Register someone for a whole course on their behalf."""
-        target = await service.event_target(event_id, tenant.municipality_id)
+        target = await targets.event_target(event_id, tenant.municipality_id)
         return await _created(target, data, secret_key)
 
     @post(
@@ -172,7 +172,7 @@ class GuideRegistrationController(Controller):
     )
     async def cancel(self, registration_id: FromPath[int], tenant: NamedDependency[Tenant]) -> None:
         """Cancel a registration; the waitlist moves up."""
-        registration = await service.guide_registration(tenant.municipality_id, registration_id)
+        registration = await guide.guide_registration(tenant.municipality_id, registration_id)
         await service.cancel_registration(registration.id)
 
     @put("/sessions/{session_id:int}/capacity", operation_id="setSessionCapacity")
@@ -180,9 +180,9 @@ class GuideRegistrationController(Controller):
         self, session_id: FromPath[int], data: JSONBody[CapacityIn], tenant: NamedDependency[Tenant]
     ) -> list[GuideRegistrationOut]:
         """Change one session's capacity; more room promotes from the waitlist at once."""
-        target = await service.session_target(session_id, tenant.municipality_id)
+        target = await targets.session_target(session_id, tenant.municipality_id)
         await service.set_capacity(target, data.capacity)
-        return await service.guide_registrations(target)
+        return await guide.guide_registrations(target)
 
     @put(
         "/sessions/{session_id:int}/attendance",
@@ -196,7 +196,7 @@ class GuideRegistrationController(Controller):
         tenant: NamedDependency[Tenant],
     ) -> None:
         """Mark a confirmed registration as attended or no-show for this session."""
-        await service.record_attendance(
+        await guide.record_attendance(
             tenant.municipality_id, session_id, data.registration_id, data.status
         )
 

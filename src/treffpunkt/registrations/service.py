@@ -4,9 +4,9 @@ Rules (DESIGN.md invariants 3 and 4):
 - Places are held by a *target*: the session of a drop-in round, or the event of a
   whole course. Pending and confirmed registrations hold seats; together they never
   exceed the target's capacity, under any concurrency, on both databases.
-- Seats are claimed by one conditional UPDATE on the target row. Every change of a
-  target's places happens under that row's lock, taken first, so registrations for
-  one target are serialised and the waitlist is served strictly in arrival order.
+- Every change of a target's places happens under that row's lock (targets.lock),
+  with its counters read under the lock; concurrent registrations for one target are
+  decided together in arrival order, one transaction per batch (group commit).
 - A newcomer gets a seat only while nobody waits; freed seats go to the earliest
   waitlisted registrations that fit, at once, in the same transaction.
 - Every mail is an outbox row written in the transaction of its cause.
@@ -14,34 +14,26 @@ Rules (DESIGN.md invariants 3 and 4):
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from treffpunkt import db
 from treffpunkt.errors import Conflict, InvalidInput, NotFound
-from treffpunkt.events.service import RegistrationWindow, get_session, registration_open
+from treffpunkt.events.service import registration_open
 from treffpunkt.events.tables import (
     Event,
     EventStatus,
     RegistrationMode,
     Session,
     SessionStatus,
-    Venue,
 )
-from treffpunkt.municipalities.tables import Municipality
-from treffpunkt.notifications.outbox import enqueue_all, message
-from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.notifications.outbox import enqueue_all
 from treffpunkt.registrations.combiner import Combiner
+from treffpunkt.registrations.mail import STATE_MAIL, base_context, mail_row, notify, text_in
 from treffpunkt.registrations.schemas import (
     GuideRegistrationCreate,
-    GuideRegistrationOut,
-    Needs,
     RegistrationCreate,
     RegistrationSession,
     RegistrationView,
@@ -49,15 +41,24 @@ from treffpunkt.registrations.schemas import (
 from treffpunkt.registrations.tables import (
     ACTIVE,
     HOLDING,
-    Attendance,
-    AttendanceStatus,
     Registration,
     RegistrationStatus,
+)
+from treffpunkt.registrations.targets import (
+    Target,
+    change_counters,
+    event_target,
+    lock,
+    municipality_of,
+    position_of,
+    read_counters,
+    session_target,
+    target_of,
+    visible_event,
 )
 from treffpunkt.tokens import derive_token, hash_token, new_salt
 
 TOKEN_PURPOSE = "registration"  # noqa: S105 (an HMAC domain label)
-RESEND_WINDOW = timedelta(minutes=10)  # at most one repeated mail per registration and window
 
 
 def now() -> datetime:
@@ -66,347 +67,6 @@ def now() -> datetime:
 
 def registration_token(secret_key: str, salt: str) -> str:
     return derive_token(secret_key, TOKEN_PURPOSE, salt)
-
-
-# --- targets: where the places are counted -------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Target:
-    """The row that counts places: a session (drop-in) or the event (whole course)."""
-
-    event: Event
-    session: Session | None
-    municipality: Municipality
-    venue: dict[str, Any] | None
-    starts_at: datetime | None  # when the place is used: the (first) session's start
-
-    @property
-    def table(self) -> type[Session] | type[Event]:
-        return Session if self.session is not None else Event
-
-    @property
-    def row_id(self) -> int:
-        return self.session.id if self.session is not None else self.event.id
-
-    @property
-    def tablename(self) -> str:
-        return self.table._meta.tablename
-
-    def registrations(self) -> Any:
-        """Where-clause selecting this target's registrations."""
-        if self.session is not None:
-            return Registration.session == self.session.id
-        return (Registration.event == self.event.id) & Registration.session.is_null()
-
-    def window(self) -> RegistrationWindow:
-        return RegistrationWindow(
-            mode=self.event.registration_mode,
-            event_status=self.event.status,
-            opens_at=self.event.registration_opens_at,
-            closes_at=self.event.registration_closes_at,
-            first_start=self.starts_at,
-        )
-
-
-def _columns_as(table: Any, alias: str, prefix: str, exclude: tuple[str, ...] = ()) -> str:
-    return ", ".join(
-        f'{alias}."{column._meta.db_column_name}" AS "{prefix}{column._meta.name}"'
-        for column in table._meta.columns
-        if column._meta.name not in exclude
-    )
-
-
-@lru_cache(maxsize=2)
-def _target_sql(by_session: bool) -> str:
-    """One query for a target with its event, municipality and venue.
-
-    Written as SQL (built once from the tables' own columns) because registering is
-    the hot path, and assembling the same join with Piccolo's foreign-key chains
-    costs several milliseconds of Python per request.
-    """
-    columns = ", ".join(
-        [
-            _columns_as(Event, "e", "event.", exclude=("series",)),
-            _columns_as(Municipality, "m", "municipality."),
-            _columns_as(Venue, "v", "venue."),
-        ]
-    )
-    joins = "JOIN municipality m ON m.id = e.municipality LEFT JOIN venue v ON v.id = e.venue"
-    # Names come from our own table definitions; the id is a bound parameter.
-    if by_session:
-        session = _columns_as(Session, "s", "session.")
-        source = f"event_session s JOIN event e ON e.id = s.event {joins} WHERE s.id = {{}}"
-        return f"SELECT {session}, {columns} FROM {source}"  # noqa: S608
-    return f"SELECT {columns} FROM event e {joins} WHERE e.id = {{}}"  # noqa: S608
-
-
-def _part(row: dict[str, Any], prefix: str) -> dict[str, Any]:
-    return {key[len(prefix) :]: value for key, value in row.items() if key.startswith(prefix)}
-
-
-def _load_json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
-async def _target_row(by_session: bool, row_id: int) -> dict[str, dict[str, Any]] | None:
-    rows = await Event.raw(_target_sql(by_session), row_id)
-    if not rows:
-        return None
-    row = rows[0]
-    event = _part(row, "event.")
-    event["texts"] = _load_json(event["texts"])
-    for name in ("languages", "tags"):
-        event[name] = _load_json(event[name])
-    municipality = _part(row, "municipality.")
-    municipality["offered_locales"] = _load_json(municipality["offered_locales"])
-    venue = _part(row, "venue.")
-    return {
-        "session": _part(row, "session."),
-        "event": event,
-        "municipality": municipality,
-        "venue": venue if venue.get("id") is not None else {},
-    }
-
-
-def _target(parts: dict[str, dict[str, Any]], first_start: datetime | None) -> Target:
-    session = Session(_exists_in_db=True, **parts["session"]) if parts["session"] else None
-    return Target(
-        event=Event(_exists_in_db=True, **parts["event"]),
-        session=session,
-        municipality=Municipality(_exists_in_db=True, **parts["municipality"]),
-        venue=parts["venue"] or None,
-        starts_at=session.starts_at if session is not None else first_start,
-    )
-
-
-async def _first_start(event_id: int) -> datetime | None:
-    row = (
-        await Session.select(Session.starts_at)
-        .where((Session.event == event_id) & (Session.status == SessionStatus.scheduled))
-        .order_by(Session.starts_at)
-        .first()
-    )
-    return row["starts_at"] if row else None
-
-
-async def _municipality(municipality_id: int) -> Municipality:
-    municipality = await Municipality.objects().where(Municipality.id == municipality_id).first()
-    assert municipality is not None
-    return municipality
-
-
-async def _visible_event(event_id: int, municipality_id: int | None) -> Event:
-    query = Event.objects().where(Event.id == event_id).output(load_json=True)
-    if municipality_id is not None:
-        query = query.where(Event.municipality == municipality_id)
-    event = await query.first()
-    if event is None or (municipality_id is None and event.status == EventStatus.draft):
-        raise NotFound("No such event.")
-    return event
-
-
-def _visible(event: dict[str, Any], municipality_id: int | None) -> bool:
-    """Guides see their own drafts; the public sees no drafts at all."""
-    if municipality_id is not None:
-        return bool(event["municipality"] == municipality_id)
-    return bool(event["status"] != EventStatus.draft)
-
-
-async def session_target(session_id: int, municipality_id: int | None = None) -> Target:
-    """The target for a drop-in session; `municipality_id` scopes it for guides."""
-    parts = await _target_row(True, session_id)
-    if parts is None or not _visible(parts["event"], municipality_id):
-        raise NotFound("No such session.")
-    if parts["event"]["registration_mode"] == RegistrationMode.whole_event:
-        raise Conflict(
-            "This course is registered for as a whole.",
-            {"registration_mode": "whole_event: register for the event"},
-        )
-    return _target(parts, None)
-
-
-async def event_target(event_id: int, municipality_id: int | None = None) -> Target:
-    """The target for a whole-event course."""
-    parts = await _target_row(False, event_id)
-    if parts is None or not _visible(parts["event"], municipality_id):
-        raise NotFound("No such event.")
-    if parts["event"]["registration_mode"] == RegistrationMode.per_session:
-        raise Conflict(
-            "Register for a single session of this event.",
-            {"registration_mode": "per_session: register for a session"},
-        )
-    return _target(parts, await _first_start(event_id))
-
-
-async def _lock(target: Target) -> None:
-    """Take the target row's lock before touching its places.
-
-    SQLite's write transactions are IMMEDIATE and exclusive already; PostgreSQL
-    locks the one row, so other targets stay free.
-    """
-    if not db.is_sqlite():
-        await (
-            target.table.select(target.table.id).where(target.table.id == target.row_id).lock_rows()
-        )
-
-
-async def _counters(target: Target) -> dict[str, Any]:
-    table = target.table
-    row = await (
-        table.select(table.capacity, table.seats_taken, table.waiting)
-        .where(table.id == target.row_id)
-        .first()
-    )
-    assert row is not None
-    return row
-
-
-async def _change_counters(target: Target, seats: int = 0, waiting: int = 0) -> None:
-    table = target.table
-    await table.update(
-        {table.seats_taken: table.seats_taken + seats, table.waiting: table.waiting + waiting}
-    ).where(table.id == target.row_id)
-
-
-async def position_of(registration: Registration) -> int | None:
-    """Place on the waitlist: waitlisted registrations of the same target before it, plus one."""
-    if registration.status != RegistrationStatus.waitlisted:
-        return None
-    same_target = (
-        Registration.session == registration.session
-        if registration.session is not None
-        else (Registration.event == registration.event) & Registration.session.is_null()
-    )
-    ahead = await Registration.count().where(
-        same_target
-        & (Registration.status == RegistrationStatus.waitlisted)
-        & (Registration.id < registration.id)
-    )
-    return ahead + 1
-
-
-# --- mail ---------------------------------------------------------------------------------
-
-
-def _text(texts: dict[str, Any], locale: str, default: str) -> dict[str, Any]:
-    return texts.get(locale) or texts.get(default) or next(iter(texts.values()))
-
-
-async def _base_context(target: Target) -> dict[str, Any]:
-    """What every mail about this target says (no secrets, no personal data)."""
-    event, municipality = target.event, target.municipality
-    venue = target.venue
-    if venue is not None:
-        venue = {k: venue[k] for k in ("name", "street", "postal_code", "city", "room")}
-    sessions: list[dict[str, Any]]
-    if target.session is not None:
-        session = target.session
-        sessions = [
-            {
-                "id": session.id,
-                "starts_at": session.starts_at,
-                "ends_at": session.ends_at,
-                "status": session.status,
-            }
-        ]
-    else:
-        sessions = (
-            await Session.select(Session.id, Session.starts_at, Session.ends_at, Session.status)
-            .where(Session.event == event.id)
-            .order_by(Session.starts_at)
-        )
-    return {
-        "event_id": event.id,
-        "event_texts": event.texts,
-        "online_url": event.online_url,
-        "venue": venue,
-        "sessions": [
-            {
-                "id": s["id"],
-                "starts_at": s["starts_at"].isoformat(),
-                "ends_at": s["ends_at"].isoformat(),
-                "status": s["status"],
-            }
-            for s in sessions
-        ],
-        "municipality": {
-            "slug": municipality.slug,
-            "name": municipality.name,
-            "default_locale": municipality.default_locale,
-            "contact_email": municipality.contact_email,
-            "sender_name": municipality.sender_name,
-            "sender_email": municipality.sender_email,
-            "website": municipality.website,
-            "privacy_url": municipality.privacy_url,
-            "time_zone": municipality.time_zone,
-        },
-    }
-
-
-async def _notify(
-    registration: Registration,
-    kind: str,
-    base: dict[str, Any] | None = None,
-    position: int | None = None,
-    resend: bool = False,
-) -> None:
-    """Queue the mail for this registration's change (none without an email)."""
-    if not registration.email:
-        return
-    if base is None:
-        base = await _base_context(await _target_of(registration))
-    await enqueue_all([_mail(registration, kind, base, position, resend)])
-
-
-def _mail(
-    registration: Registration,
-    kind: str,
-    base: dict[str, Any],
-    position: int | None = None,
-    resend: bool = False,
-) -> OutboxMessage:
-    """The outbox row for a registration's change.
-
-    The context fixes what the mail says at the moment of its cause; the worker
-    adds the links, deriving the token, so no token is ever stored.
-    """
-    assert registration.email
-    texts = base["event_texts"]
-    dedupe = f"registration:{registration.id}:{kind}"
-    if resend:
-        window = int(now().timestamp() // RESEND_WINDOW.total_seconds())
-        dedupe += f":resend:{window}"
-    context = {
-        **{k: v for k, v in base.items() if k != "event_texts"},
-        "event_title": _text(texts, registration.locale, base["municipality"]["default_locale"])[
-            "title"
-        ],
-        "registration_id": registration.id,
-        "name": registration.name,
-        "seats": registration.seats,
-        "status": registration.status,
-        "position": position,
-        "email_confirmed": registration.email_confirmed_at is not None,
-        "expires_at": registration.expires_at.isoformat() if registration.expires_at else None,
-    }
-    return message(
-        municipality_id=registration.municipality,
-        kind=f"registration_{kind}",
-        locale=registration.locale,
-        recipient_email=registration.email,
-        recipient_name=registration.name,
-        dedupe_key=dedupe,
-        context=context,
-        registration_id=registration.id,
-    )
-
-
-STATE_MAIL = {
-    RegistrationStatus.pending: "confirm_request",
-    RegistrationStatus.waitlisted: "waitlisted",
-    RegistrationStatus.confirmed: "confirmed",
-}
 
 
 # --- registering ----------------------------------------------------------------------------
@@ -497,7 +157,7 @@ async def register(
         created_at=at,
         updated_at=at,
     )
-    request = _Request(target, registration, await _base_context(target), by_guide)
+    request = _Request(target, registration, await base_context(target), by_guide)
     return await _places.run((target.tablename, target.row_id), request)
 
 
@@ -530,8 +190,8 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
     results: list[Outcome | BaseException] = []
     resends: list[Outcome] = []
     async with db.write_transaction():
-        await _lock(target)
-        counters = await _counters(target)
+        await lock(target)
+        counters = await read_counters(target)
         capacity, seats_taken, waiting = (
             counters["capacity"],
             counters["seats_taken"],
@@ -589,7 +249,7 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
                 registration.id = ids[registration.token_hash]
             await enqueue_all(
                 [
-                    _mail(
+                    mail_row(
                         request.registration,
                         STATE_MAIL[RegistrationStatus(request.registration.status)],
                         request.base,
@@ -618,7 +278,7 @@ async def _resend(outcomes: list[Outcome], base: dict[str, Any]) -> None:
     async with db.write_transaction():
         await enqueue_all(
             [
-                _mail(
+                mail_row(
                     o.registration,
                     STATE_MAIL[RegistrationStatus(o.registration.status)],
                     base,
@@ -632,25 +292,6 @@ async def _resend(outcomes: list[Outcome], base: dict[str, Any]) -> None:
 
 
 _places: Combiner[_Request, Outcome] = Combiner(_take_places)
-
-
-async def _target_of(registration: Registration) -> Target:
-    if registration.session is not None:
-        return await _any_session_target(registration.session)
-    return await _any_event_target(registration.event)
-
-
-async def _any_session_target(session_id: int) -> Target:
-    """A registration's target as it is now, whatever its state (no visibility rules)."""
-    parts = await _target_row(True, session_id)
-    assert parts is not None
-    return _target(parts, None)
-
-
-async def _any_event_target(event_id: int) -> Target:
-    parts = await _target_row(False, event_id)
-    assert parts is not None
-    return _target(parts, await _first_start(event_id))
 
 
 async def _reload(registration_id: int) -> Registration:
@@ -669,7 +310,7 @@ async def promote_waitlist(target: Target, at: datetime | None = None) -> list[R
     at = at or now()
     if target.starts_at is not None and target.starts_at <= at:
         return []
-    counters = await _counters(target)
+    counters = await read_counters(target)
     if counters["waiting"] == 0:
         return []
     capacity = counters["capacity"]
@@ -698,13 +339,13 @@ async def promote_waitlist(target: Target, at: datetime | None = None) -> list[R
         registration.updated_at = at
         promoted.append(registration)
     if promoted:
-        await _change_counters(target, seats=sum(r.seats for r in promoted), waiting=-len(promoted))
-        base = await _base_context(target)
+        await change_counters(target, seats=sum(r.seats for r in promoted), waiting=-len(promoted))
+        base = await base_context(target)
         for registration in promoted:
             await registration.save(
                 [Registration.status, Registration.expires_at, Registration.updated_at]
             )
-            await _notify(registration, "promoted", base)
+            await notify(registration, "promoted", base)
     return promoted
 
 
@@ -712,25 +353,23 @@ async def _release(target: Target, registration: Registration, status: Registrat
     """End a registration (cancelled or expired), free what it held, serve the waitlist."""
     at = now()
     if registration.status in HOLDING:
-        await _change_counters(target, seats=-registration.seats)
+        await change_counters(target, seats=-registration.seats)
     elif registration.status == RegistrationStatus.waitlisted:
-        await _change_counters(target, waiting=-1)
+        await change_counters(target, waiting=-1)
     registration.status = status
     registration.expires_at = None
     registration.updated_at = at
     await registration.save([Registration.status, Registration.expires_at, Registration.updated_at])
-    await _notify(
-        registration, "cancelled" if status == RegistrationStatus.cancelled else "expired"
-    )
+    await notify(registration, "cancelled" if status == RegistrationStatus.cancelled else "expired")
     await promote_waitlist(target, at)
 
 
 async def cancel_registration(registration_id: int) -> Registration:
     """Cancel (idempotent): the seats go to the waitlist at once."""
     registration = await _reload(registration_id)
-    target = await _target_of(registration)
+    target = await target_of(registration)
     async with db.write_transaction():
-        await _lock(target)
+        await lock(target)
         registration = await _reload(registration_id)
         if registration.status in ACTIVE:
             await _release(target, registration, RegistrationStatus.cancelled)
@@ -741,10 +380,10 @@ async def confirm_registration(registration_id: int) -> Registration:
     """The email is confirmed: a held place becomes confirmed; a waitlisted one stays
     in the queue, now confirmed, so that a later promotion confirms it at once."""
     registration = await _reload(registration_id)
-    target = await _target_of(registration)
+    target = await target_of(registration)
     at = now()
     async with db.write_transaction():
-        await _lock(target)
+        await lock(target)
         registration = await _reload(registration_id)
         if registration.status in (RegistrationStatus.cancelled, RegistrationStatus.expired):
             raise Conflict(
@@ -756,7 +395,7 @@ async def confirm_registration(registration_id: int) -> Registration:
             registration.updated_at = at
             if registration.status == RegistrationStatus.pending:
                 registration.status = RegistrationStatus.confirmed
-                await _notify(registration, "confirmed")
+                await notify(registration, "confirmed")
             await registration.save()
     return registration
 
@@ -777,9 +416,9 @@ async def expire_overdue(limit: int = 200) -> int:
     expired = 0
     for row in rows:
         registration = await _reload(row["id"])
-        target = await _target_of(registration)
+        target = await target_of(registration)
         async with db.write_transaction():
-            await _lock(target)
+            await lock(target)
             registration = await _reload(row["id"])
             overdue = registration.expires_at is not None and registration.expires_at <= at
             if (
@@ -799,7 +438,7 @@ async def expire_overdue(limit: int = 200) -> int:
 async def set_capacity(target: Target, capacity: int | None) -> list[Registration]:
     """A guide changes the capacity; more room promotes from the waitlist at once."""
     async with db.write_transaction():
-        await _lock(target)
+        await lock(target)
         table = target.table
         await table.update({table.capacity: capacity}).where(table.id == target.row_id)
         return await promote_waitlist(target)
@@ -818,7 +457,7 @@ async def capacity_changed(event_id: int) -> None:
         targets = [await session_target(s["id"], event.municipality) for s in sessions]
     for target in targets:
         async with db.write_transaction():
-            await _lock(target)
+            await lock(target)
             await promote_waitlist(target)
 
 
@@ -848,8 +487,8 @@ async def _sessions_of(registration: Registration) -> list[dict[str, Any]]:
 
 
 async def view(registration: Registration) -> RegistrationView:
-    event = await _visible_event(registration.event, registration.municipality)
-    municipality = await _municipality(registration.municipality)
+    event = await visible_event(registration.event, registration.municipality)
+    municipality = await municipality_of(registration.municipality)
     zone = ZoneInfo(municipality.time_zone)
     return RegistrationView(
         id=registration.id,
@@ -858,7 +497,7 @@ async def view(registration: Registration) -> RegistrationView:
         seats=registration.seats,
         locale=registration.locale,
         event_id=event.id,
-        event_title=_text(event.texts, registration.locale, municipality.default_locale)["title"],  # type: ignore[arg-type]
+        event_title=text_in(event.texts, registration.locale, municipality.default_locale)["title"],  # type: ignore[arg-type]
         municipality=municipality.slug,
         sessions=[
             RegistrationSession(
@@ -871,130 +510,3 @@ async def view(registration: Registration) -> RegistrationView:
         ],
         expires_at=registration.expires_at.astimezone(zone) if registration.expires_at else None,
     )
-
-
-# --- guide side ---------------------------------------------------------------------------
-
-
-async def guide_registrations(target: Target) -> list[GuideRegistrationOut]:
-    """Every registration of the target in arrival order, with waitlist positions."""
-    rows = await Registration.objects().where(target.registrations()).order_by(Registration.id)
-    attendance: dict[int, dict[int, AttendanceStatus]] = {}
-    for mark in await Attendance.select().where(
-        Attendance.registration.is_in([r.id for r in rows] or [-1])
-    ):
-        marks = attendance.setdefault(mark["registration"], {})
-        marks[mark["session"]] = AttendanceStatus(mark["status"])
-    out, position = [], 0
-    for registration in rows:
-        waitlisted = registration.status == RegistrationStatus.waitlisted
-        position += waitlisted
-        needs = None
-        if registration.needs_interpretation or registration.needs_accessibility:
-            needs = Needs(
-                interpretation=registration.needs_interpretation,
-                accessibility=registration.needs_accessibility,
-            )
-        out.append(
-            GuideRegistrationOut(
-                id=registration.id,
-                status=RegistrationStatus(registration.status),
-                position=position if waitlisted else None,
-                seats=registration.seats,
-                name=registration.name,
-                email=registration.email,
-                phone=registration.phone,
-                locale=registration.locale,
-                needs=needs,
-                source=registration.source,  # type: ignore[arg-type]
-                session_id=registration.session,
-                created_at=registration.created_at,
-                email_confirmed_at=registration.email_confirmed_at,
-                attendance=attendance.get(registration.id, {}),
-            )
-        )
-    return out
-
-
-async def guide_registration(municipality_id: int, registration_id: int) -> Registration:
-    registration = (
-        await Registration.objects()
-        .where(
-            (Registration.id == registration_id) & (Registration.municipality == municipality_id)
-        )
-        .first()
-    )
-    if registration is None:
-        raise NotFound("No such registration.")
-    return registration
-
-
-async def record_attendance(
-    municipality_id: int, session_id: int, registration_id: int, status: AttendanceStatus
-) -> None:
-    """Mark who came; a course registration is marked per session."""
-    registration = await guide_registration(municipality_id, registration_id)
-    session = await get_session(municipality_id, session_id)
-    belongs = registration.session == session.id or (
-        registration.session is None and registration.event == session.event
-    )
-    if not belongs:
-        raise InvalidInput(
-            "The registration is not for this session.", {"registration_id": "not for this session"}
-        )
-    if registration.status != RegistrationStatus.confirmed:
-        raise Conflict(
-            "Only confirmed registrations take attendance.", {"status": registration.status}
-        )
-    async with db.write_transaction():
-        await Attendance.delete().where(
-            (Attendance.registration == registration.id) & (Attendance.session == session.id)
-        )
-        await Attendance(
-            municipality=municipality_id,
-            registration=registration.id,
-            session=session.id,
-            status=status,
-        ).save()
-
-
-CSV_COLUMNS = [
-    "Name",
-    "E-Mail",
-    "Telefon",
-    "Status",
-    "Plätze",
-    "Warteliste",
-    "Sprache",
-    "Dolmetschen",
-    "Barrierefreiheit",
-    "Quelle",
-    "Angemeldet am",
-    "Anwesenheit",
-]
-
-
-async def registrations_csv(target: Target) -> bytes:
-    """The registration list as German Excel opens it: UTF-8 with BOM, `;` separated."""
-    zone = ZoneInfo(target.municipality.time_zone)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for r in await guide_registrations(target):
-        writer.writerow(
-            [
-                r.name or "",
-                r.email or "",
-                r.phone or "",
-                r.status,
-                r.seats,
-                r.position or "",
-                r.locale,
-                r.needs.interpretation if r.needs and r.needs.interpretation else "",
-                r.needs.accessibility if r.needs and r.needs.accessibility else "",
-                "Guide" if r.source == "guide" else "selbst",
-                r.created_at.astimezone(zone).strftime("%d.%m.%Y %H:%M"),
-                ", ".join(f"{sid}: {status}" for sid, status in sorted(r.attendance.items())),
-            ]
-        )
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

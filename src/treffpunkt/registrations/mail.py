@@ -1,0 +1,138 @@
+"""What registration mails say: the outbox rows for a registration's changes.
+
+The context fixes the mail's content at the moment of its cause and holds no secret;
+the worker adds the links, deriving the token then.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from treffpunkt.events.tables import Session
+from treffpunkt.notifications.outbox import enqueue_all, message
+from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.registrations.tables import Registration, RegistrationStatus
+from treffpunkt.registrations.targets import Target, target_of
+
+RESEND_WINDOW = timedelta(minutes=10)  # at most one repeated mail per registration and window
+
+
+def text_in(texts: dict[str, Any], locale: str, default: str) -> dict[str, Any]:
+    return texts.get(locale) or texts.get(default) or next(iter(texts.values()))
+
+
+async def base_context(target: Target) -> dict[str, Any]:
+    """What every mail about this target says (no secrets, no personal data)."""
+    event, municipality = target.event, target.municipality
+    venue = target.venue
+    if venue is not None:
+        venue = {k: venue[k] for k in ("name", "street", "postal_code", "city", "room")}
+    sessions: list[dict[str, Any]]
+    if target.session is not None:
+        session = target.session
+        sessions = [
+            {
+                "id": session.id,
+                "starts_at": session.starts_at,
+                "ends_at": session.ends_at,
+                "status": session.status,
+            }
+        ]
+    else:
+        sessions = (
+            await Session.select(Session.id, Session.starts_at, Session.ends_at, Session.status)
+            .where(Session.event == event.id)
+            .order_by(Session.starts_at)
+        )
+    return {
+        "event_id": event.id,
+        "event_texts": event.texts,
+        "online_url": event.online_url,
+        "venue": venue,
+        "sessions": [
+            {
+                "id": s["id"],
+                "starts_at": s["starts_at"].isoformat(),
+                "ends_at": s["ends_at"].isoformat(),
+                "status": s["status"],
+            }
+            for s in sessions
+        ],
+        "municipality": {
+            "slug": municipality.slug,
+            "name": municipality.name,
+            "default_locale": municipality.default_locale,
+            "contact_email": municipality.contact_email,
+            "sender_name": municipality.sender_name,
+            "sender_email": municipality.sender_email,
+            "website": municipality.website,
+            "privacy_url": municipality.privacy_url,
+            "time_zone": municipality.time_zone,
+        },
+    }
+
+
+async def notify(
+    registration: Registration,
+    kind: str,
+    base: dict[str, Any] | None = None,
+    position: int | None = None,
+    resend: bool = False,
+) -> None:
+    """Queue the mail for this registration's change (none without an email)."""
+    if not registration.email:
+        return
+    if base is None:
+        base = await base_context(await target_of(registration))
+    await enqueue_all([mail_row(registration, kind, base, position, resend)])
+
+
+def mail_row(
+    registration: Registration,
+    kind: str,
+    base: dict[str, Any],
+    position: int | None = None,
+    resend: bool = False,
+) -> OutboxMessage:
+    """The outbox row for a registration's change.
+
+    The context fixes what the mail says at the moment of its cause; the worker
+    adds the links, deriving the token, so no token is ever stored.
+    """
+    assert registration.email
+    texts = base["event_texts"]
+    dedupe = f"registration:{registration.id}:{kind}"
+    if resend:
+        window = int(datetime.now(UTC).timestamp() // RESEND_WINDOW.total_seconds())
+        dedupe += f":resend:{window}"
+    context = {
+        **{k: v for k, v in base.items() if k != "event_texts"},
+        "event_title": text_in(texts, registration.locale, base["municipality"]["default_locale"])[
+            "title"
+        ],
+        "registration_id": registration.id,
+        "name": registration.name,
+        "seats": registration.seats,
+        "status": registration.status,
+        "position": position,
+        "email_confirmed": registration.email_confirmed_at is not None,
+        "expires_at": registration.expires_at.isoformat() if registration.expires_at else None,
+    }
+    return message(
+        municipality_id=registration.municipality,
+        kind=f"registration_{kind}",
+        locale=registration.locale,
+        recipient_email=registration.email,
+        recipient_name=registration.name,
+        dedupe_key=dedupe,
+        context=context,
+        registration_id=registration.id,
+    )
+
+
+STATE_MAIL = {
+    RegistrationStatus.pending: "confirm_request",
+    RegistrationStatus.waitlisted: "waitlisted",
+    RegistrationStatus.confirmed: "confirmed",
+}
