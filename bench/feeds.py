@@ -49,6 +49,7 @@ async def main(engine_name: str) -> None:
     from treffpunkt.app import create_app
     from treffpunkt.calendars import service as calendars
     from treffpunkt.cli import migrate
+    from treffpunkt.events.public import EventFilters
     from treffpunkt.events.schemas import EventCreate, SessionTimes
     from treffpunkt.events.service import create_event, move_session, publish_event
     from treffpunkt.events.tables import Session
@@ -123,7 +124,7 @@ async def main(engine_name: str) -> None:
                 for _ in range(3):
                     t = time.perf_counter()
                     await calendars.municipality_feed(
-                        publication, calendars.FeedFilters(), calendars.FeedCache()
+                        publication, EventFilters(), calendars.FeedCache()
                     )
                     naive.append(time.perf_counter() - t)
 

@@ -16,9 +16,9 @@ import recurring_ical_events
 from icalendar import Calendar
 
 from tests.factories import make_event, make_published_event, make_venue, sessions_of
-from treffpunkt.calendars.service import FeedCache, FeedFilters, Publication, municipality_feed
+from treffpunkt.calendars.service import FeedCache, Publication, municipality_feed
 from treffpunkt.events import service as events
-from treffpunkt.events.public import Reader
+from treffpunkt.events.public import EventFilters, Reader
 from treffpunkt.events.schemas import SessionTimes
 
 JS = Path(__file__).resolve().parents[1] / "js"
@@ -184,8 +184,8 @@ async def test_feed_bytes_follow_the_rules(client: Any, bensheim: Any) -> None:
 async def test_same_data_gives_the_same_bytes(bensheim: Any) -> None:
     await busy_series(bensheim)
     publication = Publication(Reader(bensheim), "http://testserver")
-    first = await municipality_feed(publication, FeedFilters(), FeedCache())
-    second = await municipality_feed(publication, FeedFilters(), FeedCache())
+    first = await municipality_feed(publication, EventFilters(), FeedCache())
+    second = await municipality_feed(publication, EventFilters(), FeedCache())
     assert first.body == second.body
     assert first.etag == second.etag
 

@@ -11,8 +11,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
 from treffpunkt.calendars import service
-from treffpunkt.calendars.service import Feed, FeedCache, FeedFilters, Publication
+from treffpunkt.calendars.service import Feed, FeedCache, Publication
 from treffpunkt.errors import NotFound
+from treffpunkt.events.public import EventFilters
 from treffpunkt.events.routes import Language, ProgrammeFilter, TagFilter
 from treffpunkt.events.tables import Audience, EventKind
 from treffpunkt.i18n import Locale
@@ -79,7 +80,9 @@ class CalendarController(Controller):
     ) -> Response[bytes]:
         """The municipality's published events as a feed to subscribe to."""
         publication = await _publication(request, slug, locale, settings)
-        filters = FeedFilters(kind, lang, programme, audience, tag)
+        filters = EventFilters(
+            kind=kind, language=lang, programme=programme, audience=audience, tag=tag
+        )
         return answer(request, await service.municipality_feed(publication, filters, feeds))
 
     @get(

@@ -23,9 +23,8 @@ from treffpunkt.calendars.render import (
     event_components,
     serialise,
 )
-from treffpunkt.db import array_contains
 from treffpunkt.errors import NotFound
-from treffpunkt.events.public import VISIBLE, Reader
+from treffpunkt.events.public import VISIBLE, EventFilters, Reader, filter_events
 from treffpunkt.events.tables import Event, Programme, Session, Venue
 from treffpunkt.municipalities.tables import Municipality
 
@@ -35,15 +34,6 @@ class Feed:
     body: bytes
     etag: str  # strong: a hash of the exact bytes
     last_modified: datetime
-
-
-@dataclass(frozen=True)
-class FeedFilters:
-    kind: str | None = None
-    language: str | None = None
-    programme: str | None = None
-    audience: str | None = None
-    tag: str | None = None
 
 
 class FeedCache:
@@ -222,22 +212,11 @@ def _key(kind: str, publication: Publication, *parts: Any) -> tuple[Any, ...]:
 
 
 async def municipality_feed(
-    publication: Publication, filters: FeedFilters, cache: FeedCache
+    publication: Publication, filters: EventFilters, cache: FeedCache
 ) -> Feed:
     """Every published public event of a municipality (filters as in the public API)."""
     municipality = publication.reader.municipality
-    query = _stamp_query(municipality.id)
-    if filters.kind:
-        query = query.where(Event.kind == filters.kind)
-    if filters.audience:
-        query = query.where(Event.audience == filters.audience)
-    if filters.language:
-        query = query.where(array_contains(Event.languages, filters.language))
-    if filters.tag:
-        query = query.where(array_contains(Event.tags, filters.tag))
-    if filters.programme:
-        query = query.where(Event.programme.slug == filters.programme)
-    rows = await _stamps(query)
+    rows = await _stamps(filter_events(_stamp_query(municipality.id), Event, filters))
     return await _feed(
         _key("municipality", publication, filters),
         rows,

@@ -71,14 +71,35 @@ class Reader:
 
 
 @dataclass(frozen=True)
-class SessionFilters:
-    start: date | None = None
-    end: date | None = None
+class EventFilters:
+    """What residents filter by, with one meaning in the API and in calendar feeds."""
+
     kind: str | None = None
-    language: str | None = None
-    programme: str | None = None
+    language: str | None = None  # spoken at the event
+    programme: str | None = None  # slug
     audience: str | None = None
     tag: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionFilters(EventFilters):
+    start: date | None = None  # local dates, inclusive
+    end: date | None = None
+
+
+def filter_events(query: Any, event: Any, filters: EventFilters) -> Any:
+    """Narrow `query` by `filters`; `event` is Event itself or a join to it."""
+    if filters.kind:
+        query = query.where(event.kind == filters.kind)
+    if filters.audience:
+        query = query.where(event.audience == filters.audience)
+    if filters.language:
+        query = query.where(array_contains(event.languages, filters.language))
+    if filters.tag:
+        query = query.where(array_contains(event.tags, filters.tag))
+    if filters.programme:
+        query = query.where(event.programme.slug == filters.programme)
+    return query
 
 
 def _window(row: dict[str, Any], first_start: datetime | None) -> RegistrationWindow:
@@ -134,16 +155,7 @@ async def list_sessions(
         # `to` is inclusive: everything that starts before the next local midnight.
         end = local_day_bounds(filters.end + timedelta(days=1), reader.zone)
         query = query.where(Session.starts_at < end)
-    if filters.kind:
-        query = query.where(Session.event.kind == filters.kind)
-    if filters.audience:
-        query = query.where(Session.event.audience == filters.audience)
-    if filters.language:
-        query = query.where(array_contains(Session.event.languages, filters.language))
-    if filters.tag:
-        query = query.where(array_contains(Session.event.tags, filters.tag))
-    if filters.programme:
-        query = query.where(Session.event.programme.slug == filters.programme)  # type: ignore[union-attr]
+    query = filter_events(query, Session.event, filters)
     if cursor:
         after, after_id = decode_cursor(cursor)
         query = query.where(

@@ -259,7 +259,15 @@ class PublicEventController(Controller):
         locale: FromQuery[Locale | None] = None,
     ) -> SessionPage:
         """Published sessions across events, upcoming by default, ordered by start."""
-        filters = public.SessionFilters(start, end, kind, lang, programme, audience, tag)
+        filters = public.SessionFilters(
+            kind=kind,
+            language=lang,
+            programme=programme,
+            audience=audience,
+            tag=tag,
+            start=start,
+            end=end,
+        )
         reader = await _reader(slug, locale, request, settings)
         return await public.list_sessions(reader, filters, limit, cursor)
 
