@@ -12,7 +12,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -155,6 +155,27 @@ async def client(app: Any) -> AsyncIterator[Any]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
+
+
+# --- a real SMTP server on loopback ------------------------------------------------------
+
+
+@pytest.fixture
+def smtp() -> Iterator[Any]:
+    from tests.smtp import SMTPServer
+
+    server = SMTPServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_settings(settings: Any, smtp: Any) -> Any:
+    """The app's settings, sending through the test SMTP server."""
+    return settings.model_copy(
+        update={"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_tls": "none"}
+    )
 
 
 # --- people and places, made through the services -------------------------------------

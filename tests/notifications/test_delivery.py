@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.factories import make_published_event, register_for_session, sessions_of
 from tests.smtp import SMTPServer
@@ -19,21 +16,6 @@ from treffpunkt.notifications.worker import Policy, claim, run_once
 from treffpunkt.registrations import service
 from treffpunkt.registrations.tables import Registration
 from treffpunkt.settings import Settings
-
-
-@pytest.fixture
-def smtp() -> Iterator[SMTPServer]:
-    server = SMTPServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mail_settings(settings: Settings, smtp: SMTPServer) -> Settings:
-    return settings.model_copy(
-        update={"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_tls": "none"}
-    )
 
 
 async def drop_in(municipality: Any, capacity: int = 1) -> Any:

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 from tests import serving
 from tests.factories import make_published_event, register_for_session, sessions_of
 from tests.smtp import SMTPServer
-
-
-@pytest.fixture
-def smtp() -> Iterator[SMTPServer]:
-    server = SMTPServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 def smtp_env(smtp: SMTPServer) -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -32,16 +32,8 @@ async def served(app: Any) -> AsyncIterator[str]:
         yield url
 
 
-@pytest.fixture
-def smtp() -> Iterator[SMTPServer]:
-    server = SMTPServer()
-    server.start()
-    yield server
-    server.stop()
-
-
 async def test_500_simultaneous_registrations_for_100_seats_then_30_cancellations(
-    served: str, bensheim: Any, settings: Settings, smtp: SMTPServer
+    served: str, bensheim: Any, mail_settings: Settings, smtp: SMTPServer
 ) -> None:
     event = await make_published_event(bensheim, registration_mode="per_session", capacity=100)
     [session] = await sessions_of(event)
@@ -103,9 +95,6 @@ async def test_500_simultaneous_registrations_for_100_seats_then_30_cancellation
     assert row == {"seats_taken": 100, "waiting": 370}
 
     # Each promotion gives exactly one mail, through a real SMTP server.
-    mail_settings = settings.model_copy(
-        update={"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_tls": "none"}
-    )
     await run_once(mail_settings, "worker-1")
     promoted_mails = Counter(
         str(m["To"]).split("<")[-1].rstrip(">")
