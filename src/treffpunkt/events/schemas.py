@@ -65,8 +65,7 @@ class VenueUpdate(Input):
     longitude: float | None = Field(default=None, ge=-180, le=180)
 
 
-class VenueOut(Output):
-    id: int
+class PublicVenue(Output):
     name: str
     street: str
     postal_code: str
@@ -77,6 +76,12 @@ class VenueOut(Output):
     hearing_loop: bool
     latitude: float | None
     longitude: float | None
+
+
+class VenueOut(PublicVenue):
+    """A venue as guides see it: with its id, for referring to it from events."""
+
+    id: int
 
 
 # --- programmes -------------------------------------------------------------------------
@@ -291,19 +296,6 @@ class GuideEventOut(Output):
 
 
 # --- public read models -------------------------------------------------------------------
-
-
-class PublicVenue(Output):
-    name: str
-    street: str
-    postal_code: str
-    city: str
-    room: str | None
-    accessibility_notes: str
-    step_free: bool
-    hearing_loop: bool
-    latitude: float | None
-    longitude: float | None
 
 
 class PublicProgrammeRef(Output):
