@@ -113,20 +113,22 @@ async def claim(worker: str, limit: int) -> list[dict[str, Any]]:
     )
 
 
-async def _links(settings: Settings, registration_id: int | None) -> dict[str, str | None]:
-    """Links for the mail, with the token derived now (it is never stored)."""
-    links: dict[str, str | None] = {"manage_url": None, "confirm_url": None}
-    if registration_id is None:
-        return links
-    row = (
-        await Registration.select(Registration.token_salt)
-        .where(Registration.id == registration_id)
-        .first()
+async def _links(settings: Settings, messages: list[dict[str, Any]]) -> dict[int, dict[str, str]]:
+    """Links for a batch of mails, by registration, with tokens derived now (never stored).
+
+    One query for the batch; a registration anonymised meanwhile gets no links.
+    """
+    ids = {m["registration"] for m in messages if m["registration"] is not None}
+    if not ids:
+        return {}
+    rows = await Registration.select(Registration.id, Registration.token_salt).where(
+        Registration.id.is_in(list(ids)) & Registration.token_salt.is_not_null()
     )
-    if row and row["token_salt"]:
-        token = registration_token(settings.resolved_secret_key(), row["token_salt"])
-        links["manage_url"] = f"{settings.base_url}/r/{token}"
-        links["confirm_url"] = f"{settings.base_url}/r/{token}?confirm=1"
+    secret_key = settings.resolved_secret_key()
+    links = {}
+    for row in rows:
+        manage = f"{settings.base_url}/r/{registration_token(secret_key, row['token_salt'])}"
+        links[row["id"]] = {"manage_url": manage, "confirm_url": f"{manage}?confirm=1"}
     return links
 
 
@@ -142,10 +144,12 @@ async def deliver(
 ) -> int:
     """Send claimed messages over one mailer connection; returns how many were sent."""
     sent = 0
+    links = await _links(settings, messages)
+    none = {"manage_url": None, "confirm_url": None}
     for message in messages:
         attempts = message["attempts"] + 1
         try:
-            context = {**message["context"], **await _links(settings, message["registration"])}
+            context = {**message["context"], **links.get(message["registration"], none)}
             mail = render(message["kind"], message["locale"], context)
             municipality = context["municipality"]
             await mailer.send(
