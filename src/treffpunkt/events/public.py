@@ -12,6 +12,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from piccolo.query.functions.aggregate import Min
+
 from treffpunkt.calendars.links import feed_links, google_link, outlook_link
 from treffpunkt.db import array_contains
 from treffpunkt.errors import InvalidInput, NotFound
@@ -204,15 +206,18 @@ async def _first_starts(event_ids: set[int]) -> dict[int, datetime]:
     """The first scheduled session of each event: when a whole-event course begins."""
     if not event_ids:
         return {}
-    rows = await Session.select(Session.event, Session.starts_at).where(
-        Session.event.is_in(list(event_ids)) & (Session.status == "scheduled")
+    rows = (
+        await Session.select(Session.event, Min(Session.starts_at, alias="first"))
+        .where(Session.event.is_in(list(event_ids)) & (Session.status == "scheduled"))
+        .group_by(Session.event)
     )
-    firsts: dict[int, datetime] = {}
-    for row in rows:
-        current = firsts.get(row["event"])
-        if current is None or row["starts_at"] < current:
-            firsts[row["event"]] = row["starts_at"]
-    return firsts
+    # SQLite returns an aggregate of a timestamp as text (no declared type to convert).
+    return {
+        row["event"]: row["first"]
+        if isinstance(row["first"], datetime)
+        else datetime.fromisoformat(row["first"])
+        for row in rows
+    }
 
 
 async def _public_events(reader: Reader, rows: list[dict[str, Any]]) -> list[PublicEvent]:
