@@ -20,7 +20,7 @@ from treffpunkt import __version__, db
 from treffpunkt.accounts.dependencies import AUTH_DEPENDENCIES
 from treffpunkt.accounts.routes import AdminAccountController, AuthController, GuideTeamController
 from treffpunkt.accounts.service import LoginPolicy
-from treffpunkt.calendars.routes import CalendarController
+from treffpunkt.calendars.routes import CalendarController, PersonalFeedController
 from treffpunkt.calendars.service import FeedCache
 from treffpunkt.errors import EXCEPTION_HANDLERS
 from treffpunkt.events.routes import (
@@ -85,6 +85,7 @@ def create_app(settings: Settings) -> Litestar:
             GuideRegistrationController,
             RegistrationPageController,
             CalendarController,
+            PersonalFeedController,
         ],
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         dependencies={

@@ -6,6 +6,7 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from treffpunkt.accounts.tables import AccessToken, Account
+from treffpunkt.calendars.tables import PersonalFeed
 from treffpunkt.events.tables import Event, Programme, Session, Venue
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.notifications.tables import OutboxMessage
@@ -34,6 +35,7 @@ APP_CONFIG = AppConfig(
         Registration,
         Attendance,
         OutboxMessage,
+        PersonalFeed,
     ],
     migration_dependencies=[],
     commands=[],

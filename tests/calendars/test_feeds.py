@@ -3,27 +3,21 @@ expanded by two independent parsers whose occurrences must match our sessions.""
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import recurring_ical_events
 from icalendar import Calendar
 
+from tests.calendars.parsers import WINDOW, icaljs_occurrences, python_occurrences
 from tests.factories import make_event, make_published_event, make_venue, sessions_of
 from treffpunkt.calendars.service import FeedCache, Publication, municipality_feed
 from treffpunkt.events import service as events
 from treffpunkt.events.public import EventFilters, Reader
 from treffpunkt.events.schemas import SessionTimes
 
-JS = Path(__file__).resolve().parents[1] / "js"
-# Both clock changes of 2027 (28 March, 31 October) fall inside this window.
-WINDOW = (datetime(2027, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))
 SERIES = {
     "rule": "FREQ=WEEKLY;BYDAY=TU,TH",
     "start_date": "2027-03-02",
@@ -77,36 +71,6 @@ async def api_occurrences(client: Any, event_id: int) -> set[tuple[str, str, str
         )
         for s in body["sessions"]
         if WINDOW[0] <= datetime.fromisoformat(s["starts_at"]) < WINDOW[1]
-    }
-
-
-def python_occurrences(feed: bytes) -> set[tuple[str, str, str]]:
-    calendar = Calendar.from_ical(feed)
-    return {
-        (
-            component.decoded("dtstart").astimezone(UTC).isoformat(),
-            component.decoded("dtend").astimezone(UTC).isoformat(),
-            str(component.get("status")),
-        )
-        for component in recurring_ical_events.of(calendar).between(*WINDOW)
-    }
-
-
-def icaljs_occurrences(feed: bytes) -> set[tuple[str, str, str]]:
-    result = subprocess.run(
-        ["node", str(JS / "expand.mjs"), WINDOW[0].isoformat(), WINDOW[1].isoformat()],
-        input=feed,
-        capture_output=True,
-        check=True,
-        cwd=JS,
-    )
-    return {
-        (
-            datetime.fromisoformat(o["start"].replace("Z", "+00:00")).isoformat(),
-            datetime.fromisoformat(o["end"].replace("Z", "+00:00")).isoformat(),
-            o["status"],
-        )
-        for o in json.loads(result.stdout)
     }
 
 

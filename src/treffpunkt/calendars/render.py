@@ -9,6 +9,7 @@ equal to the original start. Sessions outside the rule are single VEVENTs.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from icalendar import Event as VEvent
 
 from treffpunkt import __version__
 from treffpunkt.calendars.timezones import static_timezone
-from treffpunkt.events.recurrence import SeriesDefinition, expand
+from treffpunkt.events.recurrence import Occurrence, SeriesDefinition, expand
 
 PRODID = f"-//treffpunkt//treffpunkt {__version__}//DE"
 REFRESH = timedelta(hours=6)
@@ -62,8 +63,12 @@ def uid(kind: str, number: int, host: str) -> str:
     return f"treffpunkt-{kind}-{number}@{host}"
 
 
-def _status(*statuses: str) -> str:
-    return "CANCELLED" if "cancelled" in statuses else "CONFIRMED"
+CONFIRMED, TENTATIVE, CANCELLED = "CONFIRMED", "TENTATIVE", "CANCELLED"
+
+
+def _status(*statuses: str, held: str = CONFIRMED) -> str:
+    """CANCELLED when the event or session is; otherwise how the place is held."""
+    return CANCELLED if "cancelled" in statuses else held
 
 
 def _description(event: CalendarEvent, locale: str) -> str:
@@ -101,16 +106,26 @@ def _local(moment: datetime, zone: ZoneInfo) -> datetime:
     return moment.astimezone(zone)
 
 
-def _single(
-    event: CalendarEvent, session: CalendarSession, zone: ZoneInfo, host: str, locale: str
+def _instance(
+    event: CalendarEvent,
+    session: CalendarSession,
+    zone: ZoneInfo,
+    host: str,
+    held: str,
+    recurrence_id: datetime | None = None,
 ) -> VEvent:
+    """One session: a single VEVENT, or with `recurrence_id` an instance of the series."""
     component = VEvent()
-    component.add("uid", uid("session", session.id, host))
+    if recurrence_id is None:
+        component.add("uid", uid("session", session.id, host))
+    else:
+        component.add("uid", uid("event", event.id, host))
+        component.add("recurrence-id", _local(recurrence_id, zone))
     component.add("dtstart", _local(session.starts_at, zone))
     component.add("dtend", _local(session.ends_at, zone))
     component.add("sequence", event.revision + session.revision)
-    component.add("status", _status(event.status, session.status))
-    _common(component, event, locale, max(event.updated_at, session.updated_at))
+    component.add("status", _status(event.status, session.status, held=held))
+    _common(component, event, event.locale, max(event.updated_at, session.updated_at))
     return component
 
 
@@ -126,13 +141,11 @@ def _rule_value(series: dict[str, Any], zone: ZoneInfo) -> vRecur:
     return rule
 
 
-def event_components(event: CalendarEvent, zone_name: str, host: str) -> list[VEvent]:
-    """The VEVENTs of one event, in a stable order."""
-    zone, locale = ZoneInfo(zone_name), event.locale
-    if not event.series:
-        return [_single(event, s, zone, host, locale) for s in event.sessions]
+def _occurrences(event: CalendarEvent, zone: ZoneInfo) -> list[Occurrence]:
     series = event.series
-    occurrences = expand(
+    if not series:
+        return []
+    return expand(
         SeriesDefinition(
             rule=series["rule"],
             start_date=date.fromisoformat(series["start_date"]),
@@ -143,38 +156,73 @@ def event_components(event: CalendarEvent, zone_name: str, host: str) -> list[VE
         ),
         zone,
     )
+
+
+def session_components(
+    event: CalendarEvent, session_ids: Collection[int], zone_name: str, host: str
+) -> list[VEvent]:
+    """Single sessions as they go into a mail: a session of the series as its instance
+    (the master's UID and RECURRENCE-ID), any other as its own VEVENT (rules 10, 22)."""
+    zone = ZoneInfo(zone_name)
+    in_rule = {o.starts_at for o in _occurrences(event, zone)}
+    return [
+        _instance(
+            event,
+            session,
+            zone,
+            host,
+            CONFIRMED,
+            session.occurrence_start if session.occurrence_start in in_rule else None,
+        )
+        for session in event.sessions
+        if session.id in session_ids
+    ]
+
+
+def event_components(
+    event: CalendarEvent, zone_name: str, host: str, held: Mapping[int, str] | None = None
+) -> list[VEvent]:
+    """The VEVENTs of one event, in a stable order.
+
+    `held` narrows them to the sessions a person holds (session id → CONFIRMED or
+    TENTATIVE) for a personal feed: the series keeps its UID and rule, and the
+    occurrences the person does not hold become EXDATEs.
+    """
+    zone = ZoneInfo(zone_name)
+    sessions = [s for s in event.sessions if held is None or s.id in held]
+    status_of = {s.id: (held or {}).get(s.id, CONFIRMED) for s in sessions}
+    occurrences = _occurrences(event, zone)
     by_start = {o.starts_at: o for o in occurrences}
-    in_rule = {s.occurrence_start: s for s in event.sessions if s.occurrence_start in by_start}
-    first = occurrences[0]
-    master = VEvent()
-    master.add("uid", uid("event", event.id, host))
-    master.add("dtstart", _local(first.starts_at, zone))
-    master.add("dtend", _local(first.ends_at, zone))
-    master.add("rrule", _rule_value(series, zone))
-    missing = [_local(o.starts_at, zone) for o in occurrences if o.starts_at not in in_rule]
-    if missing:
-        master.add("exdate", missing)
-    master.add("sequence", event.revision)
-    master.add("status", _status(event.status))
-    stamps = [event.updated_at, *(s.updated_at for s in in_rule.values())]
-    _common(master, event, locale, max(stamps))
-    components = [master]
+    in_rule = {s.occurrence_start: s for s in sessions if s.occurrence_start in by_start}
+    components = []
+    if in_rule:
+        first = occurrences[0]
+        master = VEvent()
+        master.add("uid", uid("event", event.id, host))
+        master.add("dtstart", _local(first.starts_at, zone))
+        master.add("dtend", _local(first.ends_at, zone))
+        master.add("rrule", _rule_value(event.series or {}, zone))
+        missing = [_local(o.starts_at, zone) for o in occurrences if o.starts_at not in in_rule]
+        if missing:
+            master.add("exdate", missing)
+        master.add("sequence", event.revision)
+        master.add("status", _status(event.status))
+        stamps = [event.updated_at, *(s.updated_at for s in in_rule.values())]
+        _common(master, event, event.locale, max(stamps))
+        components.append(master)
     for start in sorted(in_rule):
         session, occurrence = in_rule[start], by_start[start]
         moved = (session.starts_at, session.ends_at) != (occurrence.starts_at, occurrence.ends_at)
-        if not moved and session.status != "cancelled":
+        if not moved and session.status != "cancelled" and status_of[session.id] == CONFIRMED:
             continue  # an ordinary instance of the rule
-        override = VEvent()
-        override.add("uid", uid("event", event.id, host))
-        override.add("recurrence-id", _local(occurrence.starts_at, zone))
-        override.add("dtstart", _local(session.starts_at, zone))
-        override.add("dtend", _local(session.ends_at, zone))
-        override.add("sequence", event.revision + session.revision)
-        override.add("status", _status(event.status, session.status))
-        _common(override, event, locale, max(event.updated_at, session.updated_at))
-        components.append(override)
-    others = [s for s in event.sessions if s.occurrence_start not in by_start]
-    components += [_single(event, s, zone, host, locale) for s in others]
+        components.append(
+            _instance(event, session, zone, host, status_of[session.id], occurrence.starts_at)
+        )
+    components += [
+        _instance(event, s, zone, host, status_of[s.id])
+        for s in sessions
+        if s.occurrence_start not in by_start
+    ]
     return components
 
 

@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from treffpunkt.calendars import service
+from treffpunkt.calendars import personal, service
 from treffpunkt.calendars.service import Feed, FeedCache, Publication
 from treffpunkt.errors import NotFound
 from treffpunkt.events.public import EventFilters
@@ -23,13 +23,16 @@ MEDIA_TYPE = "text/calendar"  # Litestar adds "; charset=utf-8" to text types
 
 
 def answer(
-    request: Request[Any, Any, Any], feed: Feed, filename: str | None = None
+    request: Request[Any, Any, Any],
+    feed: Feed,
+    filename: str | None = None,
+    cache_control: str = "public, max-age=300",
 ) -> Response[bytes]:
     """200 with the bytes, or 304 when the client's copy is current (RFC 9110 §13.1)."""
     headers = {
         "ETag": feed.etag,
         "Last-Modified": format_datetime(feed.last_modified, usegmt=True),
-        "Cache-Control": "public, max-age=300",
+        "Cache-Control": cache_control,
     }
     if _not_modified(request, feed):
         return Response(b"", status_code=304, headers=headers)
@@ -121,3 +124,27 @@ class CalendarController(Controller):
         publication = await _publication(request, slug, locale, settings)
         feed = await service.event_download(publication, event_id, feeds)
         return answer(request, feed, filename=f"{slug}-{event_id}.ics")
+
+
+class PersonalFeedController(Controller):
+    path = "/feeds"
+    tags = ["calendars"]
+
+    @get("/{file_name:str}", operation_id="personalCalendar", media_type=MEDIA_TYPE)
+    async def feed(
+        self,
+        request: Request[Any, Any, Any],
+        file_name: FromPath[str],
+        settings: NamedDependency[Settings],
+        feeds: NamedDependency[FeedCache],
+    ) -> Response[bytes]:
+        """A person's sessions: `/feeds/{token}.ics`, the link from their registration mails.
+
+        Places on the waitlist or still unconfirmed are TENTATIVE. The token is the
+        only key; the feed names nobody. Shared caches must not keep it.
+        """
+        match = re.fullmatch(r"([A-Za-z0-9_-]{20,100})\.ics", file_name)
+        if match is None:
+            raise NotFound("This calendar link is not valid (any more).")
+        feed = await personal.personal_feed(match.group(1), settings.base_url, feeds)
+        return answer(request, feed, cache_control="private, max-age=300")

@@ -103,7 +103,7 @@ async def _render(
     blocks = {event_id: cache.block(key) for event_id, key in keys.items()}
     missing = [event_id for event_id, block in blocks.items() if block is None]
     if missing:
-        for event in await _calendar_events(missing, publication):
+        for event in await calendar_events(missing, publication):
             components = event_components(event, reader.municipality.time_zone, publication.host)
             block = serialise(components)
             cache.keep_block(keys[event.id], block)
@@ -111,7 +111,9 @@ async def _render(
     return [blocks[row["id"]] or b"" for row in rows]
 
 
-async def _calendar_events(ids: list[int], publication: Publication) -> list[CalendarEvent]:
+async def calendar_events(ids: list[int], publication: Publication) -> list[CalendarEvent]:
+    if not ids:
+        return []
     reader = publication.reader
     events = await Event.select().where(Event.id.is_in(ids)).output(load_json=True)
     sessions: dict[int, list[CalendarSession]] = {event_id: [] for event_id in ids}

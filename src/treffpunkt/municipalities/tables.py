@@ -22,5 +22,7 @@ class Municipality(Table, tablename="municipality"):
     privacy_version = Varchar(length=32, default="1")
     # How long an unconfirmed registration holds its place (never past the start).
     confirmation_hold_hours = Integer(default=24)
+    # When the reminder goes out before a session; 0 sends none.
+    reminder_hours = Integer(default=24)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

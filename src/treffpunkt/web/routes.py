@@ -12,13 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
+from treffpunkt.calendars import personal
+from treffpunkt.calendars.links import feed_links
 from treffpunkt.i18n import DEFAULT_LOCALE, RTL_LOCALES, format_when
 from treffpunkt.municipalities.service import get_municipality
 from treffpunkt.registrations import service
+from treffpunkt.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -38,10 +42,21 @@ class RegistrationPageController(Controller):
     include_in_schema = False
 
     @get("/{token:str}")
-    async def show(self, token: FromPath[str], confirm: FromQuery[str | None] = None) -> Template:
-        registration = await service.view(await service.by_token(token))
+    async def show(
+        self,
+        token: FromPath[str],
+        settings: NamedDependency[Settings],
+        secret_key: NamedDependency[str],
+        confirm: FromQuery[str | None] = None,
+    ) -> Template:
+        found = await service.by_token(token)
+        registration = await service.view(found)
         municipality = await get_municipality(registration.municipality)
         locale = registration.locale
+        calendar = None
+        if found.email:
+            tokens = await personal.feed_tokens(municipality.id, [found.email], secret_key)
+            calendar = feed_links(settings.base_url, f"/feeds/{tokens[found.email]}.ics")
         return Template(
             template_name="registration.html",
             context={
@@ -55,6 +70,7 @@ class RegistrationPageController(Controller):
                 and registration.expires_at is not None,
                 "highlight_confirm": confirm is not None,
                 "format_datetime": lambda value: format_when(value, locale),
+                "calendar": calendar,
             },
         )
 
@@ -68,4 +84,13 @@ class RegistrationPageController(Controller):
     async def cancel(self, token: FromPath[str]) -> Redirect:
         registration = await service.by_token(token)
         await service.cancel_registration(registration.id)
+        return Redirect(f"/r/{token}", status_code=HTTP_303_SEE_OTHER)
+
+    @post("/{token:str}/calendar/renew", status_code=HTTP_303_SEE_OTHER)
+    async def renew_calendar(self, token: FromPath[str]) -> Redirect:
+        """Revoke the personal feed link (e.g. after sharing it by mistake); the page
+        then shows a new one."""
+        registration = await service.by_token(token)
+        if registration.email:
+            await personal.revoke(registration.municipality, registration.email)
         return Redirect(f"/r/{token}", status_code=HTTP_303_SEE_OTHER)

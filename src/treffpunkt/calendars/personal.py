@@ -1,0 +1,182 @@
+"""Personal feeds: the sessions a person holds a place for, as a calendar to subscribe to.
+
+A person is an email address within one municipality. The feed shows the public
+UIDs (rule 9) so that no client shows a session twice, confirmed places as
+CONFIRMED and places still unconfirmed or on the waitlist as TENTATIVE, and
+nothing about the person: no names, no addresses, no ATTENDEE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection
+from datetime import UTC
+from typing import Any
+
+from treffpunkt import db
+from treffpunkt.calendars.render import CONFIRMED, TENTATIVE, calendar, event_components, serialise
+from treffpunkt.calendars.service import Feed, FeedCache, Publication, calendar_events
+from treffpunkt.calendars.tables import PersonalFeed
+from treffpunkt.errors import NotFound
+from treffpunkt.events.public import VISIBLE, Reader
+from treffpunkt.events.tables import Event, Session
+from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.registrations.tables import ACTIVE, Registration, RegistrationStatus
+from treffpunkt.tokens import derive_token, hash_token, new_salt
+
+TOKEN_PURPOSE = "feed"  # noqa: S105 (a label for the HMAC, not a secret)
+
+TITLES = {
+    "de": "Meine Termine",
+    "en": "My sessions",
+    "uk": "Мої зустрічі",
+    "ar": "مواعيدي",
+    "tr": "Etkinliklerim",
+    "fa": "قرارهای من",
+}
+
+
+def feed_token(secret_key: str, salt: str) -> str:
+    return derive_token(secret_key, TOKEN_PURPOSE, salt)
+
+
+async def feed_tokens(
+    municipality_id: int, emails: Collection[str], secret_key: str
+) -> dict[str, str]:
+    """The feed token of each person, making a feed for those who have none yet."""
+    wanted = {email.lower() for email in emails}
+    if not wanted:
+        return {}
+    salts = await _salts(municipality_id, wanted)
+    if missing := wanted - salts.keys():
+        async with db.write_transaction():
+            rows = []
+            for email in sorted(missing):
+                salt = new_salt()
+                rows.append(
+                    PersonalFeed(
+                        municipality=municipality_id,
+                        email=email,
+                        token_salt=salt,
+                        token_hash=hash_token(feed_token(secret_key, salt)),
+                    )
+                )
+            # Another request may have made the same person's feed meanwhile: theirs stays.
+            await PersonalFeed.insert(*rows).on_conflict(
+                target=(PersonalFeed.municipality, PersonalFeed.email), action="DO NOTHING"
+            )
+        salts = await _salts(municipality_id, wanted)
+    return {email: feed_token(secret_key, salt) for email, salt in salts.items()}
+
+
+async def _salts(municipality_id: int, emails: set[str]) -> dict[str, str]:
+    rows = await PersonalFeed.select(PersonalFeed.email, PersonalFeed.token_salt).where(
+        (PersonalFeed.municipality == municipality_id) & PersonalFeed.email.is_in(list(emails))
+    )
+    return {row["email"]: row["token_salt"] for row in rows}
+
+
+async def revoke(municipality_id: int, email: str) -> None:
+    """The old link stops working; the next one asked for is new."""
+    async with db.write_transaction():
+        await PersonalFeed.delete().where(
+            (PersonalFeed.municipality == municipality_id) & (PersonalFeed.email == email.lower())
+        )
+
+
+async def _owner(token: str) -> tuple[Municipality, str]:
+    row = (
+        await PersonalFeed.select(PersonalFeed.municipality, PersonalFeed.email)
+        .where(PersonalFeed.token_hash == hash_token(token))
+        .first()
+    )
+    if row is None:
+        raise NotFound("This calendar link is not valid (any more).")
+    municipality = (
+        await Municipality.objects().where(Municipality.id == row["municipality"]).first()
+    )
+    assert municipality is not None  # the feed row cascades with its municipality
+    return municipality, row["email"]
+
+
+async def personal_feed(token: str, base_url: str, cache: FeedCache) -> Feed:
+    municipality, email = await _owner(token)
+    registrations = (
+        await Registration.select(
+            Registration.id,
+            Registration.event,
+            Registration.session,
+            Registration.status,
+            Registration.locale,
+            Registration.updated_at,
+        )
+        .where(
+            (Registration.municipality == municipality.id)
+            & (Registration.email == email)
+            & Registration.status.is_in(list(ACTIVE))
+            & Registration.anonymised_at.is_null()
+        )
+        .order_by(Registration.id)
+    )
+    event_ids = sorted({r["event"] for r in registrations})
+    events = (
+        await Event.select(
+            Event.id, Event.updated_at, Event.venue.updated_at.as_alias("venue_updated_at")
+        )
+        .where(Event.id.is_in(event_ids or [-1]) & Event.status.is_in(list(VISIBLE)))
+        .order_by(Event.id)
+    )
+    stamp = (
+        tuple((r["id"], r["status"], r["updated_at"]) for r in registrations),
+        tuple((e["id"], e["updated_at"], e["venue_updated_at"]) for e in events),
+    )
+    locale = registrations[-1]["locale"] if registrations else municipality.default_locale
+    key = ("personal", hash_token(token), base_url)
+    cached = cache.feed(key, stamp)
+    if cached is not None:
+        return cached
+    held = await _held(registrations, [e["id"] for e in events])
+    publication = Publication(Reader(municipality, locale, None, base_url), base_url)
+    blocks = [
+        serialise(event_components(event, municipality.time_zone, publication.host, held[event.id]))
+        for event in await calendar_events([e["id"] for e in events], publication)
+        if held[event.id]
+    ]
+    title = f"{municipality.name}: {TITLES.get(locale, TITLES['de'])}"
+    body = calendar(title, title, municipality.time_zone, blocks)
+    moments = [r["updated_at"] for r in registrations] + [e["updated_at"] for e in events]
+    moments += [e["venue_updated_at"] for e in events if e["venue_updated_at"]]
+    feed = Feed(
+        body=body,
+        etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"',
+        last_modified=max(moments, default=municipality.updated_at).astimezone(UTC),
+    )
+    cache.keep_feed(key, stamp, feed)
+    return feed
+
+
+async def _held(
+    registrations: list[dict[str, Any]], event_ids: list[int]
+) -> dict[int, dict[int, str]]:
+    """For each event, the sessions held and how: a confirmed place beats a tentative one."""
+    held: dict[int, dict[int, str]] = {event_id: {} for event_id in event_ids}
+    whole = [r for r in registrations if r["session"] is None and r["event"] in held]
+    sessions_of: dict[int, list[int]] = {r["event"]: [] for r in whole}
+    if whole:
+        for row in await Session.select(Session.id, Session.event).where(
+            Session.event.is_in(list(sessions_of))
+        ):
+            sessions_of[row["event"]].append(row["id"])
+    for registration in registrations:
+        if registration["event"] not in held:
+            continue
+        how = CONFIRMED if registration["status"] == RegistrationStatus.confirmed else TENTATIVE
+        ids = (
+            [registration["session"]]
+            if registration["session"] is not None
+            else sessions_of[registration["event"]]
+        )
+        for session_id in ids:
+            if held[registration["event"]].get(session_id) != CONFIRMED:
+                held[registration["event"]][session_id] = how
+    return held
