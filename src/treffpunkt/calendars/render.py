@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from icalendar import Calendar, vCategory, vDuration, vRecur, vText
+from icalendar import Calendar, vCalAddress, vCategory, vDuration, vRecur, vText
 from icalendar import Event as VEvent
 
 from treffpunkt import __version__
@@ -230,30 +230,78 @@ def serialise(components: list[VEvent]) -> bytes:
     return b"".join(component.to_ical() for component in components)
 
 
+def _add_timezone(shell: Calendar, zone_name: str) -> None:
+    """The one VTIMEZONE of the municipality's zone, before the events (rule 15)."""
+    timezone = static_timezone(zone_name)
+    if timezone is not None:
+        shell.add_component(timezone)
+        return
+    # Another zone: let icalendar write it (it has no static form here yet).
+    probe = Calendar()
+    probe.add_component(VEvent({"dtstart": datetime(2000, 1, 1, tzinfo=ZoneInfo(zone_name))}))
+    probe.add_missing_timezones()
+    for component in probe.walk("VTIMEZONE"):
+        shell.add_component(component)
+
+
+def _shell() -> Calendar:
+    shell = Calendar()
+    shell.add("prodid", PRODID)
+    shell.add("version", "2.0")
+    shell.add("calscale", "GREGORIAN")
+    return shell
+
+
 def calendar(name: str, description: str, zone_name: str, event_blocks: list[bytes]) -> bytes:
     """A whole VCALENDAR around already serialised events: header, VTIMEZONE, events.
 
     No METHOD: this is a feed or a download, not a message (rule 4).
     """
-    shell = Calendar()
-    shell.add("prodid", PRODID)
-    shell.add("version", "2.0")
-    shell.add("calscale", "GREGORIAN")
+    shell = _shell()
     shell.add("name", vText(name))
     shell.add("x-wr-calname", vText(name))
     shell.add("description", vText(description))
     shell.add("x-wr-caldesc", vText(description))
     shell.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     shell.add("x-published-ttl", vDuration(REFRESH))
-    timezone = static_timezone(zone_name)
-    if timezone is not None:
-        shell.add_component(timezone)
-    else:
-        # Another zone: let icalendar write it (it has no static form here yet).
-        probe = Calendar()
-        probe.add_component(VEvent({"dtstart": datetime(2000, 1, 1, tzinfo=ZoneInfo(zone_name))}))
-        probe.add_missing_timezones()
-        for component in probe.walk("VTIMEZONE"):
-            shell.add_component(component)
+    _add_timezone(shell, zone_name)
     head, _, tail = shell.to_ical().rpartition(b"END:VCALENDAR\r\n")
     return head + b"".join(event_blocks) + b"END:VCALENDAR\r\n" + tail
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    name: str | None
+    email: str
+
+
+def message_calendar(
+    method: str,
+    components: list[VEvent],
+    zone_name: str,
+    organizer: Mailbox,
+    attendee: Mailbox,
+) -> bytes:
+    """An iTIP message for one recipient (rules 19–22): METHOD, and on every component
+    the municipality as ORGANIZER and the recipient as the one ATTENDEE.
+
+    The recipient already holds the place, so the invitation arrives accepted and
+    asks for no reply.
+    """
+    shell = _shell()
+    shell.add("method", method)
+    _add_timezone(shell, zone_name)
+    for component in components:
+        component.add("organizer", vCalAddress.new(organizer.email, cn=organizer.name))
+        component.add(
+            "attendee",
+            vCalAddress.new(
+                attendee.email,
+                cn=attendee.name,
+                role="REQ-PARTICIPANT",
+                partstat=None if method == "CANCEL" else "ACCEPTED",
+                rsvp=False,
+            ),
+        )
+        shell.add_component(component)
+    return shell.to_ical()

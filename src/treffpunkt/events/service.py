@@ -37,6 +37,7 @@ from treffpunkt.events.tables import (
     Venue,
 )
 from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.registrations import notices
 from treffpunkt.registrations.tables import Registration
 
 
@@ -120,24 +121,29 @@ async def sessions_in_use(session_ids: Iterable[int]) -> set[int]:
     return {row["session"] for row in named} | {row["id"] for row in courses}
 
 
-async def _remove_sessions(sessions: list[Session], at: datetime) -> None:
-    """Delete sessions nobody registered for; cancel the others, so nobody is lost."""
+async def _remove_sessions(sessions: list[Session], at: datetime) -> list[int]:
+    """Delete sessions nobody registered for; cancel the others, so nobody is lost.
+
+    Returns the sessions cancelled."""
     in_use = await sessions_in_use(s.id for s in sessions)
     deletable = [s.id for s in sessions if s.id not in in_use]
     if deletable:
         await Session.delete().where(Session.id.is_in(deletable))
-    for session in sessions:
-        if session.id in in_use:
-            await _set_session_status(session, SessionStatus.cancelled, at)
+    return [
+        session.id
+        for session in sessions
+        if session.id in in_use and await _set_session_status(session, SessionStatus.cancelled, at)
+    ]
 
 
-async def _set_session_status(session: Session, status: SessionStatus, at: datetime) -> None:
+async def _set_session_status(session: Session, status: SessionStatus, at: datetime) -> bool:
     if session.status == status:
-        return
+        return False
     session.status = status
     session.revision += 1
     session.updated_at = at
     await session.save([Session.status, Session.revision, Session.updated_at])
+    return True
 
 
 def _expand(rule: SeriesRule, zone: ZoneInfo) -> list[Occurrence]:
@@ -149,7 +155,15 @@ def _expand(rule: SeriesRule, zone: ZoneInfo) -> list[Occurrence]:
         ) from None
 
 
-async def _sync_series(event: Event, rule: SeriesRule, zone: ZoneInfo, at: datetime) -> None:
+@dataclass(frozen=True)
+class Changes:
+    """Sessions whose registrants must hear of it."""
+
+    moved: list[int]
+    cancelled: list[int]
+
+
+async def _sync_series(event: Event, rule: SeriesRule, zone: ZoneInfo, at: datetime) -> Changes:
     """Make the event's future series sessions follow `rule`.
 
     Occurrences are matched by local date (a series has at most one session a day).
@@ -163,7 +177,7 @@ async def _sync_series(event: Event, rule: SeriesRule, zone: ZoneInfo, at: datet
     )
     by_date = {s.occurrence_start.astimezone(zone).date(): s for s in existing}
     first_time = not existing
-    leaving = []
+    leaving, moved_ids = [], []
     for day, session in by_date.items():
         if session.starts_at < at:
             continue
@@ -177,8 +191,9 @@ async def _sync_series(event: Event, rule: SeriesRule, zone: ZoneInfo, at: datet
             session.starts_at, session.ends_at = occurrence.starts_at, occurrence.ends_at
             session.revision += 1
             session.updated_at = at
+            moved_ids.append(session.id)
         await session.save()
-    await _remove_sessions(leaving, at)
+    cancelled = await _remove_sessions(leaving, at)
     new = [
         Session(
             municipality=event.municipality,
@@ -194,6 +209,7 @@ async def _sync_series(event: Event, rule: SeriesRule, zone: ZoneInfo, at: datet
     ]
     if new:
         await Session.insert(*new)
+    return Changes(moved=moved_ids, cancelled=cancelled)
 
 
 # --- events -----------------------------------------------------------------------------
@@ -306,11 +322,13 @@ async def set_series(municipality_id: int, event_id: int, rule: SeriesRule) -> E
         event = await get_event(municipality_id, event_id)
         if event.status == EventStatus.cancelled:
             raise Conflict("The event is cancelled.", {"status": "cancelled"})
-        await _sync_series(event, rule, ZoneInfo(municipality.time_zone), at)
+        changes = await _sync_series(event, rule, ZoneInfo(municipality.time_zone), at)
         event.series = rule.model_dump(mode="json")
         event.revision += 1
         event.updated_at = at
         await event.save([Event.series, Event.revision, Event.updated_at])
+        await notices.sessions_changed(event.id, changes.moved, notices.CHANGED, at)
+        await notices.sessions_changed(event.id, changes.cancelled, notices.CANCELLED, at)
     return event
 
 
@@ -339,13 +357,16 @@ async def move_session(municipality_id: int, session_id: int, times: SessionTime
     at = now()
     async with write_transaction():
         session = await get_session(municipality_id, session_id)
-        if (session.starts_at, session.ends_at) != (times.starts_at, times.ends_at):
+        moved = (session.starts_at, session.ends_at) != (times.starts_at, times.ends_at)
+        if moved:
             session.starts_at, session.ends_at = times.starts_at, times.ends_at
             session.revision += 1
         session.detached = session.occurrence_start is not None
         session.updated_at = at
         await session.save()
         await _touch(session.event, at)
+        if moved:
+            await notices.sessions_changed(session.event, [session.id], notices.CHANGED, at)
     return session
 
 
@@ -356,8 +377,9 @@ async def cancel_session(municipality_id: int, session_id: int) -> Session:
         session = await get_session(municipality_id, session_id)
         session.detached = session.occurrence_start is not None
         await session.save([Session.detached])
-        await _set_session_status(session, SessionStatus.cancelled, at)
         await _touch(session.event, at)
+        if await _set_session_status(session, SessionStatus.cancelled, at):
+            await notices.sessions_changed(session.event, [session.id], notices.CANCELLED, at)
     return session
 
 
@@ -377,8 +399,9 @@ async def remove_session(municipality_id: int, session_id: int) -> None:
             event.series = series
             event.revision += 1
             await event.save([Event.series, Event.revision])
-        await _remove_sessions([session], at)
         await _touch(event.id, at)
+        cancelled = await _remove_sessions([session], at)
+        await notices.sessions_changed(event.id, cancelled, notices.CANCELLED, at)
 
 
 async def _touch(event_id: int, at: datetime) -> None:
@@ -416,12 +439,13 @@ async def cancel_event(municipality_id: int, event_id: int) -> Event:
             & (Session.status == SessionStatus.scheduled)
             & (Session.ends_at > at)
         )
-        for session in upcoming:
-            await _set_session_status(session, SessionStatus.cancelled, at)
         event.status = EventStatus.cancelled
         event.revision += 1
         event.updated_at = at
         await event.save([Event.status, Event.revision, Event.updated_at])
+        for session in upcoming:
+            await _set_session_status(session, SessionStatus.cancelled, at)
+        await notices.sessions_changed(event.id, [s.id for s in upcoming], notices.CANCELLED, at)
     return event
 
 

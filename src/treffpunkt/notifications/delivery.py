@@ -143,8 +143,14 @@ def build_message(
     text: str,
     html: str,
     dedupe_key: str,
+    calendar: tuple[str, bytes] | None = None,
 ) -> OutgoingMail:
     """multipart/alternative with a text part always, and HTML.
+
+    With a `calendar` (method, iCalendar bytes) it is an invitation (ICALENDAR.md
+    rules 19–20): multipart/mixed around the alternative of text, HTML and
+    `text/calendar; method=…`, plus the same as an invite.ics attachment for clients
+    that only look at attachments — the form Google Calendar sends.
 
     From, To and Subject are encoded with email.header.Header: the modern folder
     (policy.SMTP, which aiosmtplib also uses) drops the space where it splits a
@@ -158,6 +164,13 @@ def build_message(
     body["X-Treffpunkt-Cause"] = dedupe_key
     body.set_content(text)
     body.add_alternative(html, subtype="html")
+    if calendar is not None:
+        method, data = calendar
+        # base64 keeps the calendar's CRLF line ends and folding exactly as written.
+        body.add_alternative(
+            data.decode("utf-8"), subtype="calendar", cte="base64", params={"method": method}
+        )
+        body.add_attachment(data, maintype="application", subtype="ics", filename="invite.ics")
     buffer = BytesIO()
     BytesGenerator(buffer, policy=policy.SMTP).flatten(body)
     headers = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from piccolo.query import Insert
@@ -24,8 +25,9 @@ def message(
     dedupe_key: str,
     context: dict[str, Any],
     registration_id: int | None = None,
+    send_after: datetime | None = None,
 ) -> OutboxMessage:
-    return OutboxMessage(
+    row = OutboxMessage(
         municipality=municipality_id,
         kind=kind,
         locale=locale,
@@ -35,6 +37,9 @@ def message(
         context=context,
         dedupe_key=dedupe_key,
     )
+    if send_after is not None:  # e.g. to gather several quick changes into one mail
+        row.next_attempt_at = send_after
+    return row
 
 
 async def enqueue_all(messages: list[OutboxMessage]) -> int:

@@ -13,6 +13,7 @@ class OutboxStatus(StrEnum):
     sending = "sending"
     sent = "sent"
     failed = "failed"
+    skipped = "skipped"  # a later change made it wrong, e.g. a reminder for a cancelled place
 
 
 class OutboxMessage(Table, tablename="outbox_message"):

@@ -1,4 +1,5 @@
-"""The worker: delivers the outbox, and runs the timed rules (expiring held places).
+"""The worker: delivers the outbox, and runs the timed rules (expiring held places,
+queuing reminders).
 
 Several workers may run: on PostgreSQL each claims its rows with
 FOR UPDATE SKIP LOCKED; SQLite's write transactions are exclusive anyway. A row
@@ -17,8 +18,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from treffpunkt import db
+from treffpunkt.calendars.invitations import invitation
+from treffpunkt.calendars.personal import feed_tokens
 from treffpunkt.notifications.delivery import (
     Mailer,
+    OutgoingMail,
     PermanentFailure,
     TemporaryFailure,
     build_message,
@@ -26,6 +30,8 @@ from treffpunkt.notifications.delivery import (
 )
 from treffpunkt.notifications.rendering import render
 from treffpunkt.notifications.tables import OutboxMessage, OutboxStatus
+from treffpunkt.registrations import notices
+from treffpunkt.registrations.mail import current_context
 from treffpunkt.registrations.service import expire_overdue, registration_token
 from treffpunkt.registrations.tables import Registration
 from treffpunkt.settings import Settings
@@ -113,22 +119,42 @@ async def claim(worker: str, limit: int) -> list[dict[str, Any]]:
     )
 
 
-async def _links(settings: Settings, messages: list[dict[str, Any]]) -> dict[int, dict[str, str]]:
-    """Links for a batch of mails, by registration, with tokens derived now (never stored).
+Links = dict[int, dict[str, str | None]]
+NO_LINKS: dict[str, str | None] = {"manage_url": None, "confirm_url": None, "calendar_url": None}
 
-    One query for the batch; a registration anonymised meanwhile gets no links.
+
+async def _links(
+    settings: Settings, messages: list[dict[str, Any]]
+) -> dict[int, dict[str, str | None]]:
+    """Links for a batch of mails, by registration: the registration page, with its
+    token derived now (never stored), and the person's calendar feed.
+
+    A registration anonymised meanwhile gets no links.
     """
     ids = {m["registration"] for m in messages if m["registration"] is not None}
     if not ids:
         return {}
-    rows = await Registration.select(Registration.id, Registration.token_salt).where(
-        Registration.id.is_in(list(ids)) & Registration.token_salt.is_not_null()
-    )
+    rows = await Registration.select(
+        Registration.id, Registration.token_salt, Registration.municipality, Registration.email
+    ).where(Registration.id.is_in(list(ids)) & Registration.token_salt.is_not_null())
     secret_key = settings.resolved_secret_key()
+    people: dict[int, set[str]] = {}
+    for row in rows:
+        if row["email"]:
+            people.setdefault(row["municipality"], set()).add(row["email"])
+    feeds = {
+        municipality: await feed_tokens(municipality, emails, secret_key)
+        for municipality, emails in people.items()
+    }
     links = {}
     for row in rows:
         manage = f"{settings.base_url}/r/{registration_token(secret_key, row['token_salt'])}"
-        links[row["id"]] = {"manage_url": manage, "confirm_url": f"{manage}?confirm=1"}
+        feed = feeds.get(row["municipality"], {}).get(row["email"] or "")
+        links[row["id"]] = {
+            "manage_url": manage,
+            "confirm_url": f"{manage}?confirm=1",
+            "calendar_url": f"{settings.base_url}/feeds/{feed}.ics" if feed else None,
+        }
     return links
 
 
@@ -139,31 +165,50 @@ async def _finish(message_id: int, worker: str, values: dict[Any, Any]) -> None:
         )
 
 
+async def _compose(
+    message: dict[str, Any], links: Links, settings: Settings
+) -> OutgoingMail | None:
+    """The mail as it goes out now; None when a later change made it wrong."""
+    context = message["context"]
+    if message["kind"] in notices.LIVE_KINDS:
+        context = await current_context(message["kind"], message["registration"], context, now())
+        if context is None:
+            return None
+    context = {**context, **links.get(message["registration"], NO_LINKS)}
+    mail = render(message["kind"], message["locale"], context)
+    invite = await invitation(message["kind"], message["registration"], context, settings.base_url)
+    municipality = context["municipality"]
+    return build_message(
+        sender_name=municipality["sender_name"],
+        sender_email=municipality["sender_email"],
+        recipient_name=message["recipient_name"],
+        recipient_email=message["recipient_email"],
+        subject=mail.subject,
+        text=mail.text,
+        html=mail.html,
+        dedupe_key=message["dedupe_key"],
+        calendar=(invite.method, invite.body) if invite else None,
+    )
+
+
 async def deliver(
     messages: list[dict[str, Any]], mailer: Mailer, settings: Settings, worker: str, policy: Policy
 ) -> int:
     """Send claimed messages over one mailer connection; returns how many were sent."""
     sent = 0
     links = await _links(settings, messages)
-    none = {"manage_url": None, "confirm_url": None}
     for message in messages:
         attempts = message["attempts"] + 1
         try:
-            context = {**message["context"], **links.get(message["registration"], none)}
-            mail = render(message["kind"], message["locale"], context)
-            municipality = context["municipality"]
-            await mailer.send(
-                build_message(
-                    sender_name=municipality["sender_name"],
-                    sender_email=municipality["sender_email"],
-                    recipient_name=message["recipient_name"],
-                    recipient_email=message["recipient_email"],
-                    subject=mail.subject,
-                    text=mail.text,
-                    html=mail.html,
-                    dedupe_key=message["dedupe_key"],
+            mail = await _compose(message, links, settings)
+            if mail is None:
+                await _finish(
+                    message["id"],
+                    worker,
+                    {OutboxMessage.status: OutboxStatus.skipped, OutboxMessage.claimed_by: None},
                 )
-            )
+                continue
+            await mailer.send(mail)
         except TemporaryFailure as error:
             failed = attempts >= policy.max_attempts
             log.warning("mail %s: %s (attempt %d)", message["id"], error, attempts)
@@ -208,6 +253,7 @@ async def deliver(
 async def run_once(settings: Settings, worker: str, policy: Policy = Policy()) -> int:
     """One round: timed rules, recovery, then every due message. Returns mails sent."""
     await expire_overdue()
+    await notices.queue_reminders(now())
     await recover_abandoned(policy)
     sent = 0
     async with mailer_for(settings) as mailer:

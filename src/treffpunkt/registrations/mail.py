@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from treffpunkt.events.tables import Session
+from treffpunkt.events.tables import EventStatus, Session, SessionStatus
 from treffpunkt.notifications.outbox import enqueue_all, message
 from treffpunkt.notifications.tables import OutboxMessage
-from treffpunkt.registrations.tables import Registration, RegistrationStatus
+from treffpunkt.registrations import notices
+from treffpunkt.registrations.tables import ACTIVE, Registration, RegistrationStatus
 from treffpunkt.registrations.targets import Target, target_of
 
 RESEND_WINDOW = timedelta(minutes=10)  # at most one repeated mail per registration and window
@@ -47,6 +48,7 @@ async def base_context(target: Target) -> dict[str, Any]:
         )
     return {
         "event_id": event.id,
+        "event_status": event.status,
         "event_texts": event.texts,
         "online_url": event.online_url,
         "venue": venue,
@@ -88,6 +90,25 @@ async def notify(
     await enqueue_all([mail_row(registration, kind, base, position, resend)])
 
 
+def registration_context(
+    registration: Registration, base: dict[str, Any], position: int | None = None
+) -> dict[str, Any]:
+    """What a mail says about this registration, on top of its target's context."""
+    texts = base["event_texts"]
+    default = base["municipality"]["default_locale"]
+    return {
+        **{k: v for k, v in base.items() if k != "event_texts"},
+        "event_title": text_in(texts, registration.locale, default)["title"],
+        "registration_id": registration.id,
+        "name": registration.name,
+        "seats": registration.seats,
+        "status": registration.status,
+        "position": position,
+        "email_confirmed": registration.email_confirmed_at is not None,
+        "expires_at": registration.expires_at.isoformat() if registration.expires_at else None,
+    }
+
+
 def mail_row(
     registration: Registration,
     kind: str,
@@ -101,24 +122,10 @@ def mail_row(
     adds the links, deriving the token, so no token is ever stored.
     """
     assert registration.email
-    texts = base["event_texts"]
     dedupe = f"registration:{registration.id}:{kind}"
     if resend:
         window = int(datetime.now(UTC).timestamp() // RESEND_WINDOW.total_seconds())
         dedupe += f":resend:{window}"
-    context = {
-        **{k: v for k, v in base.items() if k != "event_texts"},
-        "event_title": text_in(texts, registration.locale, base["municipality"]["default_locale"])[
-            "title"
-        ],
-        "registration_id": registration.id,
-        "name": registration.name,
-        "seats": registration.seats,
-        "status": registration.status,
-        "position": position,
-        "email_confirmed": registration.email_confirmed_at is not None,
-        "expires_at": registration.expires_at.isoformat() if registration.expires_at else None,
-    }
     return message(
         municipality_id=registration.municipality,
         kind=f"registration_{kind}",
@@ -126,9 +133,45 @@ def mail_row(
         recipient_email=registration.email,
         recipient_name=registration.name,
         dedupe_key=dedupe,
-        context=context,
+        context=registration_context(registration, base, position),
         registration_id=registration.id,
     )
+
+
+async def current_context(
+    kind: str, registration_id: int | None, stored: dict[str, Any], at: datetime
+) -> dict[str, Any] | None:
+    """A change or reminder mail's context as things are now; None: it should not go out."""
+    registration = await Registration.objects().where(Registration.id == registration_id).first()
+    if registration is None or registration.anonymised_at is not None or not registration.email:
+        return None
+    if registration.status not in ACTIVE:
+        return None
+    base = await base_context(await target_of(registration))
+    wanted = set(stored["session_ids"])
+    sessions = [s for s in base["sessions"] if s["id"] in wanted]
+    if kind == notices.CHANGED:
+        sessions = [s for s in sessions if s["status"] != SessionStatus.cancelled]
+    elif kind == notices.CANCELLED:
+        sessions = [s for s in sessions if s["status"] == SessionStatus.cancelled]
+    elif kind == notices.REMINDER:
+        still = (
+            registration.status == RegistrationStatus.confirmed
+            and base["event_status"] == EventStatus.published
+            and len(sessions) == 1
+            and sessions[0]["status"] == SessionStatus.scheduled
+            and _instant(sessions[0]["starts_at"]) == _instant(stored["starts_at"])
+            and _instant(stored["starts_at"]) > at
+        )
+        if not still:
+            return None
+    if not sessions:
+        return None
+    return {**registration_context(registration, base), "sessions": sessions}
+
+
+def _instant(value: str) -> datetime:
+    return datetime.fromisoformat(value)
 
 
 STATE_MAIL = {

@@ -1,0 +1,149 @@
+"""What registrants hear when their sessions change: changes, cancellations, reminders.
+
+Like every mail, these are queued in the transaction of their cause. Unlike the
+others they say what is true when they are sent: a guide's quick edits give one
+mail per registrant, and a mail that a later change made wrong is not sent
+(a change followed by a cancellation sends only the cancellation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime, timedelta
+
+from treffpunkt import db
+from treffpunkt.events.tables import EventStatus, Session, SessionStatus
+from treffpunkt.notifications.outbox import enqueue_all, message
+from treffpunkt.notifications.tables import OutboxMessage, OutboxStatus
+from treffpunkt.registrations.tables import ACTIVE, Registration, RegistrationStatus
+
+CHANGED, CANCELLED, REMINDER = "event_changed", "event_cancelled", "session_reminder"
+LIVE_KINDS = frozenset({CHANGED, CANCELLED, REMINDER})
+# Edits within this time after the first reach each registrant as one mail.
+COALESCE_WINDOW = timedelta(minutes=2)
+REMINDER_HORIZON = timedelta(days=7)  # the most a municipality may set
+
+
+async def sessions_changed(
+    event_id: int, session_ids: Collection[int], kind: str, at: datetime
+) -> int:
+    """Queue `kind` (CHANGED or CANCELLED) for everyone with a place or a queue place
+    in these sessions; join a mail of the same kind still waiting to be sent.
+
+    Runs in the transaction of the change, which holds the event's row (every session
+    change touches it), so concurrent edits of one event queue here one after another.
+    """
+    ids = sorted(set(session_ids))
+    if not ids:
+        return 0
+    registrants = await Registration.objects().where(
+        (Registration.event == event_id)
+        & (Registration.session.is_in(ids) | Registration.session.is_null())
+        & Registration.status.is_in(list(ACTIVE))
+        & Registration.email.is_not_null()
+        & Registration.anonymised_at.is_null()
+    )
+    if not registrants:
+        return 0
+    waiting = {
+        row["registration"]: row
+        for row in await OutboxMessage.select(
+            OutboxMessage.id, OutboxMessage.registration, OutboxMessage.context
+        )
+        .where(
+            OutboxMessage.registration.is_in([r.id for r in registrants])
+            & (OutboxMessage.kind == kind)
+            & (OutboxMessage.status == OutboxStatus.queued)
+        )
+        .output(load_json=True)
+    }
+    new = []
+    for registration in registrants:
+        affected = [registration.session] if registration.session is not None else ids
+        row = waiting.get(registration.id)
+        if row is not None:
+            merged = sorted({*row["context"]["session_ids"], *affected})
+            await OutboxMessage.update(
+                {OutboxMessage.context: {**row["context"], "session_ids": merged}}
+            ).where(OutboxMessage.id == row["id"])
+            continue
+        assert registration.email
+        new.append(
+            message(
+                municipality_id=registration.municipality,
+                kind=kind,
+                locale=registration.locale,
+                recipient_email=registration.email,
+                recipient_name=registration.name,
+                dedupe_key=f"registration:{registration.id}:{kind}:{at.timestamp():.6f}",
+                context={"session_ids": affected},
+                registration_id=registration.id,
+                send_after=at + COALESCE_WINDOW,
+            )
+        )
+    return await enqueue_all(new)
+
+
+async def queue_reminders(at: datetime) -> int:
+    """A reminder for each confirmed place in a session whose reminder time has come.
+
+    The dedupe key names registration, session and start: a reminder goes out once,
+    however many workers run this, and again only if the session moves.
+    """
+    rows = await Session.select(
+        Session.id,
+        Session.event,
+        Session.starts_at,
+        Session.municipality.reminder_hours.as_alias("hours"),
+    ).where(
+        (Session.starts_at > at)
+        & (Session.starts_at <= at + REMINDER_HORIZON)
+        & (Session.status == SessionStatus.scheduled)
+        & (Session.event.status == EventStatus.published)
+        & (Session.municipality.reminder_hours > 0)
+    )
+    due = {r["id"]: r for r in rows if r["starts_at"] - timedelta(hours=r["hours"]) <= at}
+    if not due:
+        return 0
+    events = sorted({r["event"] for r in due.values()})
+    registrations = await Registration.objects().where(
+        (Registration.session.is_in(list(due)) | Registration.event.is_in(events))
+        & (Registration.status == RegistrationStatus.confirmed)
+        & Registration.email.is_not_null()
+        & Registration.anonymised_at.is_null()
+    )
+    candidates: dict[str, OutboxMessage] = {}
+    for registration in registrations:
+        for session in due.values():
+            holds = registration.session == session["id"] or (
+                registration.session is None and registration.event == session["event"]
+            )
+            if not holds:
+                continue
+            assert registration.email
+            start = int(session["starts_at"].timestamp())
+            key = f"reminder:{registration.id}:{session['id']}:{start}"
+            candidates[key] = message(
+                municipality_id=registration.municipality,
+                kind=REMINDER,
+                locale=registration.locale,
+                recipient_email=registration.email,
+                recipient_name=registration.name,
+                dedupe_key=key,
+                context={
+                    "session_ids": [session["id"]],
+                    "starts_at": session["starts_at"].isoformat(),
+                },
+                registration_id=registration.id,
+            )
+    if not candidates:
+        return 0
+    queued = await OutboxMessage.select(OutboxMessage.dedupe_key).where(
+        OutboxMessage.dedupe_key.is_in(list(candidates))
+    )
+    for row in queued:
+        candidates.pop(row["dedupe_key"])
+    if not candidates:
+        return 0
+    async with db.write_transaction():
+        return await enqueue_all(list(candidates.values()))
