@@ -166,9 +166,9 @@ def build_message(
     body.add_alternative(html, subtype="html")
     if calendar is not None:
         method, data = calendar
-        # base64 keeps the calendar's CRLF line ends and folding exactly as written.
+        # As bytes, in base64: the calendar's CRLF line ends and folding stay as written.
         body.add_alternative(
-            data.decode("utf-8"), subtype="calendar", cte="base64", params={"method": method}
+            data, "text", "calendar", params={"method": method, "charset": "UTF-8"}
         )
         body.add_attachment(data, maintype="application", subtype="ics", filename="invite.ics")
     buffer = BytesIO()
