@@ -14,6 +14,7 @@ NEW_TOWN = {
     "sender_name": "Fachgebiet Soziales",
     "sender_email": "soziales@oestrich-winkel.example",
     "retention_days": 180,
+    "reminder_hours": 48,
 }
 
 
@@ -26,6 +27,7 @@ async def test_anyone_lists_and_reads_municipalities(
     assert one["time_zone"] == "Europe/Berlin"
     assert one["default_locale"] == "de"
     assert one["retention_days"] == 365
+    assert one["reminder_hours"] == 24
 
 
 async def test_unknown_municipality_answers_404(client: Any) -> None:
@@ -42,6 +44,7 @@ async def test_admin_creates_a_municipality_with_defaults(client: Any, admin_hea
     assert body["time_zone"] == "Europe/Berlin"
     assert body["offered_locales"] == ["de", "fa"]
     assert body["retention_days"] == 180
+    assert body["reminder_hours"] == 48
 
 
 async def test_default_locale_is_always_offered(client: Any, admin_headers: Any) -> None:
@@ -69,6 +72,8 @@ async def test_duplicate_slug_answers_409_naming_the_slug(
         ("offered_locales", ["de", "klingon"]),
         ("contact_email", "not-an-email"),
         ("retention_days", 5),
+        ("reminder_hours", 200),
+        ("reminder_hours", -1),
         ("website", "not a url"),
         ("colour", "green"),
     ],

@@ -20,6 +20,9 @@ class MunicipalityCreate(Input):
     sender_email: EmailStr
     website: HttpUrl | None = None
     retention_days: int = Field(default=365, ge=30, le=3650)
+    reminder_hours: int = Field(
+        default=24, ge=0, le=168, description="hours before each session; 0 sends no reminder"
+    )
 
     @model_validator(mode="after")
     def _default_locale_is_offered(self) -> MunicipalityCreate:
@@ -41,6 +44,7 @@ class MunicipalityUpdate(Input):
     sender_email: EmailStr | None = None
     website: HttpUrl | None = None
     retention_days: int | None = Field(default=None, ge=30, le=3650)
+    reminder_hours: int | None = Field(default=None, ge=0, le=168)
 
 
 class MunicipalityOut(Output):
@@ -54,6 +58,7 @@ class MunicipalityOut(Output):
     sender_email: str
     website: str | None
     retention_days: int
+    reminder_hours: int
     created_at: datetime
     updated_at: datetime
     calendar: FeedLinks | None = Field(
