@@ -111,7 +111,7 @@ async def test_a_confirmed_place_arrives_as_an_invitation(
     assert "/feeds/" in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
 
 
-async def test_moving_a_session_sends_one_request_with_a_higher_sequence(
+async def test_moving_a_session_sends_one_request_with_sequence_plus_one(
     bensheim: Any, smtp: SMTPServer, mail_settings: Settings
 ) -> None:
     sessions = await drop_in_series(bensheim)
@@ -121,14 +121,8 @@ async def test_moving_a_session_sends_one_request_with_a_higher_sequence(
     await register_for_session(sessions[5].id, "other@example.org")  # another session
     await send_all(mail_settings)
     [first] = vevents(invitation(mails(smtp, people[0], "confirmed")[0])[1])
-    # A guide moves the session, then corrects herself: residents hear once, of the result.
-    for hours in (1, 2):
-        later = sessions[4].starts_at + timedelta(hours=hours)
-        await events.move_session(
-            bensheim.id,
-            sessions[4].id,
-            SessionTimes(starts_at=later, ends_at=later + timedelta(hours=2)),
-        )
+    later = sessions[4].starts_at + timedelta(hours=1)
+    await move(bensheim, sessions[4], later)
     await send_all(mail_settings)
     for email in people:
         [mail] = mails(smtp, email, "event_changed")
@@ -137,10 +131,35 @@ async def test_moving_a_session_sends_one_request_with_a_higher_sequence(
         [component] = vevents(calendar)
         assert component["uid"] == first["uid"]
         assert component.decoded("recurrence-id") == first.decoded("recurrence-id")
-        assert component.decoded("dtstart") == sessions[4].starts_at + timedelta(hours=2)
-        assert component["sequence"] > first["sequence"]
+        assert component.decoded("dtstart") == later
+        assert component["sequence"] == first["sequence"] + 1
         assert str(component["status"]) == "CONFIRMED"
     assert mails(smtp, "other@example.org", "event_changed") == []
+
+
+async def test_quick_edits_reach_each_person_as_one_mail_of_the_result(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    sessions = await drop_in_series(bensheim)
+    await confirmed(sessions[4].id, "olena@example.org")
+    await send_all(mail_settings)
+    [first] = vevents(invitation(mails(smtp, "olena@example.org", "confirmed")[0])[1])
+    # A guide moves the session, then corrects herself within the window.
+    for hours in (1, 2):
+        await move(bensheim, sessions[4], sessions[4].starts_at + timedelta(hours=hours))
+    await send_all(mail_settings)
+    [mail] = mails(smtp, "olena@example.org", "event_changed")
+    [component] = vevents(invitation(mail)[1])
+    assert component.decoded("dtstart") == sessions[4].starts_at + timedelta(hours=2)
+    assert component["sequence"] == first["sequence"] + 2
+
+
+async def move(municipality: Any, session: Any, start: datetime) -> None:
+    await events.move_session(
+        municipality.id,
+        session.id,
+        SessionTimes(starts_at=start, ends_at=start + (session.ends_at - session.starts_at)),
+    )
 
 
 async def test_cancelling_one_session_of_a_series_sends_cancel_for_that_instance(
@@ -306,6 +325,33 @@ async def test_two_workers_send_a_reminder_once(
     assert sorted(parseaddr(str(m["To"]))[1] for m in reminders) == [
         f"p{i}@example.org" for i in range(5)
     ]
+
+
+async def test_a_course_registration_is_reminded_of_each_session(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=10)
+    event = await make_published_event(
+        bensheim,
+        registration_mode="whole_event",
+        capacity=5,
+        sessions=[
+            {
+                "starts_at": (start + timedelta(days=d)).isoformat(),
+                "ends_at": (start + timedelta(days=d, hours=2)).isoformat(),
+            }
+            for d in (0, 3)
+        ],
+    )
+    data = RegistrationCreate(name="Amira", email="amira@example.org", consent=True)
+    outcome = await registrations.register(await event_target(event.id), data, SECRET)
+    await registrations.confirm_registration(outcome.registration.id)
+    await send_all(mail_settings)
+    await send_all(mail_settings)
+    reminders = [m for m in smtp.inbox.messages if "reminder" in str(m["X-Treffpunkt-Cause"])]
+    assert len(reminders) == 1  # the first session; the second is three days away
+    first, _ = await sessions_of(event)
+    assert f":{first.id}:" in str(reminders[0]["X-Treffpunkt-Cause"])
 
 
 async def test_no_reminder_for_cancelled_sessions_or_when_turned_off(
