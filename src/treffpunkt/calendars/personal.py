@@ -8,9 +8,7 @@ nothing about the person: no names, no addresses, no ATTENDEE.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection
-from datetime import UTC
 from typing import Any
 
 from treffpunkt import db
@@ -146,11 +144,7 @@ async def personal_feed(token: str, base_url: str, cache: FeedCache) -> Feed:
     body = calendar(title, title, municipality.time_zone, blocks)
     moments = [r["updated_at"] for r in registrations] + [e["updated_at"] for e in events]
     moments += [e["venue_updated_at"] for e in events if e["venue_updated_at"]]
-    feed = Feed(
-        body=body,
-        etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"',
-        last_modified=max(moments, default=municipality.updated_at).astimezone(UTC),
-    )
+    feed = Feed.of(body, moments, municipality.updated_at)
     cache.keep_feed(key, stamp, feed)
     return feed
 

@@ -35,6 +35,15 @@ class Feed:
     etag: str  # strong: a hash of the exact bytes
     last_modified: datetime
 
+    @classmethod
+    def of(cls, body: bytes, moments: list[datetime], otherwise: datetime) -> Feed:
+        """The feed of these bytes, last modified at the latest of its data's changes."""
+        return cls(
+            body=body,
+            etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"',
+            last_modified=max(moments, default=otherwise).astimezone(UTC),
+        )
+
 
 class FeedCache:
     """Rendered event blocks and whole feeds, bounded in size (least recently used)."""
@@ -190,13 +199,7 @@ async def _feed(
     moments = [r["updated_at"] for r in rows] + [
         r["venue_updated_at"] for r in rows if r["venue_updated_at"]
     ]
-    feed = Feed(
-        body=body,
-        etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"',
-        last_modified=max(moments, default=publication.reader.municipality.updated_at).astimezone(
-            UTC
-        ),
-    )
+    feed = Feed.of(body, moments, publication.reader.municipality.updated_at)
     cache.keep_feed(key, stamp, feed)
     return feed
 
