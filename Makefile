@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CODE   := $(wildcard src tests bench)
 export PICCOLO_CONF := treffpunkt.piccolo_conf
 
@@ -18,6 +19,8 @@ $(VENV)/.installed: pyproject.toml
 $(VENV)/.installed-test: $(VENV)/.installed tests/js/package.json
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	npm install --prefix tests/js --no-audit --no-fund --silent
+	command -v chromium >/dev/null || { $(SUDO) apt-get update -q && \
+		$(SUDO) apt-get install -y -q --no-install-recommends chromium; }
 	touch $@
 
 install: $(VENV)/.installed

@@ -30,6 +30,7 @@ async def served(env: dict[str, str] | None = None) -> AsyncIterator[str]:
     """`treffpunkt serve` on a free port; yields its base URL once /health answers."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    env = {"TREFFPUNKT_BASE_URL": url, **(env or {})}  # links point at this server
     async with command("serve", "--port", str(port), env=env):
         async with httpx.AsyncClient() as probe:
             for _ in range(150):
