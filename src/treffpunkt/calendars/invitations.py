@@ -36,13 +36,11 @@ class Invitation:
 
 
 async def invitation(
-    kind: str, registration_id: int | None, context: dict[str, Any], base_url: str
+    kind: str, registration: Registration | None, context: dict[str, Any], base_url: str
 ) -> Invitation | None:
-    if kind not in REQUESTS | CANCELS or registration_id is None:
-        return None
-    registration = await Registration.objects().where(Registration.id == registration_id).first()
     if (
-        registration is None
+        kind not in REQUESTS | CANCELS
+        or registration is None
         or registration.status != RegistrationStatus.confirmed
         or not registration.email
     ):

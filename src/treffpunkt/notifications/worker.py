@@ -169,14 +169,19 @@ async def _compose(
     message: dict[str, Any], links: Links, settings: Settings
 ) -> OutgoingMail | None:
     """The mail as it goes out now; None when a later change made it wrong."""
-    context = message["context"]
-    if message["kind"] in notices.LIVE_KINDS:
-        context = await current_context(message["kind"], message["registration"], context, now())
+    context, kind = message["context"], message["kind"]
+    registration = None
+    if message["registration"] is not None:
+        registration = (
+            await Registration.objects().where(Registration.id == message["registration"]).first()
+        )
+    if kind in notices.LIVE_KINDS:
+        context = await current_context(kind, registration, context, now())
         if context is None:
             return None
     context = {**context, **links.get(message["registration"], NO_LINKS)}
-    mail = render(message["kind"], message["locale"], context)
-    invite = await invitation(message["kind"], message["registration"], context, settings.base_url)
+    mail = render(kind, message["locale"], context)
+    invite = await invitation(kind, registration, context, settings.base_url)
     municipality = context["municipality"]
     return build_message(
         sender_name=municipality["sender_name"],

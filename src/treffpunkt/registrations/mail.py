@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from treffpunkt.events.tables import EventStatus, Session, SessionStatus
-from treffpunkt.notifications.outbox import enqueue_all, message
+from treffpunkt.notifications.outbox import enqueue_all
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.registrations import notices
 from treffpunkt.registrations.tables import ACTIVE, Registration, RegistrationStatus
@@ -121,28 +121,22 @@ def mail_row(
     The context fixes what the mail says at the moment of its cause; the worker
     adds the links, deriving the token, so no token is ever stored.
     """
-    assert registration.email
     dedupe = f"registration:{registration.id}:{kind}"
     if resend:
         window = int(datetime.now(UTC).timestamp() // RESEND_WINDOW.total_seconds())
         dedupe += f":resend:{window}"
-    return message(
-        municipality_id=registration.municipality,
-        kind=f"registration_{kind}",
-        locale=registration.locale,
-        recipient_email=registration.email,
-        recipient_name=registration.name,
-        dedupe_key=dedupe,
-        context=registration_context(registration, base, position),
-        registration_id=registration.id,
+    return notices.registration_message(
+        registration,
+        f"registration_{kind}",
+        dedupe,
+        registration_context(registration, base, position),
     )
 
 
 async def current_context(
-    kind: str, registration_id: int | None, stored: dict[str, Any], at: datetime
+    kind: str, registration: Registration | None, stored: dict[str, Any], at: datetime
 ) -> dict[str, Any] | None:
     """A change or reminder mail's context as things are now; None: it should not go out."""
-    registration = await Registration.objects().where(Registration.id == registration_id).first()
     if registration is None or registration.anonymised_at is not None or not registration.email:
         return None
     if registration.status not in ACTIVE:
@@ -155,23 +149,20 @@ async def current_context(
     elif kind == notices.CANCELLED:
         sessions = [s for s in sessions if s["status"] == SessionStatus.cancelled]
     elif kind == notices.REMINDER:
+        starts_at = datetime.fromisoformat(stored["starts_at"])  # when it was queued
         still = (
             registration.status == RegistrationStatus.confirmed
             and base["event_status"] == EventStatus.published
             and len(sessions) == 1
             and sessions[0]["status"] == SessionStatus.scheduled
-            and _instant(sessions[0]["starts_at"]) == _instant(stored["starts_at"])
-            and _instant(stored["starts_at"]) > at
+            and datetime.fromisoformat(sessions[0]["starts_at"]) == starts_at
+            and starts_at > at
         )
         if not still:
             return None
     if not sessions:
         return None
     return {**registration_context(registration, base), "sessions": sessions}
-
-
-def _instant(value: str) -> datetime:
-    return datetime.fromisoformat(value)
 
 
 STATE_MAIL = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime, timedelta
+from typing import Any
 
 from treffpunkt import db
 from treffpunkt.events.tables import EventStatus, Session, SessionStatus
@@ -22,6 +23,28 @@ LIVE_KINDS = frozenset({CHANGED, CANCELLED, REMINDER})
 # Edits within this time after the first reach each registrant as one mail.
 COALESCE_WINDOW = timedelta(minutes=2)
 REMINDER_HORIZON = timedelta(days=7)  # the most a municipality may set
+
+
+def registration_message(
+    registration: Registration,
+    kind: str,
+    dedupe_key: str,
+    context: dict[str, Any],
+    send_after: datetime | None = None,
+) -> OutboxMessage:
+    """The outbox row of a mail to this registration's person, in their language."""
+    assert registration.email
+    return message(
+        municipality_id=registration.municipality,
+        kind=kind,
+        locale=registration.locale,
+        recipient_email=registration.email,
+        recipient_name=registration.name,
+        dedupe_key=dedupe_key,
+        context=context,
+        registration_id=registration.id,
+        send_after=send_after,
+    )
 
 
 async def sessions_changed(
@@ -67,17 +90,12 @@ async def sessions_changed(
                 {OutboxMessage.context: {**row["context"], "session_ids": merged}}
             ).where(OutboxMessage.id == row["id"])
             continue
-        assert registration.email
         new.append(
-            message(
-                municipality_id=registration.municipality,
-                kind=kind,
-                locale=registration.locale,
-                recipient_email=registration.email,
-                recipient_name=registration.name,
-                dedupe_key=f"registration:{registration.id}:{kind}:{at.timestamp():.6f}",
-                context={"session_ids": affected},
-                registration_id=registration.id,
+            registration_message(
+                registration,
+                kind,
+                f"registration:{registration.id}:{kind}:{at.timestamp():.6f}",
+                {"session_ids": affected},
                 send_after=at + COALESCE_WINDOW,
             )
         )
@@ -112,29 +130,26 @@ async def queue_reminders(at: datetime) -> int:
         & Registration.email.is_not_null()
         & Registration.anonymised_at.is_null()
     )
+    by_event: dict[int, list[dict[str, Any]]] = {}
+    for session in due.values():
+        by_event.setdefault(session["event"], []).append(session)
     candidates: dict[str, OutboxMessage] = {}
     for registration in registrations:
-        for session in due.values():
-            holds = registration.session == session["id"] or (
-                registration.session is None and registration.event == session["event"]
-            )
-            if not holds:
-                continue
-            assert registration.email
+        held = (
+            by_event.get(registration.event, [])
+            if registration.session is None
+            else [due[registration.session]]
+            if registration.session in due
+            else []
+        )
+        for session in held:
             start = int(session["starts_at"].timestamp())
             key = f"reminder:{registration.id}:{session['id']}:{start}"
-            candidates[key] = message(
-                municipality_id=registration.municipality,
-                kind=REMINDER,
-                locale=registration.locale,
-                recipient_email=registration.email,
-                recipient_name=registration.name,
-                dedupe_key=key,
-                context={
-                    "session_ids": [session["id"]],
-                    "starts_at": session["starts_at"].isoformat(),
-                },
-                registration_id=registration.id,
+            candidates[key] = registration_message(
+                registration,
+                REMINDER,
+                key,
+                {"session_ids": [session["id"]], "starts_at": session["starts_at"].isoformat()},
             )
     if not candidates:
         return 0
