@@ -47,6 +47,9 @@ class Policy:
     retry_max: timedelta = timedelta(hours=6)
     claim_timeout: timedelta = timedelta(minutes=10)
     idle_sleep: float = 2.0
+    # Reminders are looked for this often, not every round: a minute late is on time,
+    # and each look reads every confirmed place in the sessions of the next hours.
+    reminder_interval: float = 60.0
 
 
 def now() -> datetime:
@@ -255,10 +258,13 @@ async def deliver(
     return sent
 
 
-async def run_once(settings: Settings, worker: str, policy: Policy = Policy()) -> int:
+async def run_once(
+    settings: Settings, worker: str, policy: Policy = Policy(), reminders: bool = True
+) -> int:
     """One round: timed rules, recovery, then every due message. Returns mails sent."""
     await expire_overdue()
-    await notices.queue_reminders(now())
+    if reminders:
+        await notices.queue_reminders(now())
     await recover_abandoned(policy)
     sent = 0
     async with mailer_for(settings) as mailer:
@@ -270,9 +276,14 @@ async def run_once(settings: Settings, worker: str, policy: Policy = Policy()) -
 async def run_forever(settings: Settings, policy: Policy = Policy()) -> None:
     worker = worker_name()
     log.info("worker %s started", worker)
+    loop = asyncio.get_running_loop()
+    reminders_due = loop.time()
     while True:
+        reminders = loop.time() >= reminders_due
+        if reminders:
+            reminders_due = loop.time() + policy.reminder_interval
         try:
-            sent = await run_once(settings, worker, policy)
+            sent = await run_once(settings, worker, policy, reminders)
         except Exception:
             log.exception("worker round failed; trying again")
             sent = 0
