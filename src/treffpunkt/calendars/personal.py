@@ -13,10 +13,19 @@ from typing import Any
 
 from treffpunkt import db
 from treffpunkt.calendars.render import CONFIRMED, TENTATIVE, calendar, event_components, serialise
-from treffpunkt.calendars.service import Feed, FeedCache, Publication, calendar_events
+from treffpunkt.calendars.service import (
+    Feed,
+    FeedCache,
+    Publication,
+    calendar_events,
+    changed_at,
+    event_stamps,
+    stamp_of,
+    stamp_query,
+)
 from treffpunkt.calendars.tables import PersonalFeed
 from treffpunkt.errors import NotFound
-from treffpunkt.events.public import VISIBLE, Reader
+from treffpunkt.events.public import Reader
 from treffpunkt.events.tables import Event, Session
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.registrations.tables import ACTIVE, Registration, RegistrationStatus
@@ -36,6 +45,10 @@ TITLES = {
 
 def feed_token(secret_key: str, salt: str) -> str:
     return derive_token(secret_key, TOKEN_PURPOSE, salt)
+
+
+def feed_path(token: str) -> str:
+    return f"/feeds/{token}.ics"
 
 
 async def feed_tokens(
@@ -117,16 +130,12 @@ async def personal_feed(token: str, base_url: str, cache: FeedCache) -> Feed:
         .order_by(Registration.id)
     )
     event_ids = sorted({r["event"] for r in registrations})
-    events = (
-        await Event.select(
-            Event.id, Event.updated_at, Event.venue.updated_at.as_alias("venue_updated_at")
-        )
-        .where(Event.id.is_in(event_ids or [-1]) & Event.status.is_in(list(VISIBLE)))
-        .order_by(Event.id)
+    events = await event_stamps(
+        stamp_query(municipality.id).where(Event.id.is_in(event_ids or [-1]))
     )
     stamp = (
         tuple((r["id"], r["status"], r["updated_at"]) for r in registrations),
-        tuple((e["id"], e["updated_at"], e["venue_updated_at"]) for e in events),
+        stamp_of(events),
     )
     locale = registrations[-1]["locale"] if registrations else municipality.default_locale
     key = ("personal", hash_token(token), base_url)
@@ -142,8 +151,7 @@ async def personal_feed(token: str, base_url: str, cache: FeedCache) -> Feed:
     ]
     title = f"{municipality.name}: {TITLES.get(locale, TITLES['de'])}"
     body = calendar(title, title, municipality.time_zone, blocks)
-    moments = [r["updated_at"] for r in registrations] + [e["updated_at"] for e in events]
-    moments += [e["venue_updated_at"] for e in events if e["venue_updated_at"]]
+    moments = [r["updated_at"] for r in registrations] + changed_at(events)
     feed = Feed.of(body, moments, municipality.updated_at)
     cache.keep_feed(key, stamp, feed)
     return feed

@@ -89,14 +89,28 @@ class Publication:
         return urlsplit(self.base_url).hostname or "treffpunkt"
 
 
-async def _stamps(query: Any) -> list[dict[str, Any]]:
+async def event_stamps(query: Any) -> list[dict[str, Any]]:
+    """Run a `stamp_query`: each event's id and change times, in a stable order."""
     return await query.order_by(Event.id)
 
 
-def _stamp_query(municipality_id: int) -> Any:
+def stamp_query(municipality_id: int) -> Any:
+    """The change times of a municipality's visible events (narrow it with .where)."""
     return Event.select(
         Event.id, Event.updated_at, Event.venue.updated_at.as_alias("venue_updated_at")
     ).where((Event.municipality == municipality_id) & Event.status.is_in(list(VISIBLE)))
+
+
+def stamp_of(rows: list[dict[str, Any]]) -> tuple[Any, ...]:
+    """What a cached feed of these events depends on: equal stamps, equal bytes."""
+    return tuple((r["id"], r["updated_at"], r["venue_updated_at"]) for r in rows)
+
+
+def changed_at(rows: list[dict[str, Any]]) -> list[datetime]:
+    """Every change time of these events and their venues (for Last-Modified)."""
+    return [r["updated_at"] for r in rows] + [
+        r["venue_updated_at"] for r in rows if r["venue_updated_at"]
+    ]
 
 
 async def _render(
@@ -190,16 +204,13 @@ async def _feed(
     publication: Publication,
     cache: FeedCache,
 ) -> Feed:
-    stamp = tuple((r["id"], r["updated_at"], r["venue_updated_at"]) for r in rows)
+    stamp = stamp_of(rows)
     cached = cache.feed(key, stamp)
     if cached is not None:
         return cached
     blocks = await _render(rows, publication, cache)
     body = calendar(name, description, publication.reader.municipality.time_zone, blocks)
-    moments = [r["updated_at"] for r in rows] + [
-        r["venue_updated_at"] for r in rows if r["venue_updated_at"]
-    ]
-    feed = Feed.of(body, moments, publication.reader.municipality.updated_at)
+    feed = Feed.of(body, changed_at(rows), publication.reader.municipality.updated_at)
     cache.keep_feed(key, stamp, feed)
     return feed
 
@@ -221,7 +232,7 @@ async def municipality_feed(
 ) -> Feed:
     """Every published public event of a municipality (filters as in the public API)."""
     municipality = publication.reader.municipality
-    rows = await _stamps(filter_events(_stamp_query(municipality.id), Event, filters))
+    rows = await event_stamps(filter_events(stamp_query(municipality.id), Event, filters))
     return await _feed(
         _key("municipality", publication, filters),
         rows,
@@ -243,7 +254,9 @@ async def programme_feed(publication: Publication, slug: str, cache: FeedCache) 
     if programme is None:
         raise NotFound(f"No programme '{slug}'.")
     title = publication.reader.text(programme["texts"])[1]["title"]
-    rows = await _stamps(_stamp_query(municipality.id).where(Event.programme == programme["id"]))
+    rows = await event_stamps(
+        stamp_query(municipality.id).where(Event.programme == programme["id"])
+    )
     return await _feed(
         _key("programme", publication, slug),
         rows,
@@ -256,7 +269,7 @@ async def programme_feed(publication: Publication, slug: str, cache: FeedCache) 
 
 async def event_download(publication: Publication, event_id: int, cache: FeedCache) -> Feed:
     municipality = publication.reader.municipality
-    rows = await _stamps(_stamp_query(municipality.id).where(Event.id == event_id))
+    rows = await event_stamps(stamp_query(municipality.id).where(Event.id == event_id))
     if not rows:
         raise NotFound("No such event.")
     return await _feed(

@@ -19,7 +19,7 @@ from typing import Any
 
 from treffpunkt import db
 from treffpunkt.calendars.invitations import invitation
-from treffpunkt.calendars.personal import feed_tokens
+from treffpunkt.calendars.personal import feed_path, feed_tokens
 from treffpunkt.notifications.delivery import (
     Mailer,
     OutgoingMail,
@@ -156,7 +156,7 @@ async def _links(
         links[row["id"]] = {
             "manage_url": manage,
             "confirm_url": f"{manage}?confirm=1",
-            "calendar_url": f"{settings.base_url}/feeds/{feed}.ics" if feed else None,
+            "calendar_url": f"{settings.base_url}{feed_path(feed)}" if feed else None,
         }
     return links
 

@@ -56,7 +56,7 @@ class RegistrationPageController(Controller):
         calendar = None
         if found.email:
             tokens = await personal.feed_tokens(municipality.id, [found.email], secret_key)
-            calendar = feed_links(settings.base_url, f"/feeds/{tokens[found.email]}.ics")
+            calendar = feed_links(settings.base_url, personal.feed_path(tokens[found.email]))
         return Template(
             template_name="registration.html",
             context={
