@@ -18,7 +18,7 @@ from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.registrations.schemas import RegistrationCreate
 from treffpunkt.registrations.service import register
 from treffpunkt.registrations.tables import Registration
-from treffpunkt.registrations.targets import session_target
+from treffpunkt.registrations.targets import event_target, session_target
 from treffpunkt.settings import load_settings
 
 PASSWORD = "correct horse battery"
@@ -118,15 +118,26 @@ async def sessions_of(event: Event) -> list[Session]:
 SECRET = load_settings().resolved_secret_key()  # the key the app and the worker use
 
 
-async def register_for_session(
-    session_id: int, email: str, seats: int = 1, locale: str | None = None
-) -> Registration:
-    target = await session_target(session_id)
-    data = RegistrationCreate(
+def _person(email: str, seats: int, locale: str | None) -> RegistrationCreate:
+    return RegistrationCreate(
         name=f"Person {email.split('@')[0]}",
         email=email,
         seats=seats,
         locale=locale,  # type: ignore[arg-type]
         consent=True,
     )
-    return (await register(target, data, SECRET)).registration
+
+
+async def register_for_session(
+    session_id: int, email: str, seats: int = 1, locale: str | None = None
+) -> Registration:
+    target = await session_target(session_id)
+    return (await register(target, _person(email, seats, locale), SECRET)).registration
+
+
+async def register_for_course(
+    event_id: int, email: str, seats: int = 1, locale: str | None = None
+) -> Registration:
+    """A place in every session of a whole-event course."""
+    target = await event_target(event_id)
+    return (await register(target, _person(email, seats, locale), SECRET)).registration

@@ -10,7 +10,12 @@ from typing import Any
 
 from icalendar import Calendar
 
-from tests.factories import SECRET, make_published_event, register_for_session, sessions_of
+from tests.factories import (
+    make_published_event,
+    register_for_course,
+    register_for_session,
+    sessions_of,
+)
 from tests.smtp import SMTPServer
 from treffpunkt.events import service as events
 from treffpunkt.events.schemas import SeriesRule, SessionTimes
@@ -19,8 +24,6 @@ from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.notifications.worker import Policy, run_once
 from treffpunkt.registrations import service as registrations
 from treffpunkt.registrations.notices import queue_reminders
-from treffpunkt.registrations.schemas import RegistrationCreate
-from treffpunkt.registrations.targets import event_target
 from treffpunkt.settings import Settings
 
 SERIES = {
@@ -52,6 +55,10 @@ def mails(smtp: SMTPServer, email: str, kind: str) -> list[EmailMessage]:
         if str(m["X-Treffpunkt-Cause"]).startswith("registration:")
         and kind in str(m["X-Treffpunkt-Cause"])
     ]
+
+
+def reminders(smtp: SMTPServer) -> list[EmailMessage]:
+    return [m for m in smtp.inbox.messages if "reminder" in str(m["X-Treffpunkt-Cause"])]
 
 
 def invitation(message: EmailMessage) -> tuple[str, Calendar]:
@@ -188,9 +195,8 @@ async def test_cancelling_a_course_cancels_the_whole_series(
     event = await make_published_event(
         bensheim, registration_mode="whole_event", capacity=5, sessions=[], series=SERIES
     )
-    data = RegistrationCreate(name="Amira", email="amira@example.org", consent=True)
-    outcome = await registrations.register(await event_target(event.id), data, SECRET)
-    await registrations.confirm_registration(outcome.registration.id)
+    course = await register_for_course(event.id, "amira@example.org")
+    await registrations.confirm_registration(course.id)
     await send_all(mail_settings)
     method, calendar = invitation(mails(smtp, "amira@example.org", "confirmed")[0])
     [master] = vevents(calendar)  # the whole course: the series, written once
@@ -296,15 +302,9 @@ async def test_a_reminder_goes_out_once_a_day_before(
     await registrations.cancel_registration(gone.id)
     for _ in range(3):
         await send_all(mail_settings)
-    [reminder] = [
-        m for m in smtp.inbox.to("olena@example.org") if "reminder" in str(m["X-Treffpunkt-Cause"])
-    ]
+    [reminder] = [m for m in reminders(smtp) if "olena" in str(m["To"])]
     assert str(reminder["Subject"]).startswith("Нагадування")
-    assert not [
-        m
-        for m in smtp.inbox.messages
-        if "reminder" in str(m["X-Treffpunkt-Cause"]) and "olena" not in str(m["To"])
-    ]
+    assert not [m for m in reminders(smtp) if "olena" not in str(m["To"])]
 
 
 async def test_two_workers_send_a_reminder_once(
@@ -321,8 +321,7 @@ async def test_two_workers_send_a_reminder_once(
         await asyncio.gather(
             run_once(mail_settings, "worker-a", policy), run_once(mail_settings, "worker-b", policy)
         )
-    reminders = [m for m in smtp.inbox.messages if "reminder" in str(m["X-Treffpunkt-Cause"])]
-    assert sorted(parseaddr(str(m["To"]))[1] for m in reminders) == [
+    assert sorted(parseaddr(str(m["To"]))[1] for m in reminders(smtp)) == [
         f"p{i}@example.org" for i in range(5)
     ]
 
@@ -343,15 +342,13 @@ async def test_a_course_registration_is_reminded_of_each_session(
             for d in (0, 3)
         ],
     )
-    data = RegistrationCreate(name="Amira", email="amira@example.org", consent=True)
-    outcome = await registrations.register(await event_target(event.id), data, SECRET)
-    await registrations.confirm_registration(outcome.registration.id)
+    course = await register_for_course(event.id, "amira@example.org")
+    await registrations.confirm_registration(course.id)
     await send_all(mail_settings)
     await send_all(mail_settings)
-    reminders = [m for m in smtp.inbox.messages if "reminder" in str(m["X-Treffpunkt-Cause"])]
-    assert len(reminders) == 1  # the first session; the second is three days away
+    [reminder] = reminders(smtp)  # the first session; the second is three days away
     first, _ = await sessions_of(event)
-    assert f":{first.id}:" in str(reminders[0]["X-Treffpunkt-Cause"])
+    assert f":{first.id}:" in str(reminder["X-Treffpunkt-Cause"])
 
 
 async def test_no_reminder_for_cancelled_sessions_or_when_turned_off(
@@ -366,7 +363,7 @@ async def test_no_reminder_for_cancelled_sessions_or_when_turned_off(
     quiet = await soon(butzbach, 3)
     await confirmed(quiet.id, "karim@example.org")
     await send_all(mail_settings)
-    assert [m for m in smtp.inbox.messages if "reminder" in str(m["X-Treffpunkt-Cause"])] == []
+    assert reminders(smtp) == []
 
 
 async def test_a_queued_reminder_is_dropped_when_the_place_is_cancelled(
@@ -377,4 +374,4 @@ async def test_a_queued_reminder_is_dropped_when_the_place_is_cancelled(
     assert await queue_reminders(datetime.now(UTC)) == 1
     await registrations.cancel_registration(registration.id)
     await send_all(mail_settings)
-    assert [m for m in smtp.inbox.messages if "reminder" in str(m["X-Treffpunkt-Cause"])] == []
+    assert reminders(smtp) == []

@@ -12,6 +12,7 @@ from tests.factories import (
     SECRET,
     make_published_event,
     make_venue,
+    register_for_course,
     register_for_session,
     sessions_of,
 )
@@ -19,9 +20,7 @@ from treffpunkt.calendars import personal
 from treffpunkt.events import service as events
 from treffpunkt.events.schemas import SessionTimes
 from treffpunkt.registrations import service as registrations
-from treffpunkt.registrations.schemas import RegistrationCreate
 from treffpunkt.registrations.service import registration_token
-from treffpunkt.registrations.targets import event_target
 
 SERIES = {
     "rule": "FREQ=WEEKLY;BYDAY=WE",
@@ -102,9 +101,8 @@ async def test_a_course_registration_holds_every_session(client: Any, bensheim: 
     event = await make_published_event(
         bensheim, registration_mode="whole_event", capacity=10, sessions=[], series=SERIES
     )
-    data = RegistrationCreate(name="Amira", email=EMAIL, consent=True)
-    outcome = await registrations.register(await event_target(event.id), data, SECRET)
-    await registrations.confirm_registration(outcome.registration.id)
+    course = await register_for_course(event.id, EMAIL)
+    await registrations.confirm_registration(course.id)
     feed = (await client.get(await feed_url(bensheim))).content
     expected = {
         occurrence(s.starts_at, s.ends_at, "CONFIRMED")
