@@ -36,12 +36,18 @@ async def drop_in(municipality: Any, capacity: int | None = 2, **fields: Any) ->
 
 
 async def counters(session: Session) -> tuple[int, int]:
+    """Seats taken and people waiting; checks on the way that the count of seats held
+    by unconfirmed registrations (what the public count leaves out) is right."""
     row = (
-        await Session.select(Session.seats_taken, Session.waiting)
+        await Session.select(Session.seats_taken, Session.seats_pending, Session.waiting)
         .where(Session.id == session.id)
         .first()
     )
     assert row is not None
+    pending = await Registration.select(Registration.seats).where(
+        (Registration.session == session.id) & (Registration.status == "pending")
+    )
+    assert row["seats_pending"] == sum(r["seats"] for r in pending)
     return row["seats_taken"], row["waiting"]
 
 
@@ -121,6 +127,7 @@ async def test_an_unconfirmed_promotion_is_held_like_a_new_registration(bensheim
     promoted = await reload(waiting)
     assert promoted.status == "pending"
     assert promoted.expires_at is not None
+    assert await counters(session) == (1, 0)
 
 
 async def test_promotion_serves_the_earliest_that_fit(bensheim: Any) -> None:
@@ -135,6 +142,7 @@ async def test_promotion_serves_the_earliest_that_fit(bensheim: Any) -> None:
     assert (await reload(family)).status == "waitlisted"
     assert (await reload(single)).status == "pending"
     assert await targets.position_of(await reload(family)) == 1
+    assert await counters(session) == (3, 1)
 
 
 async def test_newcomers_queue_behind_people_waiting(bensheim: Any) -> None:
@@ -192,6 +200,7 @@ async def test_raising_the_event_capacity_promotes_on_its_sessions(bensheim: Any
     waiting = await register_for_session(session.id, "waiting@example.org")
     await events.update_event(bensheim.id, session.event, EventUpdate(capacity=5))
     assert (await reload(waiting)).status == "pending"
+    assert await counters(session) == (2, 0)
 
 
 async def test_whole_course_registration_counts_on_the_event(bensheim: Any) -> None:

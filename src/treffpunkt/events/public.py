@@ -140,6 +140,7 @@ async def list_sessions(
         Session.status,
         Session.capacity,
         Session.seats_taken,
+        Session.seats_pending,
         Session.event.kind.as_alias("kind"),
         Session.event.texts.as_alias("texts"),
         Session.event.status.as_alias("event_status"),
@@ -148,6 +149,7 @@ async def list_sessions(
         Session.event.registration_closes_at.as_alias("registration_closes_at"),
         Session.event.capacity.as_alias("event_capacity"),
         Session.event.seats_taken.as_alias("event_seats_taken"),
+        Session.event.seats_pending.as_alias("event_seats_pending"),
     ).where((Session.municipality == municipality_id) & Session.event.status.is_in(list(VISIBLE)))
     if filters.start is not None:
         query = query.where(Session.starts_at >= local_day_bounds(filters.start, reader.zone))
@@ -194,12 +196,19 @@ async def list_sessions(
 
 
 def _seats_left(session: dict[str, Any], course: dict[str, Any] | None = None) -> int | None:
-    """Places left: a course counts them on the event, a drop-in round per session."""
+    """Places not taken by confirmed registrations: a course counts them on the event, a
+    drop-in round per session.
+
+    Seats held by unconfirmed registrations are not subtracted: anyone can register any
+    address, and a count that moved with such a registration would tell whether the
+    address was registered already (a repeated one holds no second seat).
+    """
     if course is not None and course["registration_mode"] == "whole_event":
-        return seats_left(course["capacity"], course["seats_taken"])
+        return seats_left(course["capacity"], course["seats_taken"] - course["seats_pending"])
     if course is None and session.get("registration_mode") == "whole_event":
-        return seats_left(session["event_capacity"], session["event_seats_taken"])
-    return seats_left(session["capacity"], session["seats_taken"])
+        taken = session["event_seats_taken"] - session["event_seats_pending"]
+        return seats_left(session["event_capacity"], taken)
+    return seats_left(session["capacity"], session["seats_taken"] - session["seats_pending"])
 
 
 async def _first_starts(event_ids: set[int]) -> dict[int, datetime]:

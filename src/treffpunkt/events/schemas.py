@@ -312,7 +312,10 @@ class PublicSession(Output):
     ends_at: datetime
     status: SessionStatus
     registration_mode: RegistrationMode
-    seats_left: int | None
+    seats_left: int | None = Field(
+        description="places not yet confirmed by anyone (empty: no limit); unconfirmed"
+        " registrations may hold some of them until they are confirmed or their hold ends"
+    )
     registration_open: bool
 
 
@@ -326,7 +329,10 @@ class PublicEventSession(Output):
     starts_at: datetime
     ends_at: datetime
     status: SessionStatus
-    seats_left: int | None
+    seats_left: int | None = Field(
+        description="places not yet confirmed by anyone (empty: no limit); unconfirmed"
+        " registrations may hold some of them until they are confirmed or their hold ends"
+    )
     registration_open: bool
     add_to_google: str = Field(description="opens Google Calendar with this session filled in")
     add_to_outlook: str = Field(description="opens Outlook on the web with this session")

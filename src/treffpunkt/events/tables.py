@@ -106,6 +106,8 @@ class Event(Table, tablename="event"):
     capacity = Integer(null=True, default=None)
     # Whole-event courses hold their places here; drop-in rounds on each session.
     seats_taken = Integer(default=0)
+    # Of those, seats held by unconfirmed registrations: the public count leaves them out.
+    seats_pending = Integer(default=0)
     waiting = Integer(default=0)
     max_seats_per_registration = Integer(default=1)
     waitlist = Boolean(default=True)
@@ -137,6 +139,7 @@ class Session(Table, tablename="event_session"):
     detached = Boolean(default=False)
     capacity = Integer(null=True, default=None)
     seats_taken = Integer(default=0)
+    seats_pending = Integer(default=0)  # of seats_taken, held by unconfirmed registrations
     waiting = Integer(default=0)  # registrations on the waitlist
     revision = Integer(default=0)
     updated_at = Timestamptz(default=TimestamptzNow())

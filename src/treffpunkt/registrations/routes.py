@@ -16,19 +16,28 @@ from treffpunkt.registrations.schemas import (
     GuideRegistrationOut,
     RegistrationCreate,
     RegistrationCreated,
+    RegistrationReceived,
     RegistrationView,
 )
-from treffpunkt.registrations.tables import RegistrationStatus
 from treffpunkt.settings import Settings
 from treffpunkt.throttle import Throttle
 
 
-async def _created(target: targets.Target, data: Any, secret_key: str) -> Response[Any]:
+async def _received(
+    target: targets.Target, data: RegistrationCreate, secret_key: str
+) -> RegistrationReceived:
+    """One answer for a new and a repeated registration: same status code, same fields,
+    no id (ids would count registrations, and a repeat has no new one)."""
+    outcome = await service.register(target, data, secret_key)
+    return RegistrationReceived(status=outcome.status, position=outcome.position)  # type: ignore[arg-type]
+
+
+async def _created(
+    target: targets.Target, data: GuideRegistrationCreate, secret_key: str
+) -> Response[RegistrationCreated]:
     outcome = await service.register(target, data, secret_key)
     body = RegistrationCreated(
-        id=outcome.registration.id,
-        status=RegistrationStatus(outcome.registration.status),
-        position=outcome.position,
+        id=outcome.registration.id, status=outcome.status, position=outcome.position
     )
     return Response(body, status_code=HTTP_201_CREATED if outcome.created else HTTP_200_OK)
 
@@ -37,7 +46,11 @@ class PublicRegistrationController(Controller):
     path = "/api/v1"
     tags = ["registrations"]
 
-    @post("/sessions/{session_id:int}/registrations", operation_id="registerForSession")
+    @post(
+        "/sessions/{session_id:int}/registrations",
+        operation_id="registerForSession",
+        status_code=HTTP_201_CREATED,
+    )
     async def register_for_session(
         self,
         request: Request[Any, Any, Any],
@@ -46,13 +59,21 @@ class PublicRegistrationController(Controller):
         throttle: NamedDependency[Throttle],
         settings: NamedDependency[Settings],
         secret_key: NamedDependency[str],
-    ) -> Response[RegistrationCreated]:
-        """Register for a drop-in session: 201 pending (confirm by mail) or waitlisted;
-        200 with the existing registration when this email is already registered."""
-        await _limit(request, throttle, settings)
-        return await _created(await targets.session_target(session_id), data, secret_key)
+    ) -> RegistrationReceived:
+        """Register for a drop-in session: 201 with `pending` (a place is held until the
+        link in the mail confirms the address) or `waitlisted` with the position.
 
-    @post("/events/{event_id:int}/registrations", operation_id="registerForEvent")
+        An email that already has a place or a queue place here keeps it and gets its
+        mail again; the answer is the one a new registration would get, so that it never
+        tells whether an address is registered."""
+        await _limit(request, throttle, settings)
+        return await _received(await targets.session_target(session_id), data, secret_key)
+
+    @post(
+        "/events/{event_id:int}/registrations",
+        operation_id="registerForEvent",
+        status_code=HTTP_201_CREATED,
+    )
     async def register_for_event(
         self,
         request: Request[Any, Any, Any],
@@ -61,10 +82,11 @@ class PublicRegistrationController(Controller):
         throttle: NamedDependency[Throttle],
         settings: NamedDependency[Settings],
         secret_key: NamedDependency[str],
-    ) -> Response[RegistrationCreated]:
-        """Register for a whole course (all its sessions)."""
+    ) -> RegistrationReceived:
+        """Register for a whole course (all its sessions); answers as
+        `registerForSession` does, a repeated email included."""
         await _limit(request, throttle, settings)
-        return await _created(await targets.event_target(event_id), data, secret_key)
+        return await _received(await targets.event_target(event_id), data, secret_key)
 
     @get("/registrations/{token:str}", operation_id="getRegistration")
     async def get_registration(self, token: FromPath[str]) -> RegistrationView:
@@ -149,7 +171,9 @@ class GuideRegistrationController(Controller):
         tenant: NamedDependency[Tenant],
         secret_key: NamedDependency[str],
     ) -> Response[RegistrationCreated]:
-        """Register someone by phone or at the door: confirmed at once, no opt-in mail."""
+        """Register someone by phone or at the door: 201, confirmed at once (or
+        waitlisted), no opt-in mail; 200 with the existing registration when this email
+        has a place or a queue place here already."""
         target = await targets.session_target(session_id, tenant.municipality_id)
         return await _created(target, data, secret_key)
 

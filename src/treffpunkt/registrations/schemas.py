@@ -46,7 +46,21 @@ class GuideRegistrationCreate(Input):
     needs: Needs | None = None
 
 
+class RegistrationReceived(Output):
+    """The answer to a self-registration. A repeated one (an email that already has a
+    place or a queue place here) gets the answer a new one would get; its owner gets
+    their registration's mail again. What the person holds is in the mail."""
+
+    status: Literal[RegistrationStatus.pending, RegistrationStatus.waitlisted] = Field(
+        description="pending: a place is held until the email is confirmed by the link in"
+        " the mail; waitlisted: in the queue"
+    )
+    position: int | None = Field(description="place on the waitlist, when waitlisted")
+
+
 class RegistrationCreated(Output):
+    """A registration a guide made, or the one the person already had."""
+
     id: int
     status: RegistrationStatus
     position: int | None = Field(description="place on the waitlist, when waitlisted")

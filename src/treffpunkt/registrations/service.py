@@ -105,8 +105,16 @@ def _hold_until(target: Target, at: datetime) -> datetime:
 
 @dataclass(frozen=True)
 class Outcome:
-    registration: Registration
+    """What a registration request got, and what its answer says.
+
+    For a repeated self-registration `status` and `position` are what a new one
+    would have got at that moment (see `_take_places_once`), not the existing
+    registration's: the public answer must not tell whether an address is registered.
+    """
+
+    registration: Registration  # the new one, or the one this email already had
     created: bool  # False: this email already had a place (or a queue place) here
+    status: RegistrationStatus
     position: int | None  # on the waitlist
 
 
@@ -125,8 +133,10 @@ async def register(
 ) -> Outcome:
     """Register someone.
 
-    A repeated email for the same target answers with the existing registration and
-    sends its current mail again (at most once per RESEND_WINDOW).
+    A repeated email for the same target keeps its one place and gets its current
+    mail again (at most once per RESEND_WINDOW). The answer to a repeated
+    self-registration is the one a new registration would get, so that nobody learns
+    from it whether an address is registered; a guide gets the existing registration.
     """
     by_guide = isinstance(data, GuideRegistrationCreate)
     at = now()
@@ -166,9 +176,9 @@ async def _take_places(requests: list[_Request]) -> list[Outcome | BaseException
     transaction: lock the row, read its counters, decide each request, write the
     counters, the registrations and their mails.
 
-    An email that already holds a place (or arrives twice in the batch) gets that
-    registration back. If another process registered the same email meanwhile, the
-    unique index fails the batch, and each request is retried on its own.
+    An email that already holds a place (or arrives twice in the batch) keeps it. If
+    another process registered the same email meanwhile, the unique index fails the
+    batch, and each request is retried on its own.
     """
     try:
         return await _take_places_once(requests)
@@ -188,13 +198,13 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
     target = requests[0].target
     emails = [r.registration.email for r in requests if r.registration.email]
     results: list[Outcome | BaseException] = []
-    resends: list[Outcome] = []
     async with db.write_transaction():
         await lock(target)
         counters = await read_counters(target)
-        capacity, seats_taken, waiting = (
+        capacity, seats_taken, seats_pending, waiting = (
             counters["capacity"],
             counters["seats_taken"],
+            counters["seats_pending"],
             counters["waiting"],
         )
         holders: dict[str, Registration] = {}
@@ -206,21 +216,34 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
             ):
                 holders[existing.email] = existing
         accepted: list[tuple[_Request, int | None]] = []
+        repeated: list[tuple[int, _Request, Registration]] = []  # (answer's index, …)
         for request in requests:
             registration = request.registration
             email = registration.email
-            if email and email in holders:
-                outcome = Outcome(holders[email], False, None)
-                results.append(outcome)
-                resends.append(outcome)
-                continue
             seats = registration.seats
-            if waiting == 0 and (capacity is None or seats_taken + seats <= capacity):
+            has_seat = waiting == 0 and (capacity is None or seats_taken + seats <= capacity)
+            if email and email in holders:
+                holder = holders[email]
+                repeated.append((len(results), request, holder))
+                if request.by_guide:  # a guide sees the registration as it is (below)
+                    results.append(Outcome(holder, False, RegistrationStatus(holder.status), None))
+                elif has_seat:  # what a new registration would get; the counters stay
+                    results.append(Outcome(holder, False, RegistrationStatus.pending, None))
+                elif target.event.waitlist:
+                    results.append(
+                        Outcome(holder, False, RegistrationStatus.waitlisted, waiting + 1)
+                    )
+                else:
+                    results.append(Conflict("No places are left.", {"seats": "fully booked"}))
+                continue
+            if has_seat:
                 seats_taken += seats
                 position = None
-                registration.status = (
-                    RegistrationStatus.confirmed if request.by_guide else RegistrationStatus.pending
-                )
+                if request.by_guide:
+                    registration.status = RegistrationStatus.confirmed
+                else:
+                    registration.status = RegistrationStatus.pending
+                    seats_pending += seats
             elif target.event.waitlist:
                 waiting += 1
                 position = waiting
@@ -229,14 +252,21 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
                 results.append(Conflict("No places are left.", {"seats": "fully booked"}))
                 continue
             accepted.append((request, position))
-            results.append(Outcome(registration, True, position))
+            results.append(
+                Outcome(registration, True, RegistrationStatus(registration.status), position)
+            )
             if email:
                 holders[email] = registration
+        mails = []
         if accepted:
             table = target.table
-            await table.update({table.seats_taken: seats_taken, table.waiting: waiting}).where(
-                table.id == target.row_id
-            )
+            await table.update(
+                {
+                    table.seats_taken: seats_taken,
+                    table.seats_pending: seats_pending,
+                    table.waiting: waiting,
+                }
+            ).where(table.id == target.row_id)
             new = [request.registration for request, _ in accepted]
             # Ids follow insertion (= arrival) order; match them by the unique token hash.
             ids = {
@@ -247,48 +277,31 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
             }
             for registration in new:
                 registration.id = ids[registration.token_hash]
-            await enqueue_all(
-                [
-                    mail_row(
-                        request.registration,
-                        STATE_MAIL[RegistrationStatus(request.registration.status)],
-                        request.base,
-                        position,
-                    )
-                    for request, position in accepted
-                    if request.registration.email
-                ]
-            )
-    if resends:
-        await _resend(resends, requests[0].base)
-    return [
-        Outcome(
-            r.registration,
-            r.created,
-            r.position if r.created else await position_of(r.registration),
-        )
-        if isinstance(r, Outcome)
-        else r
-        for r in results
-    ]
-
-
-async def _resend(outcomes: list[Outcome], base: dict[str, Any]) -> None:
-    """Someone registered again: their current mail once more (deduplicated per window)."""
-    async with db.write_transaction():
-        await enqueue_all(
-            [
+            mails = [
                 mail_row(
-                    o.registration,
-                    STATE_MAIL[RegistrationStatus(o.registration.status)],
-                    base,
-                    await position_of(o.registration),
-                    resend=True,
+                    request.registration,
+                    STATE_MAIL[RegistrationStatus(request.registration.status)],
+                    request.base,
+                    position,
                 )
-                for o in outcomes
-                if o.registration.email and o.registration.id is not None
+                for request, position in accepted
+                if request.registration.email
             ]
-        )
+        # The owner of a repeated email gets their current mail again, in this same
+        # transaction, so that a repeat costs what a new registration costs. One made in
+        # this batch has its first mail on the way already.
+        fresh = {id(request.registration): position for request, position in accepted}
+        for index, request, holder in repeated:
+            if id(holder) in fresh:
+                position = fresh[id(holder)]
+            else:
+                position = await position_of(holder)
+                kind = STATE_MAIL[RegistrationStatus(holder.status)]
+                mails.append(mail_row(holder, kind, request.base, position, resend=True))
+            if request.by_guide:
+                results[index] = Outcome(holder, False, RegistrationStatus(holder.status), position)
+        await enqueue_all(mails)
+    return results
 
 
 _places: Combiner[_Request, Outcome] = Combiner(_take_places)
@@ -339,7 +352,12 @@ async def promote_waitlist(target: Target, at: datetime | None = None) -> list[R
         registration.updated_at = at
         promoted.append(registration)
     if promoted:
-        await change_counters(target, seats=sum(r.seats for r in promoted), waiting=-len(promoted))
+        await change_counters(
+            target,
+            seats=sum(r.seats for r in promoted),
+            pending=sum(r.seats for r in promoted if r.status == RegistrationStatus.pending),
+            waiting=-len(promoted),
+        )
         base = await base_context(target)
         for registration in promoted:
             await registration.save(
@@ -353,7 +371,10 @@ async def _release(target: Target, registration: Registration, status: Registrat
     """End a registration (cancelled or expired), free what it held, serve the waitlist."""
     at = now()
     if registration.status in HOLDING:
-        await change_counters(target, seats=-registration.seats)
+        unconfirmed = registration.status == RegistrationStatus.pending
+        await change_counters(
+            target, seats=-registration.seats, pending=-registration.seats if unconfirmed else 0
+        )
     elif registration.status == RegistrationStatus.waitlisted:
         await change_counters(target, waiting=-1)
     registration.status = status
@@ -395,6 +416,7 @@ async def confirm_registration(registration_id: int) -> Registration:
             registration.updated_at = at
             if registration.status == RegistrationStatus.pending:
                 registration.status = RegistrationStatus.confirmed
+                await change_counters(target, pending=-registration.seats)
                 await notify(registration, "confirmed")
             await registration.save()
     return registration

@@ -210,7 +210,7 @@ async def lock(target: Target) -> None:
 async def read_counters(target: Target) -> dict[str, Any]:
     table = target.table
     row = await (
-        table.select(table.capacity, table.seats_taken, table.waiting)
+        table.select(table.capacity, table.seats_taken, table.seats_pending, table.waiting)
         .where(table.id == target.row_id)
         .first()
     )
@@ -218,10 +218,17 @@ async def read_counters(target: Target) -> dict[str, Any]:
     return row
 
 
-async def change_counters(target: Target, seats: int = 0, waiting: int = 0) -> None:
+async def change_counters(
+    target: Target, seats: int = 0, waiting: int = 0, pending: int = 0
+) -> None:
+    """Move the target's counters: seats held, of them unconfirmed, and the queue."""
     table = target.table
     await table.update(
-        {table.seats_taken: table.seats_taken + seats, table.waiting: table.waiting + waiting}
+        {
+            table.seats_taken: table.seats_taken + seats,
+            table.seats_pending: table.seats_pending + pending,
+            table.waiting: table.waiting + waiting,
+        }
     ).where(table.id == target.row_id)
 
 

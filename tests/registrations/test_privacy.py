@@ -1,0 +1,116 @@
+"""Nobody learns from the public API whether an address is registered.
+
+A repeated registration (an email that already has a place or a queue place for the
+target) answers exactly like a new one: status code, body, headers, and the public
+seat count; only the owner learns of it, by mail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.factories import make_published_event, sessions_of
+from treffpunkt.events.tables import Session
+from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.registrations.tables import Registration
+
+PERSON = {"name": "Olena Demo", "locale": "uk", "consent": True}
+
+
+def person(email: str) -> dict[str, Any]:
+    return {**PERSON, "email": email}
+
+
+def observable(response: httpx.Response) -> tuple[int, Any, dict[str, str]]:
+    """All a stranger sees of an answer (the date aside)."""
+    headers = {k: v for k, v in response.headers.items() if k != "date"}
+    return response.status_code, response.json(), headers
+
+
+async def seats_left(client: Any, event_id: int) -> list[int | None]:
+    public = (await client.get(f"/api/v1/events/{event_id}")).json()
+    sessions = [s["seats_left"] for s in public["sessions"]]
+    listed = (await client.get("/api/v1/municipalities/bensheim/sessions")).json()["items"]
+    return sessions + [s["seats_left"] for s in listed if s["event_id"] == event_id]
+
+
+async def mails_to(email: str) -> list[str]:
+    rows = await OutboxMessage.select(OutboxMessage.kind).where(
+        OutboxMessage.recipient_email == email
+    )
+    return sorted(row["kind"] for row in rows)
+
+
+@pytest.mark.parametrize("mode", ["per_session", "whole_event"])
+async def test_a_repeated_registration_answers_exactly_like_a_new_one(
+    client: Any, bensheim: Any, mode: str
+) -> None:
+    event = await make_published_event(bensheim, registration_mode=mode, capacity=5)
+    [session] = await sessions_of(event)
+    url = (
+        f"/api/v1/sessions/{session.id}/registrations"
+        if mode == "per_session"
+        else f"/api/v1/events/{event.id}/registrations"
+    )
+    first = await client.post(url, json=person("olena@example.org"))
+    assert first.status_code == 201
+    before = await seats_left(client, event.id)
+
+    repeated = await client.post(url, json=person("OLENA@example.org"))
+    after_repeat = await seats_left(client, event.id)
+    new = await client.post(url, json=person("karim@example.org"))
+    after_new = await seats_left(client, event.id)
+
+    assert observable(repeated) == observable(new) == observable(first)
+    assert repeated.json() == {"status": "pending", "position": None}
+    assert before == after_repeat == after_new == [5, 5]  # unconfirmed places are not shown
+    # One place per email; its owner got the mail again.
+    assert await Registration.count() == 2
+    assert await mails_to("olena@example.org") == ["registration_confirm_request"] * 2
+    assert await mails_to("karim@example.org") == ["registration_confirm_request"]
+
+
+async def test_in_a_full_session_a_repeat_answers_with_the_next_queue_place(
+    client: Any, bensheim: Any
+) -> None:
+    event = await make_published_event(bensheim, registration_mode="per_session", capacity=1)
+    [session] = await sessions_of(event)
+    url = f"/api/v1/sessions/{session.id}/registrations"
+    await client.post(url, json=person("olena@example.org"))  # the seat
+    karim = await client.post(url, json=person("karim@example.org"))  # first in line
+    assert karim.json() == {"status": "waitlisted", "position": 1}
+
+    holder_again = await client.post(url, json=person("olena@example.org"))
+    queued_again = await client.post(url, json=person("karim@example.org"))
+    new = await client.post(url, json=person("amir@example.org"))
+
+    assert observable(holder_again) == observable(queued_again) == observable(new)
+    assert new.json() == {"status": "waitlisted", "position": 2}
+    counters = (
+        await Session.select(Session.seats_taken, Session.waiting)
+        .where(Session.id == session.id)
+        .first()
+    )
+    assert counters == {"seats_taken": 1, "waiting": 2}
+    assert await mails_to("olena@example.org") == ["registration_confirm_request"] * 2
+    assert await mails_to("karim@example.org") == ["registration_waitlisted"] * 2
+
+
+async def test_without_a_waitlist_a_repeat_is_refused_like_a_new_one(
+    client: Any, bensheim: Any
+) -> None:
+    event = await make_published_event(
+        bensheim, registration_mode="per_session", capacity=1, waitlist=False
+    )
+    [session] = await sessions_of(event)
+    url = f"/api/v1/sessions/{session.id}/registrations"
+    await client.post(url, json=person("olena@example.org"))
+    repeated = await client.post(url, json=person("olena@example.org"))
+    new = await client.post(url, json=person("karim@example.org"))
+    assert observable(repeated) == observable(new)
+    assert new.status_code == 409
+    # The owner is told what they hold; the stranger is told nothing more.
+    assert await mails_to("olena@example.org") == ["registration_confirm_request"] * 2
