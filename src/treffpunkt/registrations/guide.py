@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import io
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from babel import Locale as BabelLocale
 
 from treffpunkt import db
 from treffpunkt.errors import Conflict, InvalidInput, NotFound
 from treffpunkt.events.service import get_session
+from treffpunkt.events.tables import Session
+from treffpunkt.i18n import DEFAULT_LOCALE
 from treffpunkt.registrations.schemas import GuideRegistrationOut, Needs
 from treffpunkt.registrations.tables import (
     Attendance,
@@ -17,6 +21,7 @@ from treffpunkt.registrations.tables import (
     RegistrationStatus,
 )
 from treffpunkt.registrations.targets import Target
+from treffpunkt.spreadsheets import csv_for_excel
 
 
 async def guide_registrations(target: Target) -> list[GuideRegistrationOut]:
@@ -101,43 +106,79 @@ async def record_attendance(
         ).save()
 
 
-CSV_COLUMNS = [
-    "Name",
-    "E-Mail",
-    "Telefon",
-    "Status",
-    "Plätze",
-    "Warteliste",
-    "Sprache",
-    "Dolmetschen",
-    "Barrierefreiheit",
-    "Quelle",
-    "Angemeldet am",
-    "Anwesenheit",
-]
+# The words of the export, per locale: guides read it in German; a missing locale
+# falls back to German. (Pages and mail will share one catalogue later.)
+EXPORT_WORDS: dict[str, dict[str, Any]] = {
+    "de": {
+        "columns": [
+            "Name",
+            "E-Mail",
+            "Telefon",
+            "Status",
+            "Plätze",
+            "Warteliste",
+            "Sprache",
+            "Dolmetschen",
+            "Barrierefreiheit",
+            "Quelle",
+            "Angemeldet am",
+            "Anwesenheit",
+        ],
+        "status": {
+            RegistrationStatus.pending: "unbestätigt",
+            RegistrationStatus.confirmed: "bestätigt",
+            RegistrationStatus.waitlisted: "Warteliste",
+            RegistrationStatus.cancelled: "storniert",
+            RegistrationStatus.expired: "verfallen",
+        },
+        "source": {"self": "selbst", "guide": "Guide"},
+        "attendance": {
+            AttendanceStatus.attended: "anwesend",
+            AttendanceStatus.no_show: "nicht erschienen",
+        },
+        "datetime": "%d.%m.%Y %H:%M",
+    },
+}
 
 
-async def registrations_csv(target: Target) -> bytes:
-    """The registration list as German Excel opens it: UTF-8 with BOM, `;` separated."""
+async def registrations_csv(target: Target, locale: str = DEFAULT_LOCALE) -> bytes:
+    """The registration list as German Excel opens it, in the export's language."""
+    words = EXPORT_WORDS.get(locale, EXPORT_WORDS[DEFAULT_LOCALE])
+    languages = BabelLocale.parse(locale).languages
     zone = ZoneInfo(target.municipality.time_zone)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for r in await guide_registrations(target):
-        writer.writerow(
-            [
-                r.name or "",
-                r.email or "",
-                r.phone or "",
-                r.status,
-                r.seats,
-                r.position or "",
-                r.locale,
-                r.needs.interpretation if r.needs and r.needs.interpretation else "",
-                r.needs.accessibility if r.needs and r.needs.accessibility else "",
-                "Guide" if r.source == "guide" else "selbst",
-                r.created_at.astimezone(zone).strftime("%d.%m.%Y %H:%M"),
-                ", ".join(f"{sid}: {status}" for sid, status in sorted(r.attendance.items())),
-            ]
+    registrations = await guide_registrations(target)
+    session_ids = {sid for r in registrations for sid in r.attendance}
+    starts = {
+        row["id"]: row["starts_at"]
+        for row in await Session.select(Session.id, Session.starts_at).where(
+            Session.id.is_in(list(session_ids) or [-1])
         )
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    }
+
+    def when(moment: datetime) -> str:
+        return moment.astimezone(zone).strftime(words["datetime"])
+
+    def language(code: str | None) -> str:
+        return languages.get(code, code) if code else ""
+
+    rows = [
+        [
+            r.name,
+            r.email,
+            r.phone,
+            words["status"][r.status],
+            r.seats,
+            r.position,
+            language(r.locale),
+            language(r.needs.interpretation if r.needs else None),
+            r.needs.accessibility if r.needs else None,
+            words["source"][r.source],
+            when(r.created_at),
+            ", ".join(
+                f"{when(starts[sid])}: {words['attendance'][status]}"
+                for sid, status in sorted(r.attendance.items(), key=lambda item: starts[item[0]])
+            ),
+        ]
+        for r in registrations
+    ]
+    return csv_for_excel(words["columns"], rows)
