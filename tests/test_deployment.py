@@ -45,3 +45,20 @@ def test_every_setting_in_compose_exists() -> None:
         key for key in compose()["services"]["app"]["environment"] if key.startswith(ENV_PREFIX)
     }
     assert used <= names, used - names
+
+
+def test_compose_believes_x_forwarded_for_only_from_its_own_network() -> None:
+    import ipaddress
+    import re
+
+    from treffpunkt.settings import load_settings
+
+    file = compose()
+    value = file["services"]["app"]["environment"]["TREFFPUNKT_TRUSTED_PROXIES"]
+    default = re.fullmatch(r"\$\{TREFFPUNKT_TRUSTED_PROXIES:-(.+)\}", value)
+    assert default, value
+    trusted = load_settings(trusted_proxies=default.group(1)).trusted_proxy_list
+    [subnet] = [c["subnet"] for c in file["networks"]["default"]["ipam"]["config"]]
+    assert all(
+        ipaddress.ip_network(entry).subnet_of(ipaddress.ip_network(subnet)) for entry in trusted
+    )

@@ -64,3 +64,18 @@ def test_cli_stops_with_one_clear_line_on_an_invalid_setting() -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("treffpunkt: invalid setting TREFFPUNKT_SMTP_PORT:")
+
+
+@pytest.mark.parametrize("value", ["*", "127.0.0.1,*", "proxy.internal", "10.0.0.0/33"])
+def test_trusted_proxies_are_addresses_or_networks_never_anyone(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("TREFFPUNKT_TRUSTED_PROXIES", value)
+    with pytest.raises(SettingsError, match="invalid setting TREFFPUNKT_TRUSTED_PROXIES:"):
+        load_settings()
+
+
+def test_trusted_proxies_are_written_as_the_proxy_middleware_reads_them() -> None:
+    settings = load_settings(trusted_proxies=" 10.1.2.3/8, 192.0.2.1 ,, ::1 ")
+    assert settings.trusted_proxy_list == ["10.0.0.0/8", "192.0.2.1", "::1"]
+    assert load_settings(trusted_proxies="").trusted_proxy_list == []

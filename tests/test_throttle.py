@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
+import httpx
 import pytest
 
+from tests import serving
+from tests.factories import make_published_event, sessions_of
 from treffpunkt.errors import TooManyRequests
 from treffpunkt.throttle import Throttle
 
@@ -29,3 +35,66 @@ async def test_two_processes_share_counters_through_redis() -> None:
     await second.hit("2/minute", "test", key)
     with pytest.raises(TooManyRequests):
         await first.hit("2/minute", "test", key)
+
+
+# --- whose address is counted ------------------------------------------------------------
+
+
+async def register(client: Any, session_id: int, number: int, forwarded: str) -> int:
+    response = await client.post(
+        f"/api/v1/sessions/{session_id}/registrations",
+        json={"name": "P", "email": f"p{number}@example.org", "consent": True},
+        headers={"X-Forwarded-For": forwarded},
+    )
+    return response.status_code
+
+
+@asynccontextmanager
+async def connected_from(app: Any, address: str) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=(address, 4000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+async def test_behind_a_trusted_proxy_the_address_it_saw_is_counted(
+    app: Any, bensheim: Any
+) -> None:
+    """The proxy (127.0.0.1, trusted by default) appends the address it saw; whatever a
+    client wrote to the left of it is not believed."""
+    event = await make_published_event(bensheim, registration_mode="per_session", capacity=500)
+    [session] = await sessions_of(event)
+    async with connected_from(app, "127.0.0.1") as proxy:
+        statuses = [
+            await register(proxy, session.id, i, f"10.0.{i}.1, 198.51.100.7") for i in range(31)
+        ]
+        assert statuses == [201] * 30 + [429]
+        # Someone else behind the same proxy has limits of their own.
+        assert await register(proxy, session.id, 100, "198.51.100.8") == 201
+        assert await register(proxy, session.id, 101, "198.51.100.7, 198.51.100.9") == 201
+
+
+async def test_a_client_that_is_no_trusted_proxy_cannot_name_its_address(
+    app: Any, bensheim: Any
+) -> None:
+    event = await make_published_event(bensheim, registration_mode="per_session", capacity=500)
+    [session] = await sessions_of(event)
+    async with connected_from(app, "203.0.113.9") as stranger:
+        statuses = [await register(stranger, session.id, i, f"10.0.{i}.1") for i in range(31)]
+    assert statuses == [201] * 30 + [429]
+
+
+async def test_the_served_app_counts_the_right_most_untrusted_address(
+    app: Any, bensheim: Any
+) -> None:
+    event = await make_published_event(bensheim, registration_mode="per_session", capacity=500)
+    [session] = await sessions_of(event)
+    env = {
+        "TREFFPUNKT_TRUSTED_PROXIES": "127.0.0.1, 192.0.2.0/24",
+        "TREFFPUNKT_REGISTRATIONS_PER_CLIENT": "3/minute",
+    }
+    async with serving.served(env) as url, httpx.AsyncClient(base_url=url) as client:
+        # Two proxies in a row (192.0.2.10 is trusted too): 198.51.100.7 is the client.
+        forged = [f"10.9.{i}.1, 198.51.100.7, 192.0.2.10" for i in range(4)]
+        statuses = [await register(client, session.id, i, chain) for i, chain in enumerate(forged)]
+        assert statuses == [201, 201, 201, 429]
+        assert await register(client, session.id, 9, "198.51.100.8, 192.0.2.10") == 201

@@ -7,14 +7,17 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
+from typing import Any, cast
 
 from litestar import Litestar
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from treffpunkt import __version__, db
 from treffpunkt.accounts.dependencies import AUTH_DEPENDENCIES
@@ -97,6 +100,16 @@ def create_app(settings: Settings) -> Litestar:
             "login_policy": Provide(lambda: login_policy, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        # The client's address for rate limits: behind the reverse proxies named in
+        # TREFFPUNKT_TRUSTED_PROXIES, the right-most X-Forwarded-For entry that none of
+        # them is (the left ones are whatever the client sent). uvicorn's middleware
+        # does exactly that when given addresses, not "*" (settings refuse "*").
+        middleware=[
+            DefineMiddleware(
+                cast("Any", ProxyHeadersMiddleware),  # plain ASGI, typed by uvicorn
+                trusted_hosts=settings.trusted_proxy_list,
+            )
+        ],
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="treffpunkt",

@@ -44,8 +44,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         workers=args.workers,
         log_level=settings.log_level.lower(),
         access_log=settings.log_level == "DEBUG",
-        proxy_headers=True,
-        forwarded_allow_ips=settings.trusted_proxies,
+        proxy_headers=False,  # the app reads X-Forwarded-For itself (app.py)
     )
 
 

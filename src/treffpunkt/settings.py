@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -43,8 +44,8 @@ class Settings(BaseSettings):
     login_attempts_per_client: str = "20/minute"
     login_failures_per_account: str = "10/15minutes"
     registrations_per_client: str = "30/minute"
-    # Proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips).
-    trusted_proxies: str = "127.0.0.1"
+    # Reverse proxies whose X-Forwarded-For is believed: addresses or networks (CIDR).
+    trusted_proxies: str = "127.0.0.1,::1"
 
     @field_validator("base_url")
     @classmethod
@@ -52,6 +53,24 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        proxies = []
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            if entry == "*":
+                raise ValueError(
+                    "'*' would believe the X-Forwarded-For of any client; list the addresses"
+                    " or networks (CIDR) of your reverse proxies"
+                )
+            try:
+                network = ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network (CIDR)") from None
+            single = network.num_addresses == 1 and "/" not in entry
+            proxies.append(str(network.network_address) if single else str(network))
+        return ",".join(proxies)
 
     @field_validator("database_url")
     @classmethod
@@ -74,6 +93,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'treffpunkt.sqlite').resolve()}"
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return self.trusted_proxies.split(",") if self.trusted_proxies else []
 
     @property
     def maildir(self) -> Path:

@@ -8,12 +8,22 @@ from __future__ import annotations
 
 import math
 import time
+from typing import TYPE_CHECKING, Any
 
 from limits import RateLimitItem, parse
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 from treffpunkt.errors import TooManyRequests
+
+if TYPE_CHECKING:
+    from litestar import Request
+
+
+def client_of(request: Request[Any, Any, Any]) -> str:
+    """The caller's address, as rate limits count it: the connection's peer, or behind
+    a trusted reverse proxy the address that proxy saw (see `middleware` in app.py)."""
+    return request.client.host if request.client else "unknown"
 
 
 class Throttle:

@@ -11,7 +11,7 @@ from treffpunkt.accounts import service
 from treffpunkt.accounts.dependencies import Tenant
 from treffpunkt.accounts.schemas import AccountOut, AccountUpdate, GuideCreate, LoginIn, LoginOut
 from treffpunkt.accounts.service import LoginPolicy, Principal
-from treffpunkt.throttle import Throttle
+from treffpunkt.throttle import Throttle, client_of
 
 
 class AuthController(Controller):
@@ -27,9 +27,8 @@ class AuthController(Controller):
         login_policy: NamedDependency[LoginPolicy],
     ) -> LoginOut:
         """Exchange email and password for a bearer token (rate limited per client and account)."""
-        client = request.client.host if request.client else "unknown"
         token, expires_at, account = await service.login(
-            data.email, data.password, client, throttle, login_policy
+            data.email, data.password, client_of(request), throttle, login_policy
         )
         return LoginOut(
             access_token=token, expires_at=expires_at, account=AccountOut.model_validate(account)

@@ -20,7 +20,7 @@ from treffpunkt.registrations.schemas import (
     RegistrationView,
 )
 from treffpunkt.settings import Settings
-from treffpunkt.throttle import Throttle
+from treffpunkt.throttle import Throttle, client_of
 
 
 async def _received(
@@ -115,8 +115,7 @@ class PublicRegistrationController(Controller):
 
 
 async def _limit(request: Request[Any, Any, Any], throttle: Throttle, settings: Settings) -> None:
-    client = request.client.host if request.client else "unknown"
-    await throttle.hit(settings.registrations_per_client, "register-client", client)
+    await throttle.hit(settings.registrations_per_client, "register-client", client_of(request))
 
 
 class GuideRegistrationController(Controller):
