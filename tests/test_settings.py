@@ -40,6 +40,7 @@ def test_production_without_a_secret_key_is_refused(monkeypatch: pytest.MonkeyPa
         ("TREFFPUNKT_DATABASE_URL", "mysql://localhost/x"),
         ("TREFFPUNKT_BASE_URL", "treffpunkt.example"),
         ("TREFFPUNKT_LOG_LEVEL", "LOUD"),
+        ("TREFFPUNKT_LOGIN_FAILURES_PER_ACCOUNT_AND_CLIENT", "often"),
     ],
 )
 def test_invalid_setting_names_the_variable(

@@ -55,6 +55,7 @@ def create_app(settings: Settings) -> Litestar:
     login_policy = LoginPolicy(
         token_ttl=timedelta(hours=settings.token_ttl_hours),
         attempts_per_client=settings.login_attempts_per_client,
+        failures_per_account_and_client=settings.login_failures_per_account_and_client,
         failures_per_account=settings.login_failures_per_account,
     )
 

@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
+import limits
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -42,7 +43,9 @@ class Settings(BaseSettings):
     # `limits` storage URI: memory:// per process, redis://host:6379 shared by all processes.
     rate_limit_storage: str = "memory://"
     login_attempts_per_client: str = "20/minute"
-    login_failures_per_account: str = "10/15minutes"
+    login_failures_per_account_and_client: str = "5/15minutes"
+    # Holds back only addresses that have not logged in to the account lately.
+    login_failures_per_account: str = "20/15minutes"
     registrations_per_client: str = "30/minute"
     # Reverse proxies whose X-Forwarded-For is believed: addresses or networks (CIDR).
     trusted_proxies: str = "127.0.0.1,::1"
@@ -53,6 +56,20 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator(
+        "login_attempts_per_client",
+        "login_failures_per_account_and_client",
+        "login_failures_per_account",
+        "registrations_per_client",
+    )
+    @classmethod
+    def _is_a_rate(cls, value: str) -> str:
+        try:
+            limits.parse(value)
+        except ValueError:
+            raise ValueError("must be a rate such as 10/minute or 5/15minutes") from None
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -1,4 +1,4 @@
-"""Rate limits on the few actions that invite abuse (login; registration later).
+"""Rate limits on the few actions that invite abuse (login, registration).
 
 Built on `limits`: counters live in memory per process by default, or in Redis
 when TREFFPUNKT_RATE_LIMIT_STORAGE points there, so several processes share them.
@@ -47,6 +47,21 @@ class Throttle:
     async def count(self, limit: str, *key: str) -> None:
         """Count one action without refusing it (e.g. a failed login)."""
         await self._limiter.hit(parse(limit), *key)
+
+    async def forget(self, limit: str, *key: str) -> None:
+        """Drop what was counted against `limit` for this key."""
+        await self._limiter.clear(parse(limit), *key)
+
+    async def remember(self, seconds: int, *key: str) -> None:
+        """Note that something happened, for `seconds` (e.g. a successful login)."""
+        await self._limiter.storage.incr(self._note(key), seconds)
+
+    async def remembers(self, *key: str) -> bool:
+        return await self._limiter.storage.get(self._note(key)) > 0
+
+    @staticmethod
+    def _note(key: tuple[str, ...]) -> str:
+        return "treffpunkt/" + "/".join(key)
 
     async def _too_many(self, item: RateLimitItem, key: tuple[str, ...]) -> TooManyRequests:
         stats = await self._limiter.get_window_stats(item, *key)

@@ -99,19 +99,60 @@ async def test_login_is_limited_per_client(app: Any, bensheim_guide: Any) -> Non
         await login_headers(guide, "guide@bensheim.example")
 
 
-async def test_failed_logins_are_limited_per_account_across_clients(
+WRONG = {"email": "guide@bensheim.example", "password": "wrong password"}
+RIGHT = {"email": "guide@bensheim.example", "password": PASSWORD}
+
+
+async def login_from(app: Any, address: str, body: dict[str, str]) -> httpx.Response:
+    async with client_from(app, address) as client:
+        return await client.post("/api/v1/auth/login", json=body)
+
+
+async def test_a_strangers_failures_never_lock_the_owner_out(app: Any, bensheim_guide: Any) -> None:
+    assert (await login_from(app, "198.51.100.1", RIGHT)).status_code == 200  # the office
+    # Someone guesses from one address, then from many: every guess is refused …
+    for _ in range(5):
+        assert (await login_from(app, "203.0.113.1", WRONG)).status_code == 401
+    stranger = await login_from(app, "203.0.113.1", RIGHT)
+    assert stranger.status_code == 429  # that address waits, even with the right password
+    for i in range(2, 20):  # 5 + 15 failures spend the account's 20, then 429
+        assert (await login_from(app, f"203.0.113.{i}", WRONG)).status_code in (401, 429)
+    # … and the guide still logs in from the office, with the right password.
+    assert (await login_from(app, "198.51.100.1", RIGHT)).status_code == 200
+
+
+async def test_guessing_one_account_from_many_addresses_stays_limited(
     app: Any, bensheim_guide: Any
 ) -> None:
-    wrong = {"email": "guide@bensheim.example", "password": "wrong password"}
-    for i in range(10):
-        async with client_from(app, f"203.0.113.{i}") as attacker:
-            assert (await attacker.post("/api/v1/auth/login", json=wrong)).status_code == 401
-    async with client_from(app, "198.51.100.1") as guide:
-        right = {"email": "guide@bensheim.example", "password": PASSWORD}
-        response = await guide.post("/api/v1/auth/login", json=right)
+    statuses = [(await login_from(app, f"203.0.113.{i}", WRONG)).status_code for i in range(25)]
+    assert statuses == [401] * 20 + [429] * 5
+    # A new address gets no further guesses, not even the right one.
+    response = await login_from(app, "203.0.113.200", RIGHT)
     assert response.status_code == 429
     assert int(response.headers["retry-after"]) > 0
     assert response.json()["error"] == "too_many_requests"
+
+
+async def test_one_address_guessing_one_account_waits_alone(
+    app: Any, bensheim: Any, bensheim_guide: Any
+) -> None:
+    statuses = [(await login_from(app, "203.0.113.1", WRONG)).status_code for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+    # Another address, and the same address for another account, are not held back.
+    assert (await login_from(app, "203.0.113.2", RIGHT)).status_code == 200
+    await make_guide(bensheim, "zweite@bensheim.example")
+    other = {"email": "zweite@bensheim.example", "password": PASSWORD}
+    assert (await login_from(app, "203.0.113.1", other)).status_code == 200
+
+
+async def test_a_successful_login_clears_the_addresss_failures(
+    app: Any, bensheim_guide: Any
+) -> None:
+    for _ in range(4):
+        assert (await login_from(app, "198.51.100.1", WRONG)).status_code == 401
+    assert (await login_from(app, "198.51.100.1", RIGHT)).status_code == 200
+    statuses = [(await login_from(app, "198.51.100.1", WRONG)).status_code for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
 
 
 async def test_admin_creates_guides_for_a_municipality(

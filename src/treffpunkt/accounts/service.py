@@ -36,8 +36,10 @@ class Principal:
 @dataclass(frozen=True)
 class LoginPolicy:
     token_ttl: timedelta
-    attempts_per_client: str
-    failures_per_account: str
+    attempts_per_client: str  # every attempt from one address
+    failures_per_account_and_client: str  # one address guessing one account
+    failures_per_account: str  # all addresses without a recent login guessing one account
+    known_client_for: timedelta = timedelta(days=30)
 
 
 def _account_rows() -> Select:
@@ -137,17 +139,28 @@ async def login(
 ) -> tuple[str, datetime, dict[str, Any]]:
     """Check the password and open a login.
 
-    Every attempt counts against the client; failures also count against the
-    account, so guessing one guide's password from many addresses is limited too.
+    Every attempt counts against the client address. Failures count against the
+    account from that address, which then has to wait, and against the account as a
+    whole, so that guessing one guide's password from many addresses is limited too.
+    That account-wide limit holds back only addresses without a recent successful
+    login to the account: a stranger's failures never lock the owner out of the
+    address they usually log in from.
     """
     email = email.lower()
+    pair = ("login-failures", email, client)
     await throttle.hit(policy.attempts_per_client, "login-client", client)
-    await throttle.check(policy.failures_per_account, "login-account", email)
+    await throttle.check(policy.failures_per_account_and_client, *pair)
+    if not await throttle.remembers("login-known", email, client):
+        await throttle.check(policy.failures_per_account, "login-account", email)
     account = await Account.objects().where(Account.email == email).first()
     valid = await verify_password(account.password_hash if account else None, password)
     if account is None or not valid or not account.active:
+        await throttle.count(policy.failures_per_account_and_client, *pair)
         await throttle.count(policy.failures_per_account, "login-account", email)
         raise Unauthorized("Email or password is wrong.")
+    await throttle.forget(policy.failures_per_account_and_client, *pair)
+    known_for = int(policy.known_client_for.total_seconds())
+    await throttle.remember(known_for, "login-known", email, client)
     token, token_hash = new_token()
     now = datetime.now(UTC)
     expires_at = now + policy.token_ttl
