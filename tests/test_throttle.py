@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +27,23 @@ async def test_a_spent_limit_refuses_with_a_retry_time(storage: str) -> None:
         await throttle.hit("3/minute", "test", key)
     assert 0 < int(refused.value.headers["Retry-After"]) <= 60
     await throttle.hit("3/minute", "test", "someone-else")  # others are not affected
+
+
+@pytest.mark.parametrize("storage", ["memory://", "redis://127.0.0.1:6379"])
+async def test_notes_last_their_time_and_counts_can_be_forgotten(storage: str) -> None:
+    throttle = Throttle(storage)
+    key = secrets.token_hex(8)
+    assert not await throttle.remembers("known", key)
+    await throttle.remember(1, "known", key)
+    assert await throttle.remembers("known", key)
+    await asyncio.sleep(1.5)
+    assert not await throttle.remembers("known", key)
+
+    await throttle.count("1/minute", "failures", key)
+    with pytest.raises(TooManyRequests):
+        await throttle.check("1/minute", "failures", key)
+    await throttle.forget("1/minute", "failures", key)
+    await throttle.check("1/minute", "failures", key)
 
 
 async def test_two_processes_share_counters_through_redis() -> None:
