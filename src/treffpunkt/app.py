@@ -33,6 +33,7 @@ from treffpunkt.events.routes import (
     GuideVenueController,
     PublicEventController,
 )
+from treffpunkt.headers import security_headers
 from treffpunkt.health import health
 from treffpunkt.municipalities.routes import MunicipalityController, OwnMunicipalityController
 from treffpunkt.notifications.worker import run_forever
@@ -42,7 +43,7 @@ from treffpunkt.registrations.routes import (
 )
 from treffpunkt.settings import Settings
 from treffpunkt.throttle import Throttle
-from treffpunkt.web.routes import TEMPLATES, RegistrationPageController
+from treffpunkt.web.routes import TEMPLATES, RegistrationPageController, static_files
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -52,6 +53,7 @@ def create_app(settings: Settings) -> Litestar:
     throttle = Throttle(settings.rate_limit_storage)
     secret_key = settings.resolved_secret_key()
     feeds = FeedCache()
+    docs = ScalarRenderPlugin()
     login_policy = LoginPolicy(
         token_ttl=timedelta(hours=settings.token_ttl_hours),
         attempts_per_client=settings.login_attempts_per_client,
@@ -88,6 +90,7 @@ def create_app(settings: Settings) -> Litestar:
             PublicRegistrationController,
             GuideRegistrationController,
             RegistrationPageController,
+            static_files,
             CalendarController,
             PersonalFeedController,
         ],
@@ -101,6 +104,7 @@ def create_app(settings: Settings) -> Litestar:
             "login_policy": Provide(lambda: login_policy, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[security_headers("/schema", [docs.js_url, docs.css_url])],
         # The client's address for rate limits: behind the reverse proxies named in
         # TREFFPUNKT_TRUSTED_PROXIES, the right-most X-Forwarded-For entry that none of
         # them is (the left ones are whatever the client sent). uvicorn's middleware
@@ -117,7 +121,7 @@ def create_app(settings: Settings) -> Litestar:
             version=__version__,
             description="Events, registrations, calendars and mail for municipal integration work.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
+            render_plugins=[docs],
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
             ),

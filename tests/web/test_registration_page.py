@@ -93,3 +93,19 @@ async def test_the_page_reads_right_to_left_in_arabic(app: Any, bensheim: Any, p
         await expect(page.get_by_role("heading", name="تقويمك")).to_be_visible()
         # Addresses stay left to right inside the right-to-left page.
         assert await page.get_by_label("رابط للنسخ").get_attribute("dir") == "ltr"
+
+
+async def test_the_page_keeps_its_looks_under_its_content_security_policy(
+    app: Any, bensheim: Any, page: Page
+) -> None:
+    path = await link_for(bensheim, "amir@example.org")
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text))
+    async with serving.served() as url:
+        response = await page.goto(url + path)
+        assert response is not None
+        assert "style-src 'self'" in (await response.all_headers())["content-security-policy"]
+        button = page.get_by_role("button", name="Anmeldung bestätigen")
+        colour = await button.evaluate("button => getComputedStyle(button).backgroundColor")
+    assert colour == "rgb(0, 90, 140)"  # from /static/registration.css
+    assert not [text for text in refused if "Content Security Policy" in text]

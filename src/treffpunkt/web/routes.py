@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Controller, get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from treffpunkt.calendars import personal
@@ -25,6 +27,14 @@ from treffpunkt.registrations import service
 from treffpunkt.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates"
+
+# Styles are files, never inline: the pages' Content-Security-Policy allows no other.
+static_files = create_static_files_router(
+    path="/static",
+    directories=[Path(__file__).parent / "static"],
+    cache_control=CacheControlHeader(public=True, max_age=3600),
+    include_in_schema=False,
+)
 
 
 @lru_cache(maxsize=8)

@@ -1,0 +1,163 @@
+"""Every answer of every route carries the security headers; pages run no inline code.
+
+The walk covers each route and method of the app (a new route is checked without being
+added here), with the objects and bodies of the tenancy matrix, as the caller that the
+route needs: nobody, a guide, or an admin. Whatever the status, the headers are there.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+from litestar import Litestar, MediaType, get
+
+from tests.factories import (
+    SECRET,
+    login_headers,
+    make_published_event,
+    register_for_session,
+    sessions_of,
+)
+from tests.test_tenancy import OBJECTS_FOR, VALID_BODIES, objects_of
+from treffpunkt.calendars.personal import feed_tokens
+from treffpunkt.events.tables import Programme
+from treffpunkt.headers import PAGE_POLICY, security_headers
+from treffpunkt.registrations.service import registration_token
+
+# Answers that may be kept: public feeds and files by anyone, a personal feed by its
+# owner's calendar app. Everything else must not be stored anywhere.
+CACHEABLE = {
+    "/m/{slug}/calendar.ics": "public",
+    "/m/{slug}/programmes/{programme_slug}/calendar.ics": "public",
+    "/m/{slug}/events/{file_name}": "public",
+    "/static/{file_path}": "public",
+    "/feeds/{file_name}": "private",
+}
+
+
+async def path_values(municipality: Any, guide: Any) -> dict[str, Any]:
+    """Values for every path parameter of the app, naming real objects of the town."""
+    own = await objects_of(municipality, guide)
+    person = await register_for_session(own["open_session_id"], "olena@example.org")
+    programme = (
+        await Programme.select(Programme.slug).where(Programme.id == own["programme_id"]).first()
+    )
+    published = await make_published_event(municipality, programme_id=own["programme_id"])
+    return {
+        **own,
+        "municipality_id": municipality.id,
+        "email": person.email,
+        "token": registration_token(SECRET, person.token_salt),
+        "programme_slug": programme["slug"] if programme else "",
+        "published_id": published.id,
+        "file_path": "registration.css",
+        "path": "openapi.yaml",
+    }
+
+
+async def url_of(path: str, values: dict[str, Any], operation_id: str | None) -> str:
+    objects = OBJECTS_FOR.get(operation_id or "", {})
+    chosen = {**values, **{name: values[value] for name, value in objects.items()}}
+    if path.startswith("/feeds/"):  # asked now: the walk renews the feed link on its way
+        tokens = await feed_tokens(values["municipality_id"], [values["email"]], SECRET)
+        chosen["file_name"] = f"{tokens[values['email']]}.ics"
+    elif path.startswith("/m/"):
+        chosen["file_name"] = f"{values['published_id']}.ics"
+    elif operation_id == "getPublicEvent":
+        chosen["event_id"] = values["published_id"]
+    return re.sub(r"{(\w+)}", lambda m: str(chosen[m.group(1)]), path)
+
+
+async def test_every_route_sends_the_security_headers(
+    app: Litestar, client: Any, bensheim: Any, bensheim_guide: Any, admin_headers: Any
+) -> None:
+    guide_headers = await login_headers(client, bensheim_guide["email"])
+    values = await path_values(bensheim, bensheim_guide)
+    walked = 0
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            for method in sorted(handler.http_methods):
+                url = await url_of(route.path_format, values, handler.operation_id)
+                body = VALID_BODIES.get(str(handler.operation_id))
+                body = body(values) if callable(body) else body
+                callers = [{}, guide_headers, admin_headers]
+                if handler.operation_id == "logout":  # a login of its own to end
+                    callers = [await login_headers(client, bensheim_guide["email"])]
+                for headers in callers:
+                    response = await client.request(method, url, json=body, headers=headers)
+                    if response.status_code not in (401, 403):
+                        break
+                where = f"{method} {route.path_format} ({response.status_code})"
+                check_headers(response, route.path_format, where)
+                walked += 1
+    assert walked > 100
+
+
+def check_headers(response: httpx.Response, path: str, where: str) -> None:
+    headers = response.headers
+    assert headers.get("x-content-type-options") == "nosniff", where
+    assert headers.get("referrer-policy") == "no-referrer", where
+    assert headers.get("x-frame-options") == "DENY", where
+    policy = headers.get("content-security-policy", "")
+    assert "frame-ancestors 'none'" in policy, where
+    cache = headers.get("cache-control", "")
+    kept = CACHEABLE.get(path)
+    if kept and response.status_code in (200, 304):
+        assert kept in cache, f"{where}: {cache}"
+        assert "no-store" not in cache, f"{where}: {cache}"
+    elif kept != "public":  # errors of public files may be kept too
+        assert cache == "no-store", f"{where}: {cache}"
+    if headers.get("content-type", "").startswith("text/html") and not path.startswith("/schema"):
+        assert policy == PAGE_POLICY, where
+        assert "unsafe-inline" not in policy, where
+        page = response.text.lower()
+        for inline in ("<script", "<style", " style="):
+            assert inline not in page, where
+
+
+async def test_the_registration_page_takes_its_styles_from_a_file(
+    client: Any, bensheim: Any
+) -> None:
+    event = await make_published_event(bensheim, registration_mode="per_session")
+    [session] = await sessions_of(event)
+    person = await register_for_session(session.id, "olena@example.org")
+    page = await client.get(f"/r/{registration_token(SECRET, person.token_salt)}")
+    assert page.status_code == 200
+    assert '<link rel="stylesheet" href="/static/registration.css">' in page.text
+    check_headers(page, "/r/{token}", "registration page")
+    css = await client.get("/static/registration.css")
+    assert css.status_code == 200
+    assert css.headers["content-type"].startswith("text/css")
+    assert "font-family" in css.text
+
+
+async def test_error_pages_for_browsers_carry_the_headers(client: Any) -> None:
+    missing = await client.get("/r/not-a-token", headers={"Accept": "text/html"})
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    check_headers(missing, "/r/{token}", "404 page")
+    nowhere = await client.get("/no/such/page", headers={"Accept": "text/html"})
+    check_headers(nowhere, "/no/such/page", "404 without a route")
+
+
+async def test_a_route_meant_to_be_embedded_may_be_framed() -> None:
+    @get("/embed", media_type=MediaType.HTML, opt={"embeddable": True})
+    async def embed() -> str:
+        return "<!doctype html><p>Termine</p>"
+
+    @get("/page", media_type=MediaType.HTML)
+    async def page() -> str:
+        return "<!doctype html><p>Seite</p>"
+
+    app = Litestar([embed, page], before_send=[security_headers("/schema", [])])
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        embedded = await client.get("/embed")
+        framed_not = await client.get("/page")
+    assert "frame-ancestors *" in embedded.headers["content-security-policy"]
+    assert "x-frame-options" not in embedded.headers
+    assert embedded.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in framed_not.headers["content-security-policy"]
+    assert framed_not.headers["x-frame-options"] == "DENY"
