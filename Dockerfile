@@ -1,12 +1,22 @@
+# The production image: `docker build .` then run it with TREFFPUNKT_SECRET_KEY (32 bytes
+# or more) and TREFFPUNKT_DATABASE_URL; compose.yaml shows a whole deployment.
 FROM python:3.11-slim
 WORKDIR /app
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PICCOLO_CONF=treffpunkt.piccolo_conf
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PICCOLO_CONF=treffpunkt.piccolo_conf \
+    TREFFPUNKT_ENVIRONMENT=production \
+    TREFFPUNKT_DATA_DIR=/var/lib/treffpunkt
 COPY pyproject.toml README.md ./
 COPY src ./src
 COPY migrations ./migrations
 COPY email_templates ./email_templates
-# Editable install keeps migrations/ and email_templates/ beside the package, where it finds them.
-RUN pip install --no-cache-dir -e . && useradd --system --home /app treffpunkt
+# Editable install keeps migrations/ and email_templates/ beside the package, where it
+# finds them. The code stays root's (read-only for the app); only the data dir is the app's.
+RUN pip install --no-cache-dir -e . \
+    && useradd --system --no-create-home --home-dir /var/lib/treffpunkt treffpunkt \
+    && install -d -o treffpunkt -g treffpunkt -m 0750 /var/lib/treffpunkt
 USER treffpunkt
+VOLUME ["/var/lib/treffpunkt"]
 EXPOSE 8000
 CMD ["sh", "-c", "treffpunkt migrate && treffpunkt serve --host 0.0.0.0 --port 8000"]

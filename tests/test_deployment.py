@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
 from pathlib import Path
 
+import pytest
 import yaml
 from jsonschema import Draft201909Validator
 
@@ -49,7 +52,6 @@ def test_every_setting_in_compose_exists() -> None:
 
 def test_compose_believes_x_forwarded_for_only_from_its_own_network() -> None:
     import ipaddress
-    import re
 
     from treffpunkt.settings import load_settings
 
@@ -62,3 +64,113 @@ def test_compose_believes_x_forwarded_for_only_from_its_own_network() -> None:
     assert all(
         ipaddress.ip_network(entry).subnet_of(ipaddress.ip_network(subnet)) for entry in trusted
     )
+
+
+# --- the image (checked by reading the Dockerfile: no Docker engine here) ------------------
+
+
+def dockerfile() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined and comments left out."""
+    text = (ROOT / "Dockerfile").read_text()
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    joined = "\n".join(lines).replace("\\\n", " ")
+    steps = []
+    for line in joined.splitlines():
+        if line.strip():
+            instruction, _, arguments = line.strip().partition(" ")
+            steps.append((instruction.upper(), " ".join(arguments.split())))
+    return steps
+
+
+def image_environment() -> dict[str, str]:
+    environment = {}
+    for instruction, arguments in dockerfile():
+        if instruction == "ENV":
+            for pair in arguments.split():
+                name, _, value = pair.partition("=")
+                environment[name] = value
+    return environment
+
+
+def test_the_image_runs_in_production_as_its_own_user_on_its_own_data() -> None:
+    environment = image_environment()
+    assert environment["TREFFPUNKT_ENVIRONMENT"] == "production"
+    data_dir = environment["TREFFPUNKT_DATA_DIR"]
+    assert data_dir.startswith("/var/")
+    users = [arguments for instruction, arguments in dockerfile() if instruction == "USER"]
+    assert users, "the image runs as root"
+    user = users[-1]
+    assert user not in ("root", "0")
+    runs = " && ".join(arguments for instruction, arguments in dockerfile() if instruction == "RUN")
+    owned = re.search(rf"install -d -o {user} -g {user} -m 0?7[0-5]0 {re.escape(data_dir)}", runs)
+    assert owned, f"{data_dir} is not made the app user's"
+    # Whatever the image copies exists in the repository.
+    for instruction, arguments in dockerfile():
+        if instruction == "COPY":
+            *sources, _ = arguments.split()
+            assert all((ROOT / source).exists() for source in sources), arguments
+
+
+def dockerignore() -> list[str]:
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    assert not [p for p in patterns if p.startswith("!")], "exceptions are not checked here"
+    return [p.strip("/") for p in patterns]
+
+
+def _matches(pattern: list[str], path: list[str]) -> bool:
+    """Docker's rule: fnmatch per path segment, `**` for any number of segments."""
+    if not pattern:
+        return not path
+    if pattern[0] == "**":
+        return any(_matches(pattern[1:], path[i:]) for i in range(len(path) + 1))
+    return (
+        bool(path) and fnmatch.fnmatchcase(path[0], pattern[0]) and _matches(pattern[1:], path[1:])
+    )
+
+
+def ignored(path: str) -> bool:
+    """A path is left out when it, or a folder it is in, matches a pattern."""
+    parts = path.split("/")
+    return any(
+        _matches(pattern.split("/"), parts[:length])
+        for pattern in dockerignore()
+        for length in range(1, len(parts) + 1)
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".venv/bin/python",
+        "var/treffpunkt.sqlite",
+        "var/secret_key",
+        "var/mail/new/1.eml",
+        ".git/HEAD",
+        ".env",
+        "src/treffpunkt/__pycache__/app.cpython-311.pyc",
+        "src/treffpunkt.egg-info/PKG-INFO",
+        ".pytest_cache/v/cache/lastfailed",
+        ".ruff_cache/0.8/x",
+        ".mypy_cache/3.11/x.json",
+        "tests/js/node_modules/ical.js/package.json",
+        "node_modules/x/index.js",
+    ],
+)
+def test_local_state_stays_out_of_the_image(path: str) -> None:
+    assert ignored(path), path
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "pyproject.toml",
+        "README.md",
+        "src/treffpunkt/app.py",
+        "src/treffpunkt/web/static/registration.css",
+        "migrations/treffpunkt_2026_11_21t22_00_10_000000.py",
+        "email_templates/registration_confirmed/de.txt",
+    ],
+)
+def test_what_the_image_needs_goes_in(path: str) -> None:
+    assert not ignored(path), path

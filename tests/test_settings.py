@@ -28,8 +28,38 @@ def test_development_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
 
 def test_production_without_a_secret_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TREFFPUNKT_SECRET_KEY")
-    with pytest.raises(SettingsError, match="TREFFPUNKT_SECRET_KEY"):
+    with pytest.raises(SettingsError, match="invalid setting TREFFPUNKT_SECRET_KEY: is required"):
         load_settings(environment="production")
+
+
+@pytest.mark.parametrize("key", ["", "   ", "short", "x" * 31, "ü" * 15])
+def test_production_refuses_an_empty_or_short_secret_key(
+    monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    monkeypatch.setenv("TREFFPUNKT_ENVIRONMENT", "production")
+    monkeypatch.setenv("TREFFPUNKT_SECRET_KEY", key)
+    with pytest.raises(SettingsError, match="invalid setting TREFFPUNKT_SECRET_KEY:"):
+        load_settings()
+
+
+def test_a_secret_key_of_32_bytes_is_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TREFFPUNKT_ENVIRONMENT", "production")
+    monkeypatch.setenv("TREFFPUNKT_SECRET_KEY", "ü" * 16)  # 16 characters, 32 bytes
+    assert load_settings().resolved_secret_key() == "ü" * 16
+
+
+def test_the_cli_names_a_short_production_secret_key_and_stops() -> None:
+    env = {**os.environ, "TREFFPUNKT_ENVIRONMENT": "production", "TREFFPUNKT_SECRET_KEY": "x"}
+    result = subprocess.run(
+        [sys.executable, "-m", "treffpunkt.cli", "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("treffpunkt: invalid setting TREFFPUNKT_SECRET_KEY:")
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Literal
 
 import limits
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "TREFFPUNKT_"
+MIN_SECRET_BYTES = 32
+HOW = 'make one with: python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
 
 
 class SettingsError(Exception):
@@ -26,7 +28,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     database_pool_size: int = Field(default=10, ge=1, le=200)
     base_url: str = "http://127.0.0.1:8000"
-    secret_key: SecretStr | None = None
+    # Signs tokens and cookies; at least MIN_SECRET_BYTES, required in production.
+    secret_key: SecretStr | None = Field(default=None, validate_default=True)
 
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
@@ -96,13 +99,20 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:/// or postgresql://")
         return value
 
-    @model_validator(mode="after")
-    def _production_needs_a_secret(self) -> Settings:
-        if self.environment == "production" and self.secret_key is None:
-            raise ValueError(
-                "TREFFPUNKT_SECRET_KEY is required when TREFFPUNKT_ENVIRONMENT=production"
-            )
-        return self
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_is_long_enough(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        if value is not None and not value.get_secret_value():
+            value = None  # set but empty: as if not set
+        if value is None:
+            if info.data.get("environment") == "production":
+                raise ValueError(f"is required when TREFFPUNKT_ENVIRONMENT=production; {HOW}")
+            return None
+        if len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"needs at least {MIN_SECRET_BYTES} bytes; {HOW}")
+        return value
 
     @property
     def resolved_database_url(self) -> str:
