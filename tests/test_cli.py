@@ -13,10 +13,12 @@ from treffpunkt.accounts.tables import Account
 from treffpunkt.municipalities.tables import Municipality
 
 
-def treffpunkt(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def treffpunkt(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "treffpunkt.cli", *args],
-        env=dict(os.environ),
+        env={**os.environ, **(env or {})},
         input=stdin,
         capture_output=True,
         text=True,
@@ -61,3 +63,22 @@ async def test_demo_loads_once_and_its_logins_work(client: Any) -> None:
         headers = await login_headers(client, login.email, login.password)
         me = (await client.get("/api/v1/auth/me", headers=headers)).json()
         assert me["municipality"] == login.municipality
+
+
+async def test_demo_refuses_production_before_touching_the_database(client: Any) -> None:
+    result = treffpunkt(
+        "demo",
+        env={"TREFFPUNKT_ENVIRONMENT": "production", "TREFFPUNKT_SECRET_KEY": "k" * 40},
+    )
+    assert result.returncode == 1
+    assert "never loaded in production" in result.stderr
+    assert await Account.count() == 0
+
+
+async def test_demo_refuses_a_database_with_a_real_admin(client: Any) -> None:
+    treffpunkt("create-admin", "--email", "it@kreis.example", "--password", "x" * 16)
+    result = treffpunkt("demo")
+    assert result.returncode == 1
+    assert "not empty" in result.stderr
+    assert [a["email"] for a in await Account.select(Account.email)] == ["it@kreis.example"]
+    assert await Municipality.count() == 0

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import mailbox
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.factories import SECRET
-from treffpunkt.demo import _interkulturelle_woche_start, load_demo
+from tests.smtp import SMTPServer
+from treffpunkt.accounts.service import create_account
+from treffpunkt.accounts.tables import Account, Role
+from treffpunkt.demo import NotEmpty, _interkulturelle_woche_start, load_demo
 from treffpunkt.events.tables import Session
+from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.notifications.worker import run_once
 from treffpunkt.registrations.tables import Registration
+from treffpunkt.settings import Settings
 
 
 def test_interkulturelle_woche_is_the_last_full_week_of_next_september() -> None:
@@ -60,3 +71,33 @@ async def test_demo_has_nearly_full_sessions_and_waitlists(client: Any) -> None:
     assert waiting == {"waiting": 3}
     queued = await Registration.count().where(Registration.status == "waitlisted")
     assert queued == 3 + 4
+
+
+async def test_demo_mail_never_reaches_a_real_server(
+    app: Any, smtp: SMTPServer, mail_settings: Settings, tmp_path: Path
+) -> None:
+    await load_demo(today=date.today(), secret_key=SECRET)
+    queued = await OutboxMessage.count()
+    assert queued > 10
+    settings = mail_settings.model_copy(update={"data_dir": tmp_path})  # SMTP configured
+    assert await run_once(settings, "worker-1") == queued
+    assert smtp.inbox.messages == []
+    assert len(list(mailbox.Maildir(tmp_path / "mail"))) == queued
+    # Because every address the demo makes is under the reserved name .example.
+    addresses = [row["email"] for row in await Account.select(Account.email)]
+    addresses += [
+        row["email"] for row in await Registration.select(Registration.email) if row["email"]
+    ]
+    for town in await Municipality.select(Municipality.contact_email, Municipality.sender_email):
+        addresses += town.values()
+    assert all(address.endswith(".example") for address in addresses), addresses
+
+
+async def test_demo_data_goes_only_into_an_empty_database(app: Any) -> None:
+    await create_account(
+        email="it@kreis.example", display_name="IT", password="x" * 16, role=Role.admin
+    )
+    with pytest.raises(NotEmpty, match="not empty"):
+        await load_demo(today=date.today(), secret_key=SECRET)
+    assert await Account.count() == 1
+    assert await Municipality.count() == 0

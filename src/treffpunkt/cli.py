@@ -107,6 +107,13 @@ def main(argv: list[str] | None = None) -> None:
     except SettingsError as error:
         print(f"treffpunkt: {error}", file=sys.stderr)
         raise SystemExit(2) from None
+    if args.command == "demo" and settings.environment == "production":
+        print(
+            "treffpunkt: demo data (with its published passwords) is never loaded in"
+            " production (TREFFPUNKT_ENVIRONMENT=production)",
+            file=sys.stderr,
+        )
+        raise SystemExit(1)
     if args.command == "serve":
         _serve(settings, args)
         return

@@ -1,7 +1,11 @@
 """Demo data for a first look: three Hessian KISI municipalities with a guide each.
 
-People and addresses are invented (.example domains); the towns and their
+People and addresses are invented. Every address is under the reserved `.example`
+name, which never receives mail: the worker writes such mail into the local maildir
+and never hands it to an SMTP server (notifications/delivery.py). The towns and their
 programmes follow the municipalities' public pages. Later domains add their data here.
+
+Demo data goes only into an empty database; `treffpunkt demo` refuses production.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from treffpunkt.accounts.service import create_account
 from treffpunkt.accounts.tables import Account, Role
+from treffpunkt.errors import Conflict
 from treffpunkt.events.programmes import create_programme
 from treffpunkt.events.schemas import EventCreate, ProgrammeCreate, VenueCreate
 from treffpunkt.events.service import create_event, publish_event
@@ -78,17 +83,27 @@ GUIDE_NAMES = {
 LOGINS = [ADMIN, *GUIDES.values()]
 
 
+class NotEmpty(Conflict):
+    """The database holds data already: demo data (and its published passwords) stay out."""
+
+
 async def is_loaded() -> bool:
-    return await Municipality.exists().where(Municipality.slug == TOWNS[0].slug)
+    return await Account.exists().where(Account.email == ADMIN.email)
 
 
 async def load_demo(*, secret_key: str, today: date | None = None) -> None:
-    """Create the demo municipalities, accounts, events and registrations."""
+    """Create the demo municipalities, accounts, events and registrations in an empty
+    database; a database with any account or municipality is refused."""
     today = today or datetime.now(ZoneInfo("Europe/Berlin")).date()
-    if not await Account.exists().where(Account.email == ADMIN.email):
-        await create_account(
-            email=ADMIN.email, display_name="Demo Admin", password=ADMIN.password, role=Role.admin
+    accounts, municipalities = await Account.count(), await Municipality.count()
+    if accounts or municipalities:
+        raise NotEmpty(
+            f"the database is not empty ({accounts} accounts, {municipalities} municipalities):"
+            " demo data goes only into an empty one"
         )
+    await create_account(
+        email=ADMIN.email, display_name="Demo Admin", password=ADMIN.password, role=Role.admin
+    )
     for town in TOWNS:
         municipality = await create_municipality(town)
         login = GUIDES[town.slug]
@@ -398,7 +413,7 @@ def _person(number: int) -> GuideRegistrationCreate:
     with_email = number % 3 == 0  # some people leave only a phone number
     return GuideRegistrationCreate(
         name=f"{first} {initial}.",
-        email=f"{first.lower()}.{number}@example.org" if with_email else None,
+        email=f"{first.lower()}.{number}@mail.example" if with_email else None,
         phone=None if with_email else f"0151 {1000000 + number}",
         locale=("uk", "ar", "fa", "tr", "de")[number % 5],
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import mailbox
 import re
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -177,3 +178,21 @@ async def test_without_smtp_mail_lands_in_the_local_maildir(
     files = list((tmp_path / "mail" / "new").iterdir())
     assert len(files) == 1
     assert "Elterncaf" in files[0].read_text()
+
+
+async def test_mail_to_names_that_never_exist_stays_in_the_local_maildir(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings, tmp_path: Path
+) -> None:
+    """`.example`, `.test`, `.invalid`, `.localhost` (RFC 2606, 6761) cannot receive mail:
+    it is written to the maildir, never handed to the SMTP server."""
+    session = await drop_in(bensheim, capacity=5)
+    await register_for_session(session.id, "olena@example.org")
+    await register_for_session(session.id, "demo@mail.example")
+    await register_for_session(session.id, "upper@Bensheim.EXAMPLE")
+    settings = mail_settings.model_copy(update={"data_dir": tmp_path})
+
+    assert await run_once(settings, "worker-1") == 3
+
+    assert [str(m["To"]) for m in smtp.inbox.messages] == ["Person olena <olena@example.org>"]
+    kept = sorted(str(message["To"]) for message in mailbox.Maildir(tmp_path / "mail"))
+    assert kept == ["Person demo <demo@mail.example>", "Person upper <upper@bensheim.example>"]

@@ -112,9 +112,44 @@ class MaildirMailer:
         await asyncio.to_thread(self._maildir.add, mail.data)
 
 
+# Top-level names that never exist (RFC 2606, RFC 6761): mail to them cannot arrive, and
+# handing it to a real server only earns bounces for the town's sender. The demo data
+# uses only these, so that its mail never leaves the machine.
+UNDELIVERABLE = (".example", ".invalid", ".localhost", ".test")
+
+
+def can_arrive(recipient: str) -> bool:
+    domain = recipient.rpartition("@")[2].lower().rstrip(".")
+    return not f".{domain}".endswith(UNDELIVERABLE)
+
+
+class SMTPForRealAddresses:
+    """SMTP for addresses that can receive mail; the local maildir for the others."""
+
+    def __init__(self, smtp: Mailer, maildir: Path) -> None:
+        self._smtp = smtp
+        self._maildir = maildir
+        self._local: MaildirMailer | None = None
+
+    async def __aenter__(self) -> SMTPForRealAddresses:
+        await self._smtp.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._smtp.__aexit__(*exc)
+
+    async def send(self, mail: OutgoingMail) -> None:
+        if can_arrive(mail.recipient):
+            await self._smtp.send(mail)
+            return
+        if self._local is None:
+            self._local = MaildirMailer(self._maildir)
+        await self._local.send(mail)
+
+
 def mailer_for(settings: Settings) -> Mailer:
     if settings.smtp_host:
-        return SMTPMailer(settings)
+        return SMTPForRealAddresses(SMTPMailer(settings), settings.maildir)
     return MaildirMailer(settings.maildir)
 
 
