@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import os
+import re
 import subprocess
 import sys
+from collections import Counter
 from typing import Any
 
+import httpx
+import pytest
+
+from tests import serving
 from tests.factories import login_headers
 from treffpunkt import demo
 from treffpunkt.accounts.tables import Account
@@ -82,3 +90,94 @@ async def test_demo_refuses_a_database_with_a_real_admin(client: Any) -> None:
     assert "not empty" in result.stderr
     assert [a["email"] for a in await Account.select(Account.email)] == ["it@kreis.example"]
     assert await Municipality.count() == 0
+
+
+# --- help, version ---------------------------------------------------------------------------
+
+
+def test_version_and_help_describe_every_command_and_default() -> None:
+    from treffpunkt import __version__
+    from treffpunkt.cli import _parser
+
+    version = treffpunkt("--version")
+    assert version.returncode == 0
+    assert version.stdout.strip() == f"treffpunkt {__version__}"
+    parser = _parser()
+    [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(commands.choices) == {"serve", "worker", "migrate", "create-admin", "demo"}
+    for name, command in commands.choices.items():
+        assert command.description, f"{name} has no description"
+        text = command.format_help()
+        for action in command._actions:
+            if action.default not in (None, False, argparse.SUPPRESS):
+                assert f"(default: {action.default})" in " ".join(text.split()), (name, action)
+
+
+# --- one process per embedded database -------------------------------------------------------
+
+
+@pytest.mark.sqlite_only
+async def test_a_second_process_on_the_sqlite_file_is_refused(app: Any) -> None:
+    async with serving.served():
+        for second in (["serve", "--port", "1"], ["worker"], ["migrate"], ["demo"]):
+            result = treffpunkt(*second)
+            assert result.returncode == 1, (second, result.stderr)
+            assert "is for one process" in result.stderr, result.stderr
+        # A short write, such as a new admin, may run beside it.
+        beside = treffpunkt("create-admin", "--email", "it@kreis.example", "--password", "x" * 16)
+        assert beside.returncode == 0, beside.stderr
+    assert treffpunkt("migrate").returncode == 0  # free again once the server stopped
+
+
+@pytest.mark.sqlite_only
+def test_several_server_processes_need_postgresql() -> None:
+    result = treffpunkt("serve", "--workers", "2")
+    assert result.returncode == 1
+    assert "--workers needs PostgreSQL" in result.stderr
+
+
+@pytest.mark.postgres_only
+async def test_on_postgresql_several_processes_share_the_database(app: Any) -> None:
+    async with serving.served() as first, serving.served() as second:
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"{first}/health")).status_code == 200
+            assert (await client.get(f"{second}/health")).status_code == 200
+        assert treffpunkt("migrate").returncode == 0
+
+
+# --- keep-alive under a burst ------------------------------------------------------------------
+
+
+async def _ask(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> int:
+    """One GET /health on an open connection; its status, or 0 for no answer."""
+    writer.write(b"GET /health HTTP/1.1\r\nHost: treffpunkt\r\n\r\n")
+    try:
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n\r\n")
+    except (ConnectionError, asyncio.IncompleteReadError):
+        return 0
+    length = re.search(rb"content-length: (\d+)", head.lower())
+    await reader.readexactly(int(length.group(1)) if length else 0)
+    return int(head.split()[1])
+
+
+async def test_a_burst_of_1000_requests_on_kept_alive_connections_gets_1000_answers(
+    app: Any,
+) -> None:
+    """100 connections, 10 requests each; between its fifth and sixth request each
+    connection is idle for 4.9–5.4 s, as a client or a proxy keeps connections between
+    requests. The server must not close a connection under a request."""
+    async with serving.served() as url:
+        port = int(url.rpartition(":")[2])
+
+        async def connection(number: int) -> list[int]:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            statuses = [await _ask(reader, writer) for _ in range(5)]
+            await asyncio.sleep(4.9 + number * 0.005)
+            statuses += [await _ask(reader, writer) for _ in range(5)]
+            writer.close()
+            return statuses
+
+        answers = [s for c in await asyncio.gather(*map(connection, range(100))) for s in c]
+    assert len(answers) == 1000
+    assert Counter(answers) == {200: 1000}

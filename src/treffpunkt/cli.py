@@ -1,4 +1,4 @@
-"""`treffpunkt serve | worker | migrate | create-admin | demo`."""
+"""`treffpunkt serve | worker | migrate | create-admin | demo` (`--help` on each)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,11 @@ import getpass
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
+from typing import NoReturn
 
+from treffpunkt import __version__
+from treffpunkt.embedded import only_process, sqlite_file
 from treffpunkt.settings import Settings, SettingsError, load_settings
 
 
@@ -45,6 +49,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         log_level=settings.log_level.lower(),
         access_log=settings.log_level == "DEBUG",
         proxy_headers=False,  # the app reads X-Forwarded-For itself (app.py)
+        # Longer than clients and proxies keep idle connections: a connection closed by
+        # the server just as a client reuses it loses that request without an answer.
+        timeout_keep_alive=settings.keep_alive_seconds,
     )
 
 
@@ -81,23 +88,79 @@ async def _demo(settings: Settings) -> None:
         print(f"  {login.role}{where}: {login.email} / {login.password}")
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Options show their defaults, except those that have none."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None or action.default is False:
+            return action.help or ""
+        return super()._get_help_string(action) or ""
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="treffpunkt", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve the web app and API")
-    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    serve.add_argument(
-        "--workers", type=int, default=1, help="processes (PostgreSQL; keep 1 with SQLite)"
+    parser = argparse.ArgumentParser(
+        prog="treffpunkt",
+        description="Events, registrations, calendar feeds and mail for municipal"
+        " integration work. Settings come from TREFFPUNKT_* environment variables"
+        " (README.md, Configuration).",
+        formatter_class=_HelpFormatter,
     )
-    commands.add_parser("migrate", help="apply pending database migrations")
-    commands.add_parser("worker", help="deliver mail and run timed rules (expiring held places)")
-    admin = commands.add_parser("create-admin", help="create a platform admin account")
-    admin.add_argument("--email", required=True)
-    admin.add_argument("--password", help="prompted for when left out")
-    admin.add_argument("--name", default="Platform admin")
-    commands.add_parser("demo", help="load demo data into an empty database")
+    parser.add_argument("--version", action="version", version=f"treffpunkt {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name, help=summary, description=description, formatter_class=_HelpFormatter
+        )
+
+    serve = command(
+        "serve",
+        "serve the web app and API",
+        "Serve the web pages, the JSON API (described at /schema) and the calendar feeds."
+        " Unless TREFFPUNKT_WORKER_IN_PROCESS=false, the process delivers mail itself.",
+    )
+    serve.add_argument(
+        "--host", default=os.environ.get("HOST", "127.0.0.1"), help="address to listen on"
+    )
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")), help="port")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes; more than one needs PostgreSQL",
+    )
+    command(
+        "worker",
+        "deliver mail and run timed rules",
+        "Deliver the mail outbox and run the timed rules (expiring unconfirmed places,"
+        " reminders) until stopped; for when TREFFPUNKT_WORKER_IN_PROCESS=false.",
+    )
+    command(
+        "migrate",
+        "apply pending database migrations",
+        "Apply every pending migration from migrations/; safe to run on every start.",
+    )
+    admin = command(
+        "create-admin",
+        "create a platform admin account",
+        "Create a platform admin, who creates municipalities and guide accounts.",
+    )
+    admin.add_argument("--email", required=True, help="the admin's login")
+    admin.add_argument("--password", help="12 characters or more; asked for when left out")
+    admin.add_argument("--name", default="Platform admin", help="the name shown for the account")
+    command(
+        "demo",
+        "load demo data into an empty database",
+        "Load three demo municipalities with guides, events and registrations into an"
+        " empty database (never in production); its logins are printed. Demo mail stays"
+        " in the local maildir.",
+    )
     return parser
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"treffpunkt: {message}", file=sys.stderr)
+    raise SystemExit(1)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -107,29 +170,35 @@ def main(argv: list[str] | None = None) -> None:
     except SettingsError as error:
         print(f"treffpunkt: {error}", file=sys.stderr)
         raise SystemExit(2) from None
+    database = settings.resolved_database_url
     if args.command == "demo" and settings.environment == "production":
-        print(
-            "treffpunkt: demo data (with its published passwords) is never loaded in"
-            " production (TREFFPUNKT_ENVIRONMENT=production)",
-            file=sys.stderr,
+        _fail(
+            "demo data (with its published passwords) is never loaded in production"
+            " (TREFFPUNKT_ENVIRONMENT=production)"
         )
-        raise SystemExit(1)
-    if args.command == "serve":
-        _serve(settings, args)
-        return
-    work: dict[str, Callable[[], Awaitable[None]]] = {
-        "migrate": migrate,
-        "worker": lambda: _worker(settings),
-        "create-admin": lambda: _create_admin(args),
-        "demo": lambda: _demo(settings),
-    }
+    if args.command == "serve" and args.workers > 1 and sqlite_file(database):
+        _fail(
+            "the embedded SQLite database is for one process: --workers needs PostgreSQL"
+            " (TREFFPUNKT_DATABASE_URL)"
+        )
+    # create-admin may run beside a serving process; the others hold the embedded database.
+    hold = nullcontext() if args.command == "create-admin" else only_process(database)
     try:
-        asyncio.run(_with_database(settings, work[args.command]))
+        with hold:
+            if args.command == "serve":
+                _serve(settings, args)
+                return
+            work: dict[str, Callable[[], Awaitable[None]]] = {
+                "migrate": migrate,
+                "worker": lambda: _worker(settings),
+                "create-admin": lambda: _create_admin(args),
+                "demo": lambda: _demo(settings),
+            }
+            asyncio.run(_with_database(settings, work[args.command]))
     except Exception as error:
         if not _is_expected(error):
             raise
-        print(f"treffpunkt: {error}", file=sys.stderr)
-        raise SystemExit(1) from None
+        _fail(str(error))
 
 
 def _is_expected(error: Exception) -> bool:

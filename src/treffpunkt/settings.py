@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # Deliver mail from the web process itself (the embedded default); turn off when
     # `treffpunkt worker` runs separately.
     worker_in_process: bool = True
+    # How long the server keeps an idle connection open: longer than clients and reverse
+    # proxies keep theirs (nginx: 60 s), so that the server never closes one under them.
+    keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     token_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
     # `limits` storage URI: memory:// per process, redis://host:6379 shared by all processes.
