@@ -30,7 +30,7 @@ run: export TREFFPUNKT_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: $(VENV)/.installed
 	$(BIN)/treffpunkt migrate
 	$(BIN)/treffpunkt demo
-	@echo "treffpunkt serves on http://127.0.0.1:$(PORT)  (API docs: /schema)"
+	@echo "treffpunkt serves on http://127.0.0.1:$(PORT)  (API docs: /schema; mail lands in var/mail/new/)"
 	$(BIN)/treffpunkt serve --port $(PORT)
 
 ## test: lint, then the whole suite on SQLite and on PostgreSQL

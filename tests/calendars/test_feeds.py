@@ -1,4 +1,4 @@
-"""Feeds that real clients trust: checked rule by rule (../shared/ICALENDAR.md), and
+"""Feeds that real clients trust: checked rule by rule (docs/calendars.md), and
 expanded by two independent parsers whose occurrences must match our sessions."""
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ def reminders(smtp: SMTPServer) -> list[EmailMessage]:
 
 
 def invitation(message: EmailMessage) -> tuple[str, Calendar]:
-    """The calendar part, checked for the structure of ICALENDAR.md rules 19–20."""
+    """The calendar part, checked for the structure of docs/calendars.md rules 19–20."""
     assert message.get_content_type() == "multipart/mixed"
     alternative, attachment = list(message.iter_parts())
     assert alternative.get_content_type() == "multipart/alternative"

@@ -1,6 +1,6 @@
 """Links that put our events into people's calendars.
 
-Both an https:// and a webcal:// address for each feed (ICALENDAR.md rule 8:
+Both an https:// and a webcal:// address for each feed (docs/calendars.md rule 8:
 Outlook.com fails on webcal://), and one-click links for a single session.
 """
 

@@ -1,4 +1,4 @@
-"""Events as RFC 5545 components, following ../shared/ICALENDAR.md rule by rule.
+"""Events as RFC 5545 components, following docs/calendars.md rule by rule.
 
 Pure functions: the same data gives the same bytes (rule 6), so feeds can be cached
 and answered with strong ETags. A series is written once: a master VEVENT with the

@@ -1,7 +1,7 @@
 """Static VTIMEZONE definitions in RRULE form.
 
 icalendar's add_missing_timezones() writes an RDATE list, which ical.js and vobject
-read an hour off in summer and Outlook mishandles (ICALENDAR.md rule 16); this one
+read an hour off in summer and Outlook mishandles (docs/calendars.md rule 16); this one
 is read alike everywhere. It is registered before anything else is added, so
 add_missing_timezones() adds no duplicate.
 """

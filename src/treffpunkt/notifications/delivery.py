@@ -182,7 +182,7 @@ def build_message(
 ) -> OutgoingMail:
     """multipart/alternative with a text part always, and HTML.
 
-    With a `calendar` (method, iCalendar bytes) it is an invitation (ICALENDAR.md
+    With a `calendar` (method, iCalendar bytes) it is an invitation (docs/calendars.md,
     rules 19–20): multipart/mixed around the alternative of text, HTML and
     `text/calendar; method=…`, plus the same as an invite.ics attachment for clients
     that only look at attachments — the form Google Calendar sends.

@@ -1,6 +1,6 @@
 """Registrations: places, the waitlist, double opt-in, self-service by link.
 
-Rules (DESIGN.md invariants 3 and 4):
+Rules:
 - Places are held by a *target*: the session of a drop-in round, or the event of a
   whole course. Pending and confirmed registrations hold seats; together they never
   exceed the target's capacity, under any concurrency, on both databases.
