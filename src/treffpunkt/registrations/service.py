@@ -258,7 +258,7 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
             if email:
                 holders[email] = registration
         mails = []
-        if accepted:
+        if accepted or repeated:  # a repeat writes the counters too: it takes as long
             table = target.table
             await table.update(
                 {
@@ -267,6 +267,7 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
                     table.waiting: waiting,
                 }
             ).where(table.id == target.row_id)
+        if accepted:
             new = [request.registration for request, _ in accepted]
             # Ids follow insertion (= arrival) order; match them by the unique token hash.
             ids = {
