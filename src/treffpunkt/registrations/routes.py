@@ -29,7 +29,10 @@ async def _received(
     """One answer for a new and a repeated registration: same status code, same fields,
     no id (ids would count registrations, and a repeat has no new one)."""
     outcome = await service.register(target, data, secret_key)
-    return RegistrationReceived(status=outcome.status, position=outcome.position)  # type: ignore[arg-type]
+    # Validated, not cast: a self-registration is pending or waitlisted, never confirmed.
+    return RegistrationReceived.model_validate(
+        {"status": outcome.status, "position": outcome.position}
+    )
 
 
 async def _created(
