@@ -89,6 +89,13 @@ async def test_behind_a_trusted_proxy_the_address_it_saw_is_counted(
         # Someone else behind the same proxy has limits of their own.
         assert await register(proxy, session.id, 100, "198.51.100.8") == 201
         assert await register(proxy, session.id, 101, "198.51.100.7, 198.51.100.9") == 201
+        # A proxy that adds its own header line after the client's: the same rule.
+        response = await proxy.post(
+            f"/api/v1/sessions/{session.id}/registrations",
+            json={"name": "P", "email": "p102@example.org", "consent": True},
+            headers=[("X-Forwarded-For", "10.1.1.1"), ("X-Forwarded-For", "198.51.100.7")],
+        )
+        assert response.status_code == 429
 
 
 async def test_a_client_that_is_no_trusted_proxy_cannot_name_its_address(
