@@ -313,3 +313,26 @@ async def test_registering_refuses_a_local_part_beyond_ascii_and_takes_an_idn_do
         json={**person, "email": "user@bücher.example"},
     )
     assert taken.status_code == 201, taken.text
+
+
+async def test_mail_texts_fall_back_field_by_field_and_say_interpretation_is_offered(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    event = await make_published_event(
+        bensheim,
+        registration_mode="per_session",
+        capacity=5,
+        texts={"de": {"title": "Elterncafé", "summary": "Austausch"}},
+        interpretation=True,
+    )
+    await Event.update(  # a Ukrainian text without a title, as an older import left it
+        {Event.texts: {"de": {"title": "Elterncafé"}, "uk": {"summary": "Обмін"}}}
+    ).where(Event.id == event.id)
+    [session] = await sessions_of(event)
+    await register_for_session(session.id, "olena@example.org", locale="uk")
+    await run_once(mail_settings, "worker-1")
+    [mail] = smtp.inbox.messages
+    assert "Elterncafé" in str(mail["Subject"])
+    body = parts(mail)
+    assert "Надається усний переклад." in body["text/plain"]
+    assert "Надається усний переклад." in body["text/html"]

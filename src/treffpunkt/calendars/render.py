@@ -77,10 +77,20 @@ def _description(event: CalendarEvent, locale: str) -> str:
     if event.languages:
         spoken = ", ".join(names.get(code, code) for code in event.languages)
         parts.append(f"{_LANGUAGES.get(locale, _LANGUAGES['de'])}: {spoken}")
+    if event.interpretation:
+        parts.append(_INTERPRETATION.get(locale, _INTERPRETATION["de"]))
     parts.append(event.url)
     return "\n\n".join(parts)
 
 
+_INTERPRETATION = {
+    "de": "Dolmetschen wird angeboten.",
+    "en": "Interpretation is offered.",
+    "uk": "Надається усний переклад.",
+    "ar": "تتوفر ترجمة فورية.",
+    "tr": "Sözlü tercüme sunulur.",
+    "fa": "ترجمهٔ شفاهی ارائه می‌شود.",
+}
 _LANGUAGES = {
     "de": "Sprachen",
     "en": "Languages",

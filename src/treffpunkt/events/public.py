@@ -38,7 +38,7 @@ from treffpunkt.events.service import (
     seats_left,
 )
 from treffpunkt.events.tables import Event, EventStatus, Programme, Session, Venue
-from treffpunkt.i18n import pick_locale
+from treffpunkt.i18n import reader_locale, translated
 from treffpunkt.municipalities.tables import Municipality
 
 VISIBLE = (EventStatus.published, EventStatus.cancelled)
@@ -57,16 +57,21 @@ class Reader:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.municipality.time_zone)
 
-    def text(self, texts: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """The locale to show and its texts, falling back to the default locale."""
-        locale = pick_locale(
-            self.requested_locale,
-            self.accept_language,
-            list(texts),
-            self.municipality.default_locale,
+    @property
+    def locale(self) -> str:
+        """The reader's language (see i18n.reader_locale)."""
+        return reader_locale(
+            self.requested_locale, self.accept_language, self.municipality.default_locale
         )
-        chosen = texts.get(locale) or next(iter(texts.values()))
-        return locale, chosen
+
+    @property
+    def varies(self) -> bool:
+        """Whether the answer depends on the Accept-Language header (Vary)."""
+        return self.requested_locale is None
+
+    def text(self, texts: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The language of the title, and the texts field by field (i18n.translated)."""
+        return translated(texts, self.locale, self.municipality.default_locale)
 
     def local(self, instant: datetime) -> datetime:
         return instant.astimezone(self.zone)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from treffpunkt.events.tables import EventStatus, Session, SessionStatus
+from treffpunkt.i18n import translated
 from treffpunkt.notifications.outbox import enqueue_all
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.registrations import notices
@@ -20,7 +21,7 @@ RESEND_WINDOW = timedelta(minutes=10)  # at most one repeated mail per registrat
 
 
 def text_in(texts: dict[str, Any], locale: str, default: str) -> dict[str, Any]:
-    return texts.get(locale) or texts.get(default) or next(iter(texts.values()))
+    return translated(texts, locale, default)[1]
 
 
 async def base_context(target: Target) -> dict[str, Any]:
@@ -50,6 +51,7 @@ async def base_context(target: Target) -> dict[str, Any]:
         "event_id": event.id,
         "event_status": event.status,
         "event_texts": event.texts,
+        "interpretation": event.interpretation,
         "online_url": event.online_url,
         "venue": venue,
         "sessions": [
