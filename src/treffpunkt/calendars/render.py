@@ -9,7 +9,7 @@ equal to the original start. Sessions outside the rule are single VEVENTs.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -168,25 +168,37 @@ def _occurrences(event: CalendarEvent, zone: ZoneInfo) -> list[Occurrence]:
     )
 
 
-def session_components(
-    event: CalendarEvent, session_ids: Collection[int], zone_name: str, host: str
-) -> list[VEvent]:
-    """Single sessions as they go into a mail: a session of the series as its instance
-    (the master's UID and RECURRENCE-ID), any other as its own VEVENT (rules 10, 22)."""
-    zone = ZoneInfo(zone_name)
-    in_rule = {o.starts_at for o in _occurrences(event, zone)}
-    return [
-        _instance(
-            event,
-            session,
-            zone,
-            host,
-            CONFIRMED,
-            session.occurrence_start if session.occurrence_start in in_rule else None,
-        )
-        for session in event.sessions
-        if session.id in session_ids
-    ]
+def calendar_objects(
+    event: CalendarEvent, zone_name: str
+) -> dict[int, tuple[str, datetime | None]]:
+    """The calendar object each session belongs to, by its UID without the host
+    ("event-17": the series; "session-42": a session of its own), and its
+    RECURRENCE-ID within the series (None for a session of its own)."""
+    in_rule = {o.starts_at for o in _occurrences(event, ZoneInfo(zone_name))}
+    return {
+        s.id: (f"event-{event.id}", s.occurrence_start)
+        if s.occurrence_start in in_rule
+        else (f"session-{s.id}", None)
+        for s in event.sessions
+    }
+
+
+def full_uid(key: str, host: str) -> str:
+    """The UID of a calendar_objects() key, as feeds write it (rule 10)."""
+    return f"treffpunkt-{key}@{host}"
+
+
+def occurrence_component(
+    event: CalendarEvent,
+    session_id: int,
+    zone_name: str,
+    host: str,
+    recurrence_id: datetime | None,
+) -> VEvent:
+    """One session as a mail names it: with `recurrence_id` as that instance of the
+    series (the master's UID), else as the session's own VEVENT (rules 10, 22)."""
+    [session] = [s for s in event.sessions if s.id == session_id]
+    return _instance(event, session, ZoneInfo(zone_name), host, CONFIRMED, recurrence_id)
 
 
 def event_components(

@@ -15,7 +15,7 @@ from treffpunkt.notifications.outbox import enqueue_all
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.registrations import notices
 from treffpunkt.registrations.tables import ACTIVE, Registration, RegistrationStatus
-from treffpunkt.registrations.targets import Target, target_of
+from treffpunkt.registrations.targets import Target, position_of, target_of
 
 RESEND_WINDOW = timedelta(minutes=10)  # at most one repeated mail per registration and window
 
@@ -164,7 +164,18 @@ async def current_context(
             return None
     if not sessions:
         return None
-    return {**registration_context(registration, base), "sessions": sessions}
+    # What is true for this reader: a place, a held place, or a waitlist place (and
+    # where), and whether any of their sessions still takes place after a cancellation.
+    remaining = any(
+        s["status"] == SessionStatus.scheduled and datetime.fromisoformat(s["starts_at"]) > at
+        for s in base["sessions"]
+    )
+    position = await position_of(registration)
+    return {
+        **registration_context(registration, base, position),
+        "sessions": sessions,
+        "remaining": remaining,
+    }
 
 
 STATE_MAIL = {
