@@ -205,7 +205,8 @@ FORGERIES = [  # (stored value, how it shows: one line)
         "=?utf-8?q?Eve=0D=0ABcc:_x@evil.example?=",
         "=?utf-8?q?Eve=0D=0ABcc:_x@evil.example?=",
     ),
-    ("Eve\x00\x85\u2028Bcc: x@evil.example\u2029<h1>", "Eve Bcc: x@evil.example <h1>"),
+    # PostgreSQL stores no NUL byte; the other line breaks Python's splitlines() knows:
+    ("Eve\x0b\x85\u2028Bcc: x@evil.example\u2029<h1>", "Eve Bcc: x@evil.example <h1>"),
 ]
 
 
@@ -240,6 +241,37 @@ async def test_no_stored_value_adds_a_header_a_recipient_or_a_body(
     assert set(body) == {"text/plain", "text/html"}
     assert "<h1>" not in body["text/html"]  # the name is text in the page, not markup
     assert "Bitte bestätigen" in body["text/html"] or "bestätigen" in body["text/plain"]
+
+
+def test_a_built_message_has_one_line_per_header_whatever_the_values_hold() -> None:
+    from treffpunkt.notifications.delivery import build_message
+
+    forged = "Eve\x00\r\nBcc: x@evil.example\r\n\r\n<h1>"
+    mail = build_message(
+        sender_name=forged,
+        sender_email="integration@bensheim.example",
+        recipient_name=forged,
+        recipient_email="eve@example.org",
+        subject=forged,
+        text="Hallo",
+        html="<p>Hallo</p>",
+        dedupe_key="registration:1:confirmed",
+    )
+    head = mail.data.split(b"\r\n\r\n")[0]
+    names = [line.split(b":")[0] for line in head.split(b"\r\n") if not line.startswith(b" ")]
+    assert names == [
+        b"From",
+        b"To",
+        b"Subject",
+        b"Date",
+        b"Message-ID",
+        b"Auto-Submitted",
+        b"X-Treffpunkt-Cause",
+        b"MIME-Version",
+        b"Content-Type",
+    ]
+    assert b"\x00" not in mail.data
+    assert (mail.sender, mail.recipient) == ("integration@bensheim.example", "eve@example.org")
 
 
 def test_one_line_keeps_every_visible_character() -> None:
