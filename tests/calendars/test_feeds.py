@@ -69,15 +69,27 @@ async def busy_series(municipality: Any) -> Any:
     await events.add_session(
         municipality.id, event.id, SessionTimes(starts_at=extra, ends_at=extra + timedelta(hours=1))
     )
+    # Two whole days across the end of summer time: DATE values, no times.
+    await events.add_session(
+        municipality.id,
+        event.id,
+        SessionTimes(first_day=date(2027, 10, 30), last_day=date(2027, 10, 31)),
+    )
     return event
 
 
 async def api_occurrences(client: Any, event_id: int) -> set[tuple[str, str, str]]:
+    """The API's sessions as the parsers give them: instants in UTC, all-day sessions as
+    their first day and the day after their last (iCalendar's exclusive end)."""
     body = (await client.get(f"/api/v1/events/{event_id}")).json()
     return {
         (
-            datetime.fromisoformat(s["starts_at"]).astimezone(UTC).isoformat(),
-            datetime.fromisoformat(s["ends_at"]).astimezone(UTC).isoformat(),
+            s["first_day"]
+            if s["all_day"]
+            else datetime.fromisoformat(s["starts_at"]).astimezone(UTC).isoformat(),
+            (date.fromisoformat(s["last_day"]) + timedelta(days=1)).isoformat()
+            if s["all_day"]
+            else datetime.fromisoformat(s["ends_at"]).astimezone(UTC).isoformat(),
             "CANCELLED" if s["status"] == "cancelled" else "CONFIRMED",
         )
         for s in body["sessions"]
@@ -138,7 +150,8 @@ async def test_feed_bytes_follow_the_rules(client: Any, bensheim: Any) -> None:
     events_part = unfolded.split("END:VTIMEZONE")[1]  # VTIMEZONE's own DTSTARTs are local
     pattern = r"\r\n(DTSTART|DTEND|RECURRENCE-ID|EXDATE)([^:]*):([^\r]*)"
     for name, params, value in re.findall(pattern, events_part):
-        assert "TZID=Europe/Berlin" in params or value.endswith("Z"), (name, params, value)
+        all_day = params == ";VALUE=DATE" and re.fullmatch(r"\d{8}", value)  # rule 13
+        assert all_day or "TZID=Europe/Berlin" in params or value.endswith("Z"), (name, value)
     # A series is written once: one master, overrides with its UID, EXDATE for the gap.
     calendar = Calendar.from_ical(feed)
     vevents = list(calendar.walk("VEVENT"))
@@ -501,3 +514,17 @@ async def test_feed_texts_fall_back_field_by_field_and_say_interpretation_is_off
     description = str(vevent["DESCRIPTION"])
     assert "Mit Kinderbetreuung im Nebenraum." in description
     assert "Interpretation is offered." in description
+
+
+async def test_an_all_day_session_is_written_with_dates_only(client: Any, bensheim: Any) -> None:
+    event = await make_published_event(
+        bensheim, sessions=[{"first_day": "2027-09-25", "last_day": "2027-09-26"}]
+    )
+    feed = await feed_bytes(client)
+    unfolded = feed.decode().replace("\r\n ", "")
+    assert "\r\nDTSTART;VALUE=DATE:20270925\r\n" in unfolded  # rule 13
+    assert "\r\nDTEND;VALUE=DATE:20270927\r\n" in unfolded  # the day after the last
+    expected = await api_occurrences(client, event.id)
+    assert expected == {("2027-09-25", "2027-09-27", "CONFIRMED")}
+    assert python_occurrences(feed) == expected
+    assert icaljs_occurrences(feed) == expected

@@ -594,3 +594,29 @@ async def test_a_queued_reminder_is_dropped_when_the_place_is_cancelled(
     await registrations.cancel_registration(registration.id)
     await send_all(mail_settings)
     assert reminders(smtp) == []
+
+
+async def test_an_all_day_place_arrives_with_dates_and_its_mail_names_no_times(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    event = await make_published_event(
+        bensheim,
+        registration_mode="per_session",
+        capacity=50,
+        sessions=[{"first_day": "2027-09-25", "last_day": "2027-09-26"}],
+    )
+    [session] = await sessions_of(event)
+    await confirmed(session.id, "olena@example.org")
+    await send_all(mail_settings)
+    [mail] = mails(smtp, "olena@example.org", "confirmed")
+    part = calendar_part(mail)
+    assert part is not None
+    method, calendar, raw = part
+    assert method == "REQUEST"
+    [vevent] = vevents(calendar)
+    assert b"DTSTART;VALUE=DATE:20270925" in raw
+    assert "TZID" not in vevent["DTSTART"].params
+    assert occurrences(raw) == {("2027-09-25", "2027-09-27", "CONFIRMED")}
+    text = text_of(mail)
+    assert "Samstag, 25. September 2027 – Sonntag, 26. September 2027" in text
+    assert "00:00" not in text

@@ -36,6 +36,7 @@ class CalendarSession:
     occurrence_start: datetime | None
     revision: int
     updated_at: datetime
+    all_day: bool = False  # from local midnight to midnight: DATE values (rule 13)
 
 
 @dataclass(frozen=True)
@@ -131,8 +132,12 @@ def _instance(
     else:
         component.add("uid", uid("event", event.id, host))
         component.add("recurrence-id", _local(recurrence_id, zone))
-    component.add("dtstart", _local(session.starts_at, zone))
-    component.add("dtend", _local(session.ends_at, zone))
+    if session.all_day:  # DATE values, the end exclusive, no TZID (rule 13)
+        component.add("dtstart", _local(session.starts_at, zone).date())
+        component.add("dtend", _local(session.ends_at, zone).date())
+    else:
+        component.add("dtstart", _local(session.starts_at, zone))
+        component.add("dtend", _local(session.ends_at, zone))
     component.add("sequence", event.revision + session.revision)
     component.add("status", _status(event.status, session.status, held=held))
     _common(component, event, event.locale, max(event.updated_at, session.updated_at))

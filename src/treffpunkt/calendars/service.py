@@ -197,6 +197,7 @@ async def calendar_events(ids: list[int], publication: Publication) -> list[Cale
             Session.occurrence_start,
             Session.revision,
             Session.updated_at,
+            Session.all_day,
         )
         .where(Session.event.is_in(ids))
         .order_by(Session.starts_at)

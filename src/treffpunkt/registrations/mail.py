@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from treffpunkt.events.service import all_day_fields
 from treffpunkt.events.tables import EventStatus, Session, SessionStatus
 from treffpunkt.i18n import translated
 from treffpunkt.notifications.outbox import enqueue_all
@@ -39,14 +41,18 @@ async def base_context(target: Target) -> dict[str, Any]:
                 "starts_at": session.starts_at,
                 "ends_at": session.ends_at,
                 "status": session.status,
+                "all_day": session.all_day,
             }
         ]
     else:
         sessions = (
-            await Session.select(Session.id, Session.starts_at, Session.ends_at, Session.status)
+            await Session.select(
+                Session.id, Session.starts_at, Session.ends_at, Session.status, Session.all_day
+            )
             .where(Session.event == event.id)
             .order_by(Session.starts_at)
         )
+    zone = ZoneInfo(municipality.time_zone)
     return {
         "event_id": event.id,
         "event_status": event.status,
@@ -60,6 +66,8 @@ async def base_context(target: Target) -> dict[str, Any]:
                 "starts_at": s["starts_at"].isoformat(),
                 "ends_at": s["ends_at"].isoformat(),
                 "status": s["status"],
+                # All day: told by its days, without times.
+                **{k: str(v) if v else v for k, v in all_day_fields(s, zone).items()},
             }
             for s in sessions
         ],

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from treffpunkt.events.schemas import LanguageCode
+from treffpunkt.events.schemas import AllDay, LanguageCode
 from treffpunkt.events.tables import SessionStatus
 from treffpunkt.i18n import Locale
 from treffpunkt.registrations.tables import AttendanceStatus, RegistrationStatus
@@ -52,7 +52,7 @@ class RegistrationCreated(Output):
     position: int | None = Field(description="place on the waitlist, when waitlisted")
 
 
-class RegistrationSession(Output):
+class RegistrationSession(AllDay):
     id: int
     starts_at: datetime
     ends_at: datetime
