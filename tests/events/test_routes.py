@@ -331,25 +331,26 @@ async def test_an_all_day_session_is_two_dates_in_the_towns_zone(
 
 
 @pytest.mark.parametrize(
-    ("times", "field"),
+    ("times", "field", "message"),
     [
-        ({"first_day": "2027-10-31", "last_day": "2027-10-30"}, "last_day"),
-        ({"first_day": "2027-10-30"}, "last_day"),
-        ({"first_day": "2027-10-01", "last_day": "2027-12-01"}, "last_day"),
+        ({"first_day": "2027-10-31", "last_day": "2027-10-30"}, "last_day", "before first_day"),
+        ({"first_day": "2027-10-30"}, "last_day", "required with first_day"),
+        ({"first_day": "2027-10-01", "last_day": "2027-12-01"}, "last_day", "at most 31 days"),
         (
             {"first_day": "2027-10-30", "last_day": "2027-10-31", "starts_at": "2027-10-30T10:00Z"},
             "first_day",
+            "not both",
         ),
-        ({}, "last_day"),
+        ({}, "last_day", "give starts_at and ends_at, or first_day and last_day"),
     ],
 )
 async def test_all_day_sessions_refuse_days_that_make_no_sense(
-    client: Any, bensheim_headers: Any, times: dict[str, Any], field: str
+    client: Any, bensheim_headers: Any, times: dict[str, Any], field: str, message: str
 ) -> None:
     body = {**FESTIVAL, "sessions": [times]}
     response = await client.post("/api/v1/guide/events", json=body, headers=bensheim_headers)
     assert response.status_code == 422, response.text
-    assert f"sessions.0.{field}" in response.json()["fields"], response.json()
+    assert message in response.json()["fields"][f"sessions.0.{field}"], response.json()
     assert await Event.count() == 0
 
 
