@@ -44,7 +44,7 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="Invitation",
+        class_name="InvitationRecord",
         tablename="calendar_invitation",
         schema=None,
         columns=None,
@@ -160,7 +160,7 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Invitation",
+        table_class_name="InvitationRecord",
         tablename="calendar_invitation",
         column_name="id",
         db_column_name="id",
@@ -180,7 +180,7 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Invitation",
+        table_class_name="InvitationRecord",
         tablename="calendar_invitation",
         column_name="municipality",
         db_column_name="municipality",
@@ -204,7 +204,7 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Invitation",
+        table_class_name="InvitationRecord",
         tablename="calendar_invitation",
         column_name="email",
         db_column_name="email",
@@ -226,7 +226,7 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Invitation",
+        table_class_name="InvitationRecord",
         tablename="calendar_invitation",
         column_name="uid",
         db_column_name="uid",
@@ -248,7 +248,7 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Invitation",
+        table_class_name="InvitationRecord",
         tablename="calendar_invitation",
         column_name="sequence",
         db_column_name="sequence",
@@ -269,7 +269,7 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Invitation",
+        table_class_name="InvitationRecord",
         tablename="calendar_invitation",
         column_name="digest",
         db_column_name="digest",
@@ -291,7 +291,7 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Invitation",
+        table_class_name="InvitationRecord",
         tablename="calendar_invitation",
         column_name="instances",
         db_column_name="instances",
@@ -312,7 +312,7 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Invitation",
+        table_class_name="InvitationRecord",
         tablename="calendar_invitation",
         column_name="updated_at",
         db_column_name="updated_at",

@@ -10,7 +10,7 @@ about one calendar object (one UID, RFC 5546): a course whose sessions belong to
 several objects (the series and dates added by hand) gets one part per object.
 
 What each person's calendar holds of each object is recorded once the mail went out
-(tables.Invitation), so that
+(tables.InvitationRecord), so that
 - SEQUENCE rises whenever that changes, and never goes down between two mails to the
   same person (Google ignores an update whose SEQUENCE did not rise);
 - a CANCEL names exactly what was invited: the whole object when nothing of it is left
@@ -45,7 +45,7 @@ from treffpunkt.calendars.render import (
     occurrence_component,
 )
 from treffpunkt.calendars.service import Publication, calendar_events
-from treffpunkt.calendars.tables import Invitation as Record
+from treffpunkt.calendars.tables import InvitationRecord as Record
 from treffpunkt.events.public import Reader
 from treffpunkt.events.tables import SessionStatus
 from treffpunkt.municipalities.tables import Municipality

@@ -38,7 +38,7 @@ class FeedVersion(Table, tablename="feed_version"):
     modified_at = Timestamptz()
 
 
-class Invitation(Table, tablename="calendar_invitation"):
+class InvitationRecord(Table, tablename="calendar_invitation"):
     """What a person's calendar holds of one of our calendar objects (a UID), as our
     invitations left it: the SEQUENCE last sent, a digest of the last REQUEST, and
     the occurrences invited and not yet cancelled.

@@ -408,7 +408,10 @@ class PublicEventSession(AllDay):
 class PublicEvent(Output):
     id: int
     municipality: str
-    locale: str = Field(description="the language title, summary and description are in")
+    locale: str = Field(
+        description="the language of the title; summary and description, where not"
+        " translated, fall back on their own to the town's default language"
+    )
     kind: EventKind
     status: EventStatus
     title: str
