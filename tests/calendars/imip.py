@@ -73,7 +73,11 @@ class CalendarApp:
         parts = [calendar_part(m) for m in mails[self.seen :]]
         self.seen = len(mails)
         received = [part for part in parts if part is not None]
-        for method, calendar, _ in received:
+        for method, calendar, raw in received:
+            expanded = occurrences(raw)  # both parsers read every part alike
+            assert expanded
+            if method == "CANCEL":
+                assert {status for _, _, status in expanded} == {"CANCELLED"}
             self.receive(method, calendar)
         return received
 
