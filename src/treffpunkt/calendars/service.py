@@ -61,42 +61,45 @@ async def last_modified(
     never answers 304 for bytes the client has not seen.
 
     A feed that never held an event gets no row and no date (its ETag still works):
-    so no request with made-up filters writes to the database.
+    so no request with made-up filters writes to the database. Asked only when a feed
+    is rendered, not when it is served from cache.
     """
-    row = (
-        await FeedVersion.select(FeedVersion.etag, FeedVersion.modified_at)
-        .where(FeedVersion.key == key)
-        .first()
-    )
-    if row is not None and row["etag"] == etag:
-        return row["modified_at"]
-    if row is None and not holds_events:
-        return None
-    at = datetime.now(UTC).replace(microsecond=0)
-    async with db.write_transaction():
-        inserted = (
-            await FeedVersion.insert(
-                FeedVersion(municipality=municipality_id, key=key, etag=etag, modified_at=at)
-            )
-            .on_conflict(target=FeedVersion.key, action="DO NOTHING")
-            .returning(FeedVersion.id)
+    for _ in range(3):
+        row = (
+            await FeedVersion.select(FeedVersion.etag, FeedVersion.modified_at)
+            .where(FeedVersion.key == key)
+            .first()
         )
-        if inserted:
-            return at
-        query = FeedVersion.select(FeedVersion.etag, FeedVersion.modified_at).where(
-            FeedVersion.key == key
-        )
-        if not db.is_sqlite():  # SQLite's write transaction is exclusive already
-            query = query.lock_rows()
-        row = await query.first()
-        assert row is not None
-        if row["etag"] == etag:
+        if row is not None and row["etag"] == etag:
             return row["modified_at"]
-        modified = max(at, row["modified_at"] + timedelta(seconds=1))
-        await FeedVersion.update({FeedVersion.etag: etag, FeedVersion.modified_at: modified}).where(
-            FeedVersion.key == key
-        )
-    return modified
+        if row is None and not holds_events:
+            return None
+        at = datetime.now(UTC).replace(microsecond=0)
+        async with db.write_transaction():
+            if row is None:
+                written = (
+                    await FeedVersion.insert(
+                        FeedVersion(
+                            municipality=municipality_id, key=key, etag=etag, modified_at=at
+                        )
+                    )
+                    .on_conflict(target=FeedVersion.key, action="DO NOTHING")
+                    .returning(FeedVersion.id)
+                )
+                modified = at
+            else:
+                modified = max(at, row["modified_at"] + timedelta(seconds=1))
+                # Only over the version read: another process may have written meanwhile.
+                written = (
+                    await FeedVersion.update(
+                        {FeedVersion.etag: etag, FeedVersion.modified_at: modified}
+                    )
+                    .where((FeedVersion.key == key) & (FeedVersion.etag == row["etag"]))
+                    .returning(FeedVersion.id)
+                )
+        if written:
+            return modified
+    return None  # three processes raced on this feed: no date this once, the ETag holds
 
 
 class FeedCache:
