@@ -39,8 +39,9 @@ def _reaches_every_server(value: str) -> str:
     # SMTPUTF8, and where one does not, the confirmation link never arrives.
     if not value.rpartition("@")[0].isascii():
         raise ValueError(
-            "the part before the @ must use Latin letters, digits and . _ - only: "
-            "mail to other addresses does not reach every mailbox"
+            "the part before the @ must be written without accents or other scripts "
+            "(ASCII): mail to such addresses does not reach every mailbox, so the "
+            "confirmation might never arrive"
         )
     return value
 
