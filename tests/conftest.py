@@ -161,10 +161,11 @@ async def client(app: Any) -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-def smtp() -> Iterator[Any]:
+def smtp(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The test SMTP server; parametrised indirectly with True, one that offers SMTPUTF8."""
     from tests.smtp import SMTPServer
 
-    server = SMTPServer()
+    server = SMTPServer(smtputf8=getattr(request, "param", False))
     server.start()
     yield server
     server.stop()

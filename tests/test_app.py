@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -75,3 +76,32 @@ async def test_malformed_json_answers_422_naming_the_body(client: Any) -> None:
     )
     assert response.status_code == 422
     assert "body" in response.json()["fields"]
+
+
+async def test_head_answers_headers_without_a_body_from_a_served_app(
+    app: Any, bensheim: Any
+) -> None:
+    """Over a real socket: the server sends the GET's headers and not one byte more."""
+    from tests import serving
+    from tests.factories import make_published_event
+
+    await make_published_event(bensheim)
+    async with serving.served() as url:
+        host, port = url.removeprefix("http://").split(":")
+        for path in ("/health", "/m/bensheim/calendar.ics"):
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writer.write(f"HEAD {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            await writer.drain()
+            answer = await reader.read()  # until the server closes
+            writer.close()
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200"), (path, head)
+            length = int(
+                next(
+                    line.split(b":")[1]
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                )
+            )
+            assert length > 0
+            assert body == b""

@@ -1,12 +1,23 @@
 from __future__ import annotations
 
-from litestar import Response, get
+from litestar import HttpMethod, Response, route
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from treffpunkt import db
 
 
-@get("/health", operation_id="health", tags=["system"], cache=False)
+def _operation_id(handler: object, method: str, path: object) -> str:
+    return "health" if method == HttpMethod.GET else "healthHead"
+
+
+# HEAD too: load balancers and uptime checks often ask with HEAD.
+@route(
+    "/health",
+    http_method=[HttpMethod.GET, HttpMethod.HEAD],
+    operation_id=_operation_id,
+    tags=["system"],
+    cache=False,
+)
 async def health() -> Response[dict[str, str]]:
     """200 when the service and its database answer, 503 when the database does not."""
     try:

@@ -1,7 +1,8 @@
 """The languages treffpunkt speaks to residents, and which of them read right to left."""
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from babel.dates import format_date, format_time
 
@@ -22,6 +23,36 @@ def pick_locale(
         if language in available:
             return language
     return default
+
+
+def reader_locale(requested: str | None, accept_language: str | None, default: str) -> str:
+    """The one language a reader reads in: an explicit choice, else the first of the
+    browser's Accept-Language preferences that treffpunkt speaks, else the default."""
+    return pick_locale(requested, accept_language, list(LOCALES), default)
+
+
+def translated(
+    texts: Mapping[str, Mapping[str, Any]], locale: str, default: str
+) -> tuple[str, dict[str, Any]]:
+    """A translated text field by field: each field (title, summary, description …) in
+    the reader's language, else in the municipality's default language, else in any
+    language that has it. An English text with only a title keeps the German
+    description. Returns the language of the title, and the fields.
+
+    The one way event and programme texts are chosen: API, feeds, mail and pages.
+    """
+    order = [locale, default, *LOCALES, *sorted(texts)]
+    fields: dict[str, Any] = {}
+    title_locale = default
+    for name in dict.fromkeys(name for text in texts.values() for name in text):
+        for candidate in order:
+            value = (texts.get(candidate) or {}).get(name)
+            if value:
+                fields[name] = value
+                if name == "title":
+                    title_locale = candidate
+                break
+    return title_locale, fields
 
 
 def _accepted_languages(header: str) -> list[str]:

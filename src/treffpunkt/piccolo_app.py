@@ -6,7 +6,7 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from treffpunkt.accounts.tables import AccessToken, Account
-from treffpunkt.calendars.tables import PersonalFeed
+from treffpunkt.calendars.tables import FeedVersion, InvitationRecord, PersonalFeed
 from treffpunkt.events.tables import Event, Programme, Session, Venue
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.notifications.tables import OutboxMessage
@@ -36,6 +36,8 @@ APP_CONFIG = AppConfig(
         Attendance,
         OutboxMessage,
         PersonalFeed,
+        FeedVersion,
+        InvitationRecord,
     ],
     migration_dependencies=[],
     commands=[],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, StringConstraints
 
 
 class Input(BaseModel):
@@ -31,3 +31,20 @@ Slug = Annotated[
     str, StringConstraints(min_length=2, max_length=64, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+def _reaches_every_server(value: str) -> str:
+    # An IDN domain (user@bücher.example) is sent in its ASCII form and reaches every
+    # server; a local part beyond ASCII (jürgen@…) passes only servers that offer
+    # SMTPUTF8, and where one does not, the confirmation link never arrives.
+    if not value.rpartition("@")[0].isascii():
+        raise ValueError(
+            "the part before the @ must be written without accents or other scripts "
+            "(ASCII): mail to such addresses does not reach every mailbox, so the "
+            "confirmation might never arrive"
+        )
+    return value
+
+
+MailAddress = Annotated[EmailStr, AfterValidator(_reaches_every_server)]
+"""An address that mail reaches whatever servers lie between (for registrations)."""

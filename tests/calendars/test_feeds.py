@@ -3,8 +3,10 @@ expanded by two independent parsers whose occurrences must match our sessions.""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, date, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,11 +14,20 @@ import pytest
 from icalendar import Calendar
 
 from tests.calendars.parsers import WINDOW, icaljs_occurrences, python_occurrences
-from tests.factories import make_event, make_published_event, make_venue, sessions_of
+from tests.factories import (
+    SECRET,
+    make_event,
+    make_published_event,
+    make_venue,
+    register_for_session,
+    sessions_of,
+)
+from treffpunkt.calendars import personal
 from treffpunkt.calendars.service import FeedCache, Publication, municipality_feed
 from treffpunkt.events import service as events
+from treffpunkt.events.programmes import create_programme
 from treffpunkt.events.public import EventFilters, Reader
-from treffpunkt.events.schemas import SessionTimes
+from treffpunkt.events.schemas import EventUpdate, ProgrammeCreate, SessionTimes
 
 SERIES = {
     "rule": "FREQ=WEEKLY;BYDAY=TU,TH",
@@ -58,15 +69,27 @@ async def busy_series(municipality: Any) -> Any:
     await events.add_session(
         municipality.id, event.id, SessionTimes(starts_at=extra, ends_at=extra + timedelta(hours=1))
     )
+    # Two whole days across the end of summer time: DATE values, no times.
+    await events.add_session(
+        municipality.id,
+        event.id,
+        SessionTimes(first_day=date(2027, 10, 30), last_day=date(2027, 10, 31)),
+    )
     return event
 
 
 async def api_occurrences(client: Any, event_id: int) -> set[tuple[str, str, str]]:
+    """The API's sessions as the parsers give them: instants in UTC, all-day sessions as
+    their first day and the day after their last (iCalendar's exclusive end)."""
     body = (await client.get(f"/api/v1/events/{event_id}")).json()
     return {
         (
-            datetime.fromisoformat(s["starts_at"]).astimezone(UTC).isoformat(),
-            datetime.fromisoformat(s["ends_at"]).astimezone(UTC).isoformat(),
+            s["first_day"]
+            if s["all_day"]
+            else datetime.fromisoformat(s["starts_at"]).astimezone(UTC).isoformat(),
+            (date.fromisoformat(s["last_day"]) + timedelta(days=1)).isoformat()
+            if s["all_day"]
+            else datetime.fromisoformat(s["ends_at"]).astimezone(UTC).isoformat(),
             "CANCELLED" if s["status"] == "cancelled" else "CONFIRMED",
         )
         for s in body["sessions"]
@@ -127,7 +150,8 @@ async def test_feed_bytes_follow_the_rules(client: Any, bensheim: Any) -> None:
     events_part = unfolded.split("END:VTIMEZONE")[1]  # VTIMEZONE's own DTSTARTs are local
     pattern = r"\r\n(DTSTART|DTEND|RECURRENCE-ID|EXDATE)([^:]*):([^\r]*)"
     for name, params, value in re.findall(pattern, events_part):
-        assert "TZID=Europe/Berlin" in params or value.endswith("Z"), (name, params, value)
+        all_day = params == ";VALUE=DATE" and re.fullmatch(r"\d{8}", value)  # rule 13
+        assert all_day or "TZID=Europe/Berlin" in params or value.endswith("Z"), (name, value)
     # A series is written once: one master, overrides with its UID, EXDATE for the gap.
     calendar = Calendar.from_ical(feed)
     vevents = list(calendar.walk("VEVENT"))
@@ -278,3 +302,229 @@ async def test_answers_carry_subscribe_and_add_to_calendar_links(
     outlook = parse_qs(urlsplit(session["add_to_outlook"]).query)
     assert outlook["subject"] == ["Elterncafé & mehr"]
     assert datetime.fromisoformat(outlook["startdt"][0].replace("Z", "+00:00")) == start
+
+
+# --- validators, Vary, HEAD ------------------------------------------------------------------
+
+
+def http_date(value: str) -> datetime:
+    return parsedate_to_datetime(value)
+
+
+async def test_feeds_chosen_by_accept_language_say_so_and_share_a_cache_entry(
+    client: Any, bensheim: Any
+) -> None:
+    await make_published_event(
+        bensheim, texts={"de": {"title": "Elterncafé"}, "ar": {"title": "مقهى الآباء"}}
+    )
+    arabic = await client.get("/m/bensheim/calendar.ics", headers={"Accept-Language": "ar"})
+    assert "مقهى الآباء" in arabic.text
+    assert arabic.headers["vary"] == "Accept-Language"
+    assert arabic.headers["cache-control"].startswith("public")
+    german = await client.get("/m/bensheim/calendar.ics", headers={"Accept-Language": "de-DE"})
+    assert "Elterncafé" in german.text
+    assert german.headers["etag"] != arabic.headers["etag"]
+    # An explicit choice does not depend on the header.
+    chosen = await client.get("/m/bensheim/calendar.ics?locale=ar")
+    assert "vary" not in chosen.headers
+    assert chosen.headers["etag"] == arabic.headers["etag"]
+
+    # The cache is keyed by the language chosen, not by the header's wording.
+    cache = FeedCache()
+    for header in ("ar", "ar-SY, ar;q=0.9", "ar-EG,fr;q=0.5", "fr, ar;q=0.1"):
+        reader = Reader(bensheim, None, header)
+        await municipality_feed(Publication(reader, "http://testserver"), EventFilters(), cache)
+    assert len(cache._feeds) == 1
+
+
+async def test_last_modified_never_goes_back_when_an_event_leaves_a_programme(
+    client: Any, bensheim: Any, bensheim_headers: dict[str, str]
+) -> None:
+    programme = await create_programme(
+        bensheim.id,
+        ProgrammeCreate.model_validate(
+            {
+                "slug": "iwk",
+                "texts": {"de": {"title": "Interkulturelle Woche"}},
+                "starts_on": "2027-09-19",
+                "ends_on": "2027-09-26",
+            }
+        ),
+    )
+    await make_published_event(bensheim, programme_id=programme["id"])
+    await asyncio.sleep(1.1)
+    later = await make_published_event(bensheim, programme_id=programme["id"])
+    path = "/m/bensheim/programmes/iwk/calendar.ics"
+    first = await client.get(path)
+    await asyncio.sleep(1.1)
+    moved_out = await client.patch(
+        f"/api/v1/guide/events/{later.id}", json={"programme_id": None}, headers=bensheim_headers
+    )
+    assert moved_out.status_code == 200, moved_out.text
+    second = await client.get(path)
+    assert second.content != first.content
+    assert http_date(second.headers["last-modified"]) > http_date(first.headers["last-modified"])
+    since = await client.get(path, headers={"If-Modified-Since": first.headers["last-modified"]})
+    assert since.status_code == 200
+    assert since.content == second.content
+
+
+async def test_if_modified_since_never_hides_a_change_made_in_the_same_second(
+    client: Any, bensheim: Any
+) -> None:
+    event = await make_published_event(bensheim)
+    [session] = await sessions_of(event)
+    first = await client.get("/m/bensheim/calendar.ics")
+    later = session.starts_at + timedelta(hours=1)
+    await events.move_session(
+        bensheim.id, session.id, SessionTimes(starts_at=later, ends_at=later + timedelta(hours=1))
+    )
+    again = await client.get(
+        "/m/bensheim/calendar.ics", headers={"If-Modified-Since": first.headers["last-modified"]}
+    )
+    assert again.status_code == 200
+    assert http_date(again.headers["last-modified"]) > http_date(first.headers["last-modified"])
+
+
+async def test_last_modified_is_kept_for_every_process_and_after_a_restart(
+    bensheim: Any,
+) -> None:
+    """Two events; the newer leaves the municipality's `lang=ar` feed. A process that
+    starts afterwards (a fresh cache) still dates the feed after what clients hold."""
+    await make_published_event(bensheim, languages=["de", "ar"])
+    await asyncio.sleep(1.1)
+    newer = await make_published_event(bensheim, languages=["de", "ar"])
+    publication = Publication(Reader(bensheim), "http://testserver")
+    arabic = EventFilters(language="ar")
+    first = await municipality_feed(publication, arabic, FeedCache())
+    same = await municipality_feed(publication, arabic, FeedCache())  # another process
+    assert (same.etag, same.last_modified) == (first.etag, first.last_modified)
+    await asyncio.sleep(1.1)
+    await events.update_event(bensheim.id, newer.id, EventUpdate(languages=["de"]))
+    restarted = await municipality_feed(publication, arabic, FeedCache())
+    assert restarted.etag != first.etag
+    assert first.last_modified is not None
+    assert restarted.last_modified is not None
+    assert restarted.last_modified > first.last_modified
+
+
+async def test_a_new_town_name_time_zone_or_programme_title_changes_the_feeds(
+    client: Any, bensheim: Any, admin_headers: dict[str, str], bensheim_headers: dict[str, str]
+) -> None:
+    programme = await create_programme(
+        bensheim.id,
+        ProgrammeCreate.model_validate(
+            {
+                "slug": "iwk",
+                "texts": {"de": {"title": "Interkulturelle Woche"}},
+                "starts_on": "2027-09-19",
+                "ends_on": "2027-09-26",
+            }
+        ),
+    )
+    await make_published_event(bensheim, programme_id=programme["id"])
+    town, week = "/m/bensheim/calendar.ics", "/m/bensheim/programmes/iwk/calendar.ics"
+    before = {path: (await client.get(path)).headers["etag"] for path in (town, week)}
+
+    renamed = await client.patch(
+        "/api/v1/municipalities/bensheim",
+        json={"name": "Stadt Bensheim a. d. Bergstraße"},
+        headers=admin_headers,
+    )
+    assert renamed.status_code == 200, renamed.text
+    for path in (town, week):
+        response = await client.get(path, headers={"If-None-Match": before[path]})
+        assert response.status_code == 200
+        assert "Bergstraße" in response.text
+
+    etag = (await client.get(town)).headers["etag"]
+    moved = await client.patch(
+        "/api/v1/municipalities/bensheim",
+        json={"time_zone": "Europe/Vienna"},
+        headers=admin_headers,
+    )
+    assert moved.status_code == 200, moved.text
+    response = await client.get(town, headers={"If-None-Match": etag})
+    assert response.status_code == 200
+    assert "TZID=Europe/Vienna" in response.text
+
+    etag = (await client.get(week)).headers["etag"]
+    retitled = await client.patch(
+        f"/api/v1/guide/programmes/{programme['id']}",
+        json={"texts": {"de": {"title": "Woche der Vielfalt"}}},
+        headers=bensheim_headers,
+    )
+    assert retitled.status_code == 200, retitled.text
+    response = await client.get(week, headers={"If-None-Match": etag})
+    assert response.status_code == 200
+    assert "Woche der Vielfalt" in response.text
+
+
+async def test_every_feed_download_and_health_answer_head(client: Any, bensheim: Any) -> None:
+    programme = await create_programme(
+        bensheim.id,
+        ProgrammeCreate.model_validate(
+            {
+                "slug": "iwk",
+                "texts": {"de": {"title": "Interkulturelle Woche"}},
+                "starts_on": "2027-09-19",
+                "ends_on": "2027-09-26",
+            }
+        ),
+    )
+    event = await make_published_event(
+        bensheim, programme_id=programme["id"], registration_mode="per_session"
+    )
+    [session] = await sessions_of(event)
+    await register_for_session(session.id, "amira@example.org")
+    tokens = await personal.feed_tokens(bensheim.id, ["amira@example.org"], SECRET)
+    for path in (
+        "/m/bensheim/calendar.ics",
+        "/m/bensheim/calendar.ics?kind=dialogue",
+        "/m/bensheim/programmes/iwk/calendar.ics",
+        f"/m/bensheim/events/{event.id}.ics",
+        f"/feeds/{tokens['amira@example.org']}.ics",
+        "/health",
+    ):
+        get = await client.get(path)
+        head = await client.head(path)
+        assert (path, head.status_code) == (path, 200)
+        assert head.content == b""
+        for name in ("content-type", "content-length", "etag", "last-modified", "vary"):
+            assert head.headers.get(name) == get.headers.get(name), (path, name)
+        if path != "/health":
+            etag = get.headers["etag"]
+            assert (await client.head(path, headers={"If-None-Match": etag})).status_code == 304
+    assert (await client.head("/m/atlantis/calendar.ics")).status_code == 404
+
+
+async def test_feed_texts_fall_back_field_by_field_and_say_interpretation_is_offered(
+    client: Any, bensheim: Any
+) -> None:
+    await make_published_event(
+        bensheim,
+        texts={
+            "de": {"title": "Elterncafé", "description": "Mit Kinderbetreuung im Nebenraum."},
+            "en": {"title": "Parents' café"},
+        },
+        interpretation=True,
+    )
+    [vevent] = Calendar.from_ical(await feed_bytes(client, locale="en")).walk("VEVENT")
+    assert str(vevent["SUMMARY"]) == "Parents' café"
+    description = str(vevent["DESCRIPTION"])
+    assert "Mit Kinderbetreuung im Nebenraum." in description
+    assert "Interpretation is offered." in description
+
+
+async def test_an_all_day_session_is_written_with_dates_only(client: Any, bensheim: Any) -> None:
+    event = await make_published_event(
+        bensheim, sessions=[{"first_day": "2027-09-25", "last_day": "2027-09-26"}]
+    )
+    feed = await feed_bytes(client)
+    unfolded = feed.decode().replace("\r\n ", "")
+    assert "\r\nDTSTART;VALUE=DATE:20270925\r\n" in unfolded  # rule 13
+    assert "\r\nDTEND;VALUE=DATE:20270927\r\n" in unfolded  # the day after the last
+    expected = await api_occurrences(client, event.id)
+    assert expected == {("2027-09-25", "2027-09-27", "CONFIRMED")}
+    assert python_occurrences(feed) == expected
+    assert icaljs_occurrences(feed) == expected

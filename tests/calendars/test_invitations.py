@@ -1,4 +1,8 @@
-"""Invitations that follow every change (iMIP), and reminders, through a real SMTP server."""
+"""Invitations that follow every change (iMIP), and reminders, through a real SMTP server.
+
+Each calendar part is read by two independent parsers and applied to a calendar kept
+as clients keep it (tests/calendars/imip.py); what that calendar shows must be
+exactly what the person holds."""
 
 from __future__ import annotations
 
@@ -8,9 +12,13 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Any
 
+import pytest
 from icalendar import Calendar
 
+from tests.calendars.imip import CalendarApp, calendar_part, sequence_of
+from tests.calendars.parsers import occurrences
 from tests.factories import (
+    SECRET,
     make_published_event,
     register_for_course,
     register_for_session,
@@ -19,11 +27,15 @@ from tests.factories import (
 from tests.smtp import SMTPServer
 from treffpunkt.events import service as events
 from treffpunkt.events.schemas import SeriesRule, SessionTimes
+from treffpunkt.events.tables import Event, Session
+from treffpunkt.i18n import LOCALES, format_when
 from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.notifications.rendering import labels, render
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.notifications.worker import Policy, run_once
 from treffpunkt.registrations import service as registrations
 from treffpunkt.registrations.notices import queue_reminders
+from treffpunkt.registrations.service import registration_token
 from treffpunkt.settings import Settings
 
 SERIES = {
@@ -62,28 +74,30 @@ def reminders(smtp: SMTPServer) -> list[EmailMessage]:
 
 
 def invitation(message: EmailMessage) -> tuple[str, Calendar]:
-    """The calendar part, checked for the structure of docs/calendars.md rules 19–20."""
-    assert message.get_content_type() == "multipart/mixed"
-    alternative, attachment = list(message.iter_parts())
-    assert alternative.get_content_type() == "multipart/alternative"
-    text, html, calendar = list(alternative.iter_parts())
-    assert (text.get_content_type(), html.get_content_type()) == ("text/plain", "text/html")
-    assert calendar.get_content_type() == "text/calendar"
-    assert calendar.get_content_charset() == "utf-8"
-    method = calendar.get_param("method")
-    raw = calendar.get_payload(decode=True)
-    assert b"\r\n" in raw
-    assert b"\n" not in raw.replace(b"\r\n", b"")  # CRLF only (rule 1)
-    parsed = Calendar.from_ical(raw)
-    assert str(parsed["method"]) == method  # rule 19
-    assert attachment.get_content_type() == "application/ics"
-    assert attachment.get_filename() == "invite.ics"
-    assert attachment.get_payload(decode=True) == raw
-    return str(method), parsed
+    part = calendar_part(message)
+    assert part is not None
+    return part[0], part[1]
 
 
 def vevents(calendar: Calendar) -> list[Any]:
     return list(calendar.walk("VEVENT"))
+
+
+def text_of(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def held(*sessions: Any, status: str = "CONFIRMED") -> set[tuple[str, str, str]]:
+    return {
+        (s.starts_at.astimezone(UTC).isoformat(), s.ends_at.astimezone(UTC).isoformat(), status)
+        for s in sessions
+    }
+
+
+def taking_place(*sessions: Any) -> set[tuple[str, str]]:
+    return {(start, end) for start, end, _ in held(*sessions)}
 
 
 async def drop_in_series(municipality: Any, capacity: int = 5) -> list[Any]:
@@ -93,29 +107,221 @@ async def drop_in_series(municipality: Any, capacity: int = 5) -> list[Any]:
     return await sessions_of(event)
 
 
-async def test_a_confirmed_place_arrives_as_an_invitation(
+async def move(municipality: Any, session: Any, start: datetime) -> Any:
+    return await events.move_session(
+        municipality.id,
+        session.id,
+        SessionTimes(starts_at=start, ends_at=start + (session.ends_at - session.starts_at)),
+    )
+
+
+async def token_of(registration: Any) -> str:
+    return registration_token(SECRET, registration.token_salt)
+
+
+async def test_a_place_in_a_series_arrives_as_the_persons_view_of_the_series(
     client: Any, bensheim: Any, smtp: SMTPServer, mail_settings: Settings
 ) -> None:
     sessions = await drop_in_series(bensheim)
     await confirmed(sessions[2].id, "olena@example.org", locale="uk")
+    changed = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)  # the guide's last edit
+    await Event.update({Event.updated_at: changed}, force=True)
+    await Session.update({Session.updated_at: changed}, force=True)
+    before = datetime.now(UTC).replace(microsecond=0)
     await send_all(mail_settings)
+    after = datetime.now(UTC)
     [mail] = mails(smtp, "olena@example.org", "confirmed")
-    method, calendar = invitation(mail)
+    part = calendar_part(mail)
+    assert part is not None
+    method, calendar, raw = part
     assert method == "REQUEST"
-    [component] = vevents(calendar)
-    # The instance of the public feed's series: same UID, RECURRENCE-ID its original start.
+    # It stands alone: the series with its rule, everything but her date excluded.
+    [master] = vevents(calendar)
+    assert "RRULE" in master
+    assert "EXDATE" in master
+    assert occurrences(raw) == held(sessions[2])
+    # The public feed's UID, so that no client shows the date twice.
     feed = Calendar.from_ical((await client.get("/m/bensheim/calendar.ics")).content)
-    [master] = [c for c in vevents(feed) if "RECURRENCE-ID" not in c]
-    assert component["uid"] == master["uid"]
-    assert component.decoded("recurrence-id") == sessions[2].starts_at
-    assert component.decoded("dtstart") == sessions[2].starts_at
-    assert str(component["organizer"]) == f"mailto:{bensheim.sender_email}"
-    [attendee] = [component["attendee"]]
-    assert str(attendee) == "mailto:olena@example.org"
-    assert attendee.params["PARTSTAT"] == "ACCEPTED"
+    [public] = [c for c in vevents(feed) if "RRULE" in c]
+    assert master["uid"] == public["uid"]
+    # DTSTAMP is when the message was made, not when the event last changed.
+    assert before <= master.decoded("dtstamp") <= after
+    assert master.decoded("last-modified") == changed
+    assert str(master["organizer"]) == f"mailto:{bensheim.sender_email}"
+    assert str(master["attendee"]) == "mailto:olena@example.org"
+    assert master["attendee"].params["PARTSTAT"] == "ACCEPTED"
     assert calendar.walk("VTIMEZONE")[0]["tzid"] == "Europe/Berlin"
-    # The mail's text links the person's calendar feed.
-    assert "/feeds/" in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "/feeds/" in text_of(mail)  # the mail links the person's calendar feed
+
+
+async def test_sequence_rises_with_every_change_of_what_the_person_holds(
+    client: Any,
+    bensheim: Any,
+    bensheim_headers: dict[str, str],
+    smtp: SMTPServer,
+    mail_settings: Settings,
+) -> None:
+    """Registrations, a move, cancellations by link and by a guide, a new place: after
+    each mail the person's calendar shows exactly what they hold, SEQUENCE only rises."""
+    sessions = await drop_in_series(bensheim)
+    app, email = CalendarApp(), "olena@example.org"
+    sequences: list[int] = []
+
+    async def deliver(expected: set[tuple[str, str]], methods: list[str]) -> None:
+        await send_all(mail_settings)
+        received = app.read_inbox(smtp, email)
+        assert [method for method, _, _ in received] == methods
+        for method, calendar, raw in received:
+            sequences.append(sequence_of(calendar))
+            if method == "REQUEST":  # each invitation alone: the person's whole view
+                assert {(s, e) for s, e, _ in occurrences(raw)} == expected
+        assert app.taking_place() == expected
+
+    first = await confirmed(sessions[2].id, email)
+    await deliver(taking_place(sessions[2]), ["REQUEST"])
+    second = await confirmed(sessions[5].id, email)
+    await deliver(taking_place(sessions[2], sessions[5]), ["REQUEST"])
+    moved = await move(bensheim, sessions[5], sessions[5].starts_at + timedelta(hours=3))
+    await deliver(taking_place(sessions[2], moved), ["REQUEST"])
+    cancelled = await client.post(f"/api/v1/registrations/{await token_of(first)}/cancel")
+    assert cancelled.status_code == 200
+    await deliver(taking_place(moved), ["CANCEL"])
+    [instance] = vevents(invitation(mails(smtp, email, "cancelled")[-1])[1])
+    assert instance.decoded("recurrence-id") == sessions[2].starts_at  # just that date
+    await register_for_session(sessions[7].id, email)  # unconfirmed: not in the calendar
+    await deliver(taking_place(moved), [])
+    by_guide = await client.post(
+        f"/api/v1/guide/registrations/{second.id}/cancel", headers=bensheim_headers
+    )
+    assert by_guide.status_code == 204
+    await deliver(set(), ["CANCEL"])
+    assert app.objects == {}
+    await confirmed(sessions[8].id, email)
+    await deliver(taking_place(sessions[8]), ["REQUEST"])
+    assert sequences == sorted(set(sequences))  # strictly rising
+
+
+async def test_cancelling_a_session_the_person_holds_among_others_cancels_that_date(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    sessions = await drop_in_series(bensheim)
+    app, email = CalendarApp(), "olena@example.org"
+    for session in (sessions[3], sessions[4]):
+        await confirmed(session.id, email)
+    await send_all(mail_settings)
+    app.read_inbox(smtp, email)
+    await events.cancel_session(bensheim.id, sessions[3].id)
+    await send_all(mail_settings)
+    [(method, calendar, _)] = app.read_inbox(smtp, email)
+    assert method == "CANCEL"
+    [instance] = vevents(calendar)
+    assert instance.decoded("recurrence-id") == sessions[3].starts_at
+    assert str(instance["status"]) == "CANCELLED"
+    assert app.taking_place() == taking_place(sessions[4])
+    [mail] = mails(smtp, email, "event_cancelled")
+    assert "abgesagt" in text_of(mail)
+
+
+async def test_cancelling_a_course_cancels_the_whole_series(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    event = await make_published_event(
+        bensheim, registration_mode="whole_event", capacity=5, sessions=[], series=SERIES
+    )
+    course = await register_for_course(event.id, "amira@example.org")
+    await registrations.confirm_registration(course.id)
+    await send_all(mail_settings)
+    app = CalendarApp()
+    [(method, calendar, raw)] = app.read_inbox(smtp, "amira@example.org")
+    assert method == "REQUEST"
+    [master] = vevents(calendar)  # the whole course: the series, written once
+    assert "RRULE" in master
+    assert occurrences(raw) == held(*await sessions_of(event))
+    await events.cancel_event(bensheim.id, event.id)
+    await send_all(mail_settings)
+    [(method, calendar, raw)] = app.read_inbox(smtp, "amira@example.org")  # one for ten
+    assert method == "CANCEL"
+    assert {status for _, _, status in occurrences(raw)} == {"CANCELLED"}
+    [cancelled_master] = [c for c in vevents(calendar) if "RECURRENCE-ID" not in c]
+    assert cancelled_master["uid"] == master["uid"]
+    assert cancelled_master["sequence"] > master["sequence"]
+    assert app.objects == {}
+
+
+async def test_a_course_with_dates_outside_its_series_gets_one_invitation_per_object(
+    client: Any, bensheim: Any, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    event = await make_published_event(
+        bensheim,
+        registration_mode="whole_event",
+        capacity=5,
+        sessions=[],
+        series={**SERIES, "count": 3},
+    )
+    extra = datetime(2027, 4, 1, 15, tzinfo=UTC)
+    await events.add_session(
+        bensheim.id, event.id, SessionTimes(starts_at=extra, ends_at=extra + timedelta(hours=2))
+    )
+    course = await register_for_course(event.id, "amira@example.org", locale="en")
+    await registrations.confirm_registration(course.id)
+    await send_all(mail_settings)
+    app = CalendarApp()
+    received = app.read_inbox(smtp, "amira@example.org")
+    assert [method for method, _, _ in received] == ["REQUEST", "REQUEST"]
+    assert app.taking_place() == taking_place(*await sessions_of(event))
+    entry = smtp.inbox.to("amira@example.org")[-1]
+    assert str(entry["Subject"]).startswith("Calendar:")
+    await client.post(f"/api/v1/registrations/{await token_of(course)}/cancel")
+    await send_all(mail_settings)
+    assert [m for m, _, _ in app.read_inbox(smtp, "amira@example.org")] == ["CANCEL", "CANCEL"]
+    assert app.objects == {}
+
+
+async def test_a_place_that_ended_before_its_invitation_went_out_gets_no_cancel(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    sessions = await drop_in_series(bensheim)
+    registration = await confirmed(sessions[1].id, "olena@example.org")
+    await registrations.cancel_registration(registration.id)
+    await send_all(mail_settings)
+    assert mails(smtp, "olena@example.org", "cancelled")  # the mail, without a calendar
+    assert CalendarApp().read_inbox(smtp, "olena@example.org") == []
+
+
+async def test_a_cancel_that_could_not_be_sent_goes_out_the_same_when_retried(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    sessions = await drop_in_series(bensheim)
+    app = CalendarApp()
+    registration = await confirmed(sessions[1].id, "olena@example.org")
+    await send_all(mail_settings)
+    app.read_inbox(smtp, "olena@example.org")
+    await registrations.cancel_registration(registration.id)
+    smtp.stop()
+    await send_all(mail_settings)  # the server is away: tried, not sent
+    smtp.start()
+    await send_all(mail_settings)
+    [(method, _, _)] = app.read_inbox(smtp, "olena@example.org")
+    assert method == "CANCEL"
+    assert app.objects == {}
+
+
+async def test_a_date_that_leaves_the_series_is_cancelled_in_the_series(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    sessions = await drop_in_series(bensheim)
+    app = CalendarApp()
+    for session in (sessions[6], sessions[7]):
+        await confirmed(session.id, "olena@example.org")
+    await send_all(mail_settings)
+    app.read_inbox(smtp, "olena@example.org")
+    dropped = sessions[6].starts_at.astimezone(events.ZoneInfo("Europe/Berlin")).date()
+    await events.set_series(
+        bensheim.id, sessions[0].event, SeriesRule(**{**SERIES, "excluded_dates": [dropped]})
+    )
+    await send_all(mail_settings)
+    app.read_inbox(smtp, "olena@example.org")
+    assert app.taking_place() == taking_place(sessions[7])
 
 
 async def test_moving_a_session_sends_one_request_with_sequence_plus_one(
@@ -135,12 +341,12 @@ async def test_moving_a_session_sends_one_request_with_sequence_plus_one(
         [mail] = mails(smtp, email, "event_changed")
         method, calendar = invitation(mail)
         assert method == "REQUEST"
-        [component] = vevents(calendar)
-        assert component["uid"] == first["uid"]
-        assert component.decoded("recurrence-id") == first.decoded("recurrence-id")
-        assert component.decoded("dtstart") == later
-        assert component["sequence"] == first["sequence"] + 1
-        assert str(component["status"]) == "CONFIRMED"
+        master, override = vevents(calendar)
+        assert master["uid"] == override["uid"] == first["uid"]
+        assert override.decoded("recurrence-id") == sessions[4].starts_at
+        assert override.decoded("dtstart") == later
+        assert master["sequence"] == override["sequence"] == first["sequence"] + 1
+        assert str(override["status"]) == "CONFIRMED"
     assert mails(smtp, "other@example.org", "event_changed") == []
 
 
@@ -156,62 +362,9 @@ async def test_quick_edits_reach_each_person_as_one_mail_of_the_result(
         await move(bensheim, sessions[4], sessions[4].starts_at + timedelta(hours=hours))
     await send_all(mail_settings)
     [mail] = mails(smtp, "olena@example.org", "event_changed")
-    [component] = vevents(invitation(mail)[1])
-    assert component.decoded("dtstart") == sessions[4].starts_at + timedelta(hours=2)
-    assert component["sequence"] == first["sequence"] + 2
-
-
-async def move(municipality: Any, session: Any, start: datetime) -> None:
-    await events.move_session(
-        municipality.id,
-        session.id,
-        SessionTimes(starts_at=start, ends_at=start + (session.ends_at - session.starts_at)),
-    )
-
-
-async def test_cancelling_one_session_of_a_series_sends_cancel_for_that_instance(
-    bensheim: Any, smtp: SMTPServer, mail_settings: Settings
-) -> None:
-    sessions = await drop_in_series(bensheim)
-    await confirmed(sessions[3].id, "olena@example.org")
-    await send_all(mail_settings)
-    [before] = vevents(invitation(mails(smtp, "olena@example.org", "confirmed")[0])[1])
-    await events.cancel_session(bensheim.id, sessions[3].id)
-    await send_all(mail_settings)
-    [mail] = mails(smtp, "olena@example.org", "event_cancelled")
-    method, calendar = invitation(mail)
-    assert method == "CANCEL"
-    [component] = vevents(calendar)
-    assert component["uid"] == before["uid"]
-    assert component.decoded("recurrence-id") == sessions[3].starts_at
-    assert str(component["status"]) == "CANCELLED"
-    assert component["sequence"] == before["sequence"] + 1
-    assert "abgesagt" in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-
-
-async def test_cancelling_a_course_cancels_the_whole_series(
-    bensheim: Any, smtp: SMTPServer, mail_settings: Settings
-) -> None:
-    event = await make_published_event(
-        bensheim, registration_mode="whole_event", capacity=5, sessions=[], series=SERIES
-    )
-    course = await register_for_course(event.id, "amira@example.org")
-    await registrations.confirm_registration(course.id)
-    await send_all(mail_settings)
-    method, calendar = invitation(mails(smtp, "amira@example.org", "confirmed")[0])
-    [master] = vevents(calendar)  # the whole course: the series, written once
-    assert method == "REQUEST"
-    assert "RRULE" in master
-    await events.cancel_event(bensheim.id, event.id)
-    await send_all(mail_settings)
-    [mail] = mails(smtp, "amira@example.org", "event_cancelled")  # one mail for ten sessions
-    method, calendar = invitation(mail)
-    assert method == "CANCEL"
-    components = vevents(calendar)
-    assert {str(c["status"]) for c in components} == {"CANCELLED"}
-    [cancelled_master] = [c for c in components if "RECURRENCE-ID" not in c]
-    assert cancelled_master["uid"] == master["uid"]
-    assert cancelled_master["sequence"] == master["sequence"] + 1
+    _, override = vevents(invitation(mail)[1])
+    assert override.decoded("dtstart") == sessions[4].starts_at + timedelta(hours=2)
+    assert override["sequence"] > first["sequence"]
 
 
 async def test_a_change_then_a_cancellation_sends_only_the_cancellation(
@@ -232,46 +385,112 @@ async def test_a_change_then_a_cancellation_sends_only_the_cancellation(
     assert await OutboxMessage.count().where(OutboxMessage.status == "skipped") == 1
 
 
-async def test_people_on_the_waitlist_hear_of_changes_without_an_invitation(
-    bensheim: Any, smtp: SMTPServer, mail_settings: Settings
-) -> None:
-    sessions = await drop_in_series(bensheim, capacity=1)
-    await confirmed(sessions[1].id, "olena@example.org")
-    await confirmed(sessions[1].id, "karim@example.org", locale="ar")  # waitlisted
-    later = sessions[1].starts_at + timedelta(hours=1)
-    await events.move_session(
-        bensheim.id,
-        sessions[1].id,
-        SessionTimes(starts_at=later, ends_at=later + timedelta(hours=2)),
-    )
-    await send_all(mail_settings)
-    [mail] = mails(smtp, "karim@example.org", "event_changed")
-    assert mail.get_content_type() == "multipart/alternative"
-    assert "text/calendar" not in {p.get_content_type() for p in mail.iter_parts()}
-    assert str(mail["Subject"]).startswith("تغيير في الموعد")
-
-
 async def test_series_changes_reach_the_registrants_of_moved_sessions(
     bensheim: Any, smtp: SMTPServer, mail_settings: Settings
 ) -> None:
     sessions = await drop_in_series(bensheim)
+    app = CalendarApp()
     await confirmed(sessions[6].id, "olena@example.org")
     await send_all(mail_settings)
-    [before] = vevents(invitation(mails(smtp, "olena@example.org", "confirmed")[0])[1])
+    app.read_inbox(smtp, "olena@example.org")
     await events.set_series(
         bensheim.id,
         sessions[0].event,
         SeriesRule(**{**SERIES, "start_time": "15:00", "end_time": "17:00"}),
     )
     await send_all(mail_settings)
-    [mail] = mails(smtp, "olena@example.org", "event_changed")
-    method, calendar = invitation(mail)
-    [component] = vevents(calendar)
+    [(method, _, _)] = app.read_inbox(smtp, "olena@example.org")
     assert method == "REQUEST"
-    assert component.decoded("dtstart").astimezone(UTC) == sessions[6].starts_at + timedelta(
-        hours=5
-    )
-    assert component["sequence"] > before["sequence"]
+    later = sessions[6].starts_at + timedelta(hours=5)
+    assert app.taking_place() == {(later.isoformat(), (later + timedelta(hours=2)).isoformat())}
+
+
+# --- what each mail says to its reader ----------------------------------------------------
+
+
+async def test_change_mails_say_what_is_true_for_each_reader(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    sessions = await drop_in_series(bensheim, capacity=2)
+    await confirmed(sessions[1].id, "olena@example.org")
+    await register_for_session(sessions[1].id, "paul@example.org")  # holds a place, unconfirmed
+    await confirmed(sessions[1].id, "karim@example.org", locale="ar")  # waitlisted, first
+    await move(bensheim, sessions[1], sessions[1].starts_at + timedelta(hours=1))
+    await send_all(mail_settings)
+    de, ar = labels("de"), labels("ar")
+    [olena] = mails(smtp, "olena@example.org", "event_changed")
+    assert de["standing_confirmed"] in text_of(olena)
+    [paul] = mails(smtp, "paul@example.org", "event_changed")
+    assert "reserviert" in text_of(paul)
+    assert "?confirm=1" in text_of(paul)
+    assert de["standing_confirmed"] not in text_of(paul)
+    assert calendar_part(paul) is None
+    [karim] = mails(smtp, "karim@example.org", "event_changed")
+    assert ar["standing_waitlisted"].replace("{position}", "1") in text_of(karim)
+    assert ar["standing_confirmed"] not in text_of(karim)
+    assert calendar_part(karim) is None
+    assert str(karim["Subject"]).startswith("تغيير في الموعد")
+
+    await events.cancel_session(bensheim.id, sessions[1].id)
+    await send_all(mail_settings)
+    [karim] = mails(smtp, "karim@example.org", "event_cancelled")
+    assert ar["ended_waitlisted"] in text_of(karim)
+    [paul] = mails(smtp, "paul@example.org", "event_cancelled")
+    assert de["ended_pending"] in text_of(paul)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("status", ["confirmed", "pending", "waitlisted"])
+def test_every_locale_says_what_is_true_for_each_status(locale: str, status: str) -> None:
+    """event_changed and event_cancelled in all six languages, for each kind of reader."""
+    said = labels(locale)
+    context = {
+        "name": "Olena",
+        "event_title": "Elterncafé",
+        "status": status,
+        "position": 3 if status == "waitlisted" else None,
+        "expires_at": "2027-03-01T12:00:00+00:00" if status == "pending" else None,
+        "seats": 1,
+        "sessions": [
+            {
+                "id": 1,
+                "starts_at": "2027-03-02T09:00:00+00:00",
+                "ends_at": "2027-03-02T11:00:00+00:00",
+                "status": "scheduled",
+            }
+        ],
+        "venue": None,
+        "online_url": None,
+        "event_status": "published",
+        "municipality": {
+            "name": "Stadt Bensheim",
+            "sender_name": "Integration",
+            "contact_email": "integration@bensheim.example",
+            "website": None,
+            "privacy_url": None,
+            "time_zone": "Europe/Berlin",
+        },
+        "manage_url": "http://testserver/r/x",
+        "confirm_url": "http://testserver/r/x?confirm=1",
+        "calendar_url": None,
+    }
+    until = format_when(datetime(2027, 3, 1, 13, tzinfo=events.ZoneInfo("Europe/Berlin")), locale)
+    standing = {
+        "confirmed": said["standing_confirmed"],
+        "pending": said["standing_pending"].replace("{until}", until),
+        "waitlisted": said["standing_waitlisted"].replace("{position}", "3"),
+    }
+    changed = render("event_changed", locale, context)
+    for part in (changed.text, changed.html):
+        assert standing[status] in part
+        assert {s for s in standing.values() if s in part} == {standing[status]}
+    for remaining in (True, False):
+        cancelled = render("event_cancelled", locale, {**context, "remaining": remaining})
+        for part in (cancelled.text, cancelled.html):
+            said_there = {s for s in standing.values() if s in part}
+            assert said_there == ({standing[status]} if remaining else set())
+            if not remaining and status != "confirmed":
+                assert said[f"ended_{status}"] in part
 
 
 # --- reminders -------------------------------------------------------------------------
@@ -375,3 +594,29 @@ async def test_a_queued_reminder_is_dropped_when_the_place_is_cancelled(
     await registrations.cancel_registration(registration.id)
     await send_all(mail_settings)
     assert reminders(smtp) == []
+
+
+async def test_an_all_day_place_arrives_with_dates_and_its_mail_names_no_times(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    event = await make_published_event(
+        bensheim,
+        registration_mode="per_session",
+        capacity=50,
+        sessions=[{"first_day": "2027-09-25", "last_day": "2027-09-26"}],
+    )
+    [session] = await sessions_of(event)
+    await confirmed(session.id, "olena@example.org")
+    await send_all(mail_settings)
+    [mail] = mails(smtp, "olena@example.org", "confirmed")
+    part = calendar_part(mail)
+    assert part is not None
+    method, calendar, raw = part
+    assert method == "REQUEST"
+    [vevent] = vevents(calendar)
+    assert b"DTSTART;VALUE=DATE:20270925" in raw
+    assert "TZID" not in vevent["DTSTART"].params
+    assert occurrences(raw) == {("2027-09-25", "2027-09-27", "CONFIRMED")}
+    text = text_of(mail)
+    assert "Samstag, 25. September 2027 – Sonntag, 26. September 2027" in text
+    assert "00:00" not in text

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from icalendar import Calendar
@@ -160,3 +162,21 @@ async def test_one_feed_per_person_and_town(bensheim: Any, butzbach: Any) -> Non
     other_town = await personal.feed_tokens(butzbach.id, [EMAIL], SECRET)
     assert first == again
     assert other_town[EMAIL] != first[EMAIL]
+
+
+async def test_last_modified_moves_on_when_the_only_place_is_cancelled(
+    client: Any, bensheim: Any
+) -> None:
+    sessions = await dialogue_series(bensheim)
+    registration = await register_for_session(sessions[3].id, EMAIL)
+    url = await feed_url(bensheim)
+    first = await client.get(url)
+    await asyncio.sleep(1.1)  # Last-Modified counts whole seconds
+    await registrations.cancel_registration(registration.id)
+    since = await client.get(url, headers={"If-Modified-Since": first.headers["last-modified"]})
+    assert since.status_code == 200
+    assert python_occurrences(since.content) == set()
+    assert parsedate_to_datetime(since.headers["last-modified"]) > parsedate_to_datetime(
+        first.headers["last-modified"]
+    )
+    assert "vary" not in since.headers  # the person's language, whoever asks

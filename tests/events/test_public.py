@@ -275,3 +275,44 @@ async def test_programmes_list_and_detail_with_published_events(client: Any, ben
     assert detail.json()["events"][0]["programme"]["slug"] == "iwk-2027"
     missing = await client.get("/api/v1/municipalities/bensheim/programmes/nope")
     assert missing.status_code == 404
+
+
+PARTLY_TRANSLATED = {
+    "de": {
+        "title": "Elterncafé",
+        "summary": "Austausch für Eltern",
+        "description": "Mit Kinderbetreuung im Nebenraum.",
+    },
+    "en": {"title": "Parents' café"},
+}
+
+
+async def test_each_text_falls_back_on_its_own(client: Any, bensheim: Any) -> None:
+    event = await make_published_event(bensheim, texts=PARTLY_TRANSLATED, interpretation=True)
+    body = (await client.get(f"/api/v1/events/{event.id}", params={"locale": "en"})).json()
+    assert body["locale"] == "en"
+    assert body["title"] == "Parents' café"
+    assert body["summary"] == "Austausch für Eltern"  # no English summary: the German one
+    assert body["description"] == "Mit Kinderbetreuung im Nebenraum."
+    assert body["interpretation"] is True
+    by_header = await client.get(f"/api/v1/events/{event.id}", headers={"Accept-Language": "en-GB"})
+    assert by_header.json()["description"] == "Mit Kinderbetreuung im Nebenraum."
+    assert by_header.headers["vary"] == "Accept-Language"
+
+
+def test_translated_takes_each_field_from_the_reader_then_the_default_then_any() -> None:
+    from treffpunkt.i18n import translated
+
+    texts = {
+        "de": {"title": "Sprechstunde", "summary": ""},
+        "en": {"title": "Office hours", "summary": "Advice"},
+        "uk": {"title": "Консультація", "description": "Лише українською"},
+    }
+    assert translated(texts, "en", "de") == (
+        "en",
+        {"title": "Office hours", "summary": "Advice", "description": "Лише українською"},
+    )
+    assert translated(texts, "ar", "de") == (
+        "de",
+        {"title": "Sprechstunde", "summary": "Advice", "description": "Лише українською"},
+    )

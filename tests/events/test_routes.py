@@ -286,3 +286,105 @@ async def test_invalid_venue_and_programme_answer_422(client: Any, bensheim_head
     assert response.status_code == 422
     assert await Venue.count() == 0
     assert await Programme.count() == 0
+
+
+# --- all-day sessions -------------------------------------------------------------------------
+
+FESTIVAL = {
+    "kind": "programme_item",
+    "texts": {"de": {"title": "Fest der Kulturen"}},
+    "registration_mode": "per_session",
+    "capacity": 200,
+    # Two days across the end of summer time (31 October 2027): 49 hours, two dates.
+    "sessions": [{"first_day": "2027-10-30", "last_day": "2027-10-31"}],
+}
+
+
+async def test_an_all_day_session_is_two_dates_in_the_towns_zone(
+    client: Any, bensheim_headers: Any
+) -> None:
+    created = await client.post("/api/v1/guide/events", json=FESTIVAL, headers=bensheim_headers)
+    assert created.status_code == 201, created.text
+    [session] = created.json()["sessions"]
+    assert (session["all_day"], session["first_day"], session["last_day"]) == (
+        True,
+        "2027-10-30",
+        "2027-10-31",
+    )
+    assert session["starts_at"] == "2027-10-30T00:00:00+02:00"  # local midnight
+    assert session["ends_at"] == "2027-11-01T00:00:00+01:00"  # after the last day
+    event_id = created.json()["id"]
+    await client.post(f"/api/v1/guide/events/{event_id}/publish", headers=bensheim_headers)
+    public = (await client.get(f"/api/v1/events/{event_id}")).json()
+    [shown] = public["sessions"]
+    assert (shown["all_day"], shown["first_day"], shown["last_day"]) == (
+        True,
+        "2027-10-30",
+        "2027-10-31",
+    )
+    assert "dates=20271030%2F20271101" in shown["add_to_google"]  # the end exclusive
+    assert "allday=true" in shown["add_to_outlook"]
+    listed = (
+        await client.get("/api/v1/municipalities/bensheim/sessions", params={"from": "2027-10-30"})
+    ).json()
+    assert listed["items"][0]["all_day"] is True
+
+
+@pytest.mark.parametrize(
+    ("times", "field", "message"),
+    [
+        ({"first_day": "2027-10-31", "last_day": "2027-10-30"}, "last_day", "before first_day"),
+        ({"first_day": "2027-10-30"}, "last_day", "required with first_day"),
+        ({"first_day": "2027-10-01", "last_day": "2027-12-01"}, "last_day", "at most 31 days"),
+        (
+            {"first_day": "2027-10-30", "last_day": "2027-10-31", "starts_at": "2027-10-30T10:00Z"},
+            "first_day",
+            "not both",
+        ),
+        ({}, "last_day", "give starts_at and ends_at, or first_day and last_day"),
+    ],
+)
+async def test_all_day_sessions_refuse_days_that_make_no_sense(
+    client: Any, bensheim_headers: Any, times: dict[str, Any], field: str, message: str
+) -> None:
+    body = {**FESTIVAL, "sessions": [times]}
+    response = await client.post("/api/v1/guide/events", json=body, headers=bensheim_headers)
+    assert response.status_code == 422, response.text
+    assert message in response.json()["fields"][f"sessions.0.{field}"], response.json()
+    assert await Event.count() == 0
+
+
+async def test_a_session_can_become_all_day_unless_it_belongs_to_a_series(
+    client: Any, bensheim_headers: Any
+) -> None:
+    single = await client.post(
+        "/api/v1/guide/events",
+        json={
+            **FESTIVAL,
+            "sessions": [{"starts_at": "2027-10-30T10:00Z", "ends_at": "2027-10-30T12:00Z"}],
+        },
+        headers=bensheim_headers,
+    )
+    [session] = single.json()["sessions"]
+    moved = await client.patch(
+        f"/api/v1/guide/sessions/{session['id']}",
+        json={"first_day": "2027-10-30", "last_day": "2027-10-30"},
+        headers=bensheim_headers,
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["all_day"] is True
+    assert moved.json()["revision"] == 1
+    series = await client.post(
+        "/api/v1/guide/events", json=office_hours_body(), headers=bensheim_headers
+    )
+    first = series.json()["sessions"][0]
+    refused = await client.patch(
+        f"/api/v1/guide/sessions/{first['id']}",
+        json={"first_day": "2027-10-30", "last_day": "2027-10-30"},
+        headers=bensheim_headers,
+    )
+    assert refused.status_code == 422
+    assert set(refused.json()["fields"]) == {"first_day"}
+    assert (await Session.select(Session.all_day).where(Session.id == first["id"]).first()) == {
+        "all_day": False
+    }

@@ -14,11 +14,20 @@ for (const vevent of calendar.getAllSubcomponents("vevent")) {
   if (vevent.hasProperty("recurrence-id")) overrides.push(vevent);
   else masters.set(vevent.getFirstPropertyValue("uid"), new ICAL.Event(vevent));
 }
+const orphans = [];
 for (const vevent of overrides) {
-  masters.get(vevent.getFirstPropertyValue("uid")).relateException(new ICAL.Event(vevent));
+  const master = masters.get(vevent.getFirstPropertyValue("uid"));
+  // A CANCEL of single instances names them without their series (RFC 5546 §3.2.5).
+  if (master) master.relateException(new ICAL.Event(vevent));
+  else orphans.push(new ICAL.Event(vevent));
 }
-const iso = (time) => time.toJSDate().toISOString();
+// A DATE (all-day) stays a date: YYYY-MM-DD, as the API gives first and last day.
+const iso = (time) => (time.isDate ? time.toString() : time.toJSDate().toISOString());
 const out = [];
+for (const event of orphans) {
+  out.push({ uid: event.uid, start: iso(event.startDate), end: iso(event.endDate),
+             status: event.component.getFirstPropertyValue("status") });
+}
 for (const [uid, event] of masters) {
   if (!event.isRecurring()) {
     if (event.startDate.compare(from) >= 0 && event.startDate.compare(to) < 0) {

@@ -10,8 +10,12 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.factories import make_published_event, register_for_session, sessions_of
 from tests.smtp import SMTPServer
+from treffpunkt.events.tables import Event
+from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.notifications.worker import Policy, claim, run_once
 from treffpunkt.registrations import service
@@ -196,3 +200,190 @@ async def test_mail_to_names_that_never_exist_stays_in_the_local_maildir(
     assert [str(m["To"]) for m in smtp.inbox.messages] == ["Person olena <olena@example.org>"]
     kept = sorted(str(message["To"]) for message in mailbox.Maildir(tmp_path / "mail"))
     assert kept == ["Person demo <demo@mail.example>", "Person upper <upper@bensheim.example>"]
+
+
+# --- no value forges a header; addresses beyond ASCII --------------------------------------
+
+ALLOWED_HEADERS = {
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "Auto-Submitted",
+    "X-Treffpunkt-Cause",
+    "MIME-Version",
+    "Content-Type",
+}
+FORGERIES = [  # (stored value, how it shows: one line)
+    (
+        "Eve\r\nBcc: x@evil.example\r\n\r\n<h1>Gewonnen!</h1>",
+        "Eve Bcc: x@evil.example <h1>Gewonnen!</h1>",
+    ),
+    (  # the modern email folder decodes this into a line break
+        "=?utf-8?q?Eve=0D=0ABcc:_x@evil.example?=",
+        "=?utf-8?q?Eve=0D=0ABcc:_x@evil.example?=",
+    ),
+    # PostgreSQL stores no NUL byte; the other line breaks Python's splitlines() knows:
+    ("Eve\x0b\x85\u2028Bcc: x@evil.example\u2029<h1>", "Eve Bcc: x@evil.example <h1>"),
+]
+
+
+@pytest.mark.parametrize(("forgery", "shown"), FORGERIES)
+async def test_no_stored_value_adds_a_header_a_recipient_or_a_body(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings, forgery: str, shown: str
+) -> None:
+    """Names, a sender name and a title as they may already be in the database."""
+    session = await drop_in(bensheim)
+    await Municipality.update({Municipality.sender_name: forgery}).where(
+        Municipality.id == bensheim.id
+    )
+    await Event.update({Event.texts: {"de": {"title": forgery}}}).where(Event.id == session.event)
+    registration = await register_for_session(session.id, "eve@example.org")
+    await Registration.update({Registration.name: forgery}).where(
+        Registration.id == registration.id
+    )
+    await OutboxMessage.update({OutboxMessage.recipient_name: forgery}, force=True)
+
+    await run_once(mail_settings, "worker-1")
+
+    [message] = smtp.inbox.messages
+    [envelope] = smtp.inbox.envelopes
+    assert envelope.recipients == ("eve@example.org",)
+    assert set(message.keys()) <= ALLOWED_HEADERS
+    assert "Bcc" not in message
+    assert message["To"].addresses[0].addr_spec == "eve@example.org"
+    assert message["To"].addresses[0].display_name == shown
+    assert message["From"].addresses[0].display_name == shown
+    assert shown in str(message["Subject"])
+    body = parts(message)
+    assert set(body) == {"text/plain", "text/html"}
+    assert "<h1>" not in body["text/html"]  # the name is text in the page, not markup
+    assert "Bitte bestätigen" in body["text/html"] or "bestätigen" in body["text/plain"]
+
+
+def test_a_built_message_has_one_line_per_header_whatever_the_values_hold() -> None:
+    from treffpunkt.notifications.delivery import build_message
+
+    forged = "Eve\x00\r\nBcc: x@evil.example\r\n\r\n<h1>"
+    mail = build_message(
+        sender_name=forged,
+        sender_email="integration@bensheim.example",
+        recipient_name=forged,
+        recipient_email="eve@example.org",
+        subject=forged,
+        text="Hallo",
+        html="<p>Hallo</p>",
+        dedupe_key="registration:1:confirmed",
+    )
+    head = mail.data.split(b"\r\n\r\n")[0]
+    names = [line.split(b":")[0] for line in head.split(b"\r\n") if not line.startswith(b" ")]
+    assert names == [
+        b"From",
+        b"To",
+        b"Subject",
+        b"Date",
+        b"Message-ID",
+        b"Auto-Submitted",
+        b"X-Treffpunkt-Cause",
+        b"MIME-Version",
+        b"Content-Type",
+    ]
+    assert b"\x00" not in mail.data
+    assert (mail.sender, mail.recipient) == ("integration@bensheim.example", "eve@example.org")
+
+
+def test_one_line_keeps_every_visible_character() -> None:
+    from treffpunkt.notifications.delivery import one_line
+
+    assert one_line("Olena\r\n Kovalenko\t\x00") == "Olena Kovalenko"
+    assert one_line("زبان\u200cها") == "زبان\u200cها"  # a zero-width non-joiner is writing
+    assert one_line("أنت على قائمة الانتظار: مقهى") == "أنت على قائمة الانتظار: مقهى"
+
+
+async def _people_beyond_ascii(municipality: Any) -> None:
+    session = await drop_in(municipality, capacity=10)
+    for email in ("juergen@example.org", "user@example.org", "plain@example.org"):
+        await register_for_session(session.id, email)
+    # Already stored (the API refuses a local part beyond ASCII today; see the route test).
+    for before, after in (
+        ("juergen@example.org", "jürgen@example.org"),
+        ("user@example.org", "user@bücher.example"),
+    ):
+        await Registration.update({Registration.email: after}).where(Registration.email == before)
+        await OutboxMessage.update({OutboxMessage.recipient_email: after}).where(
+            OutboxMessage.recipient_email == before
+        )
+
+
+@pytest.mark.parametrize("smtp", [True], indirect=True)
+async def test_addresses_beyond_ascii_arrive_where_the_server_offers_smtputf8(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    await _people_beyond_ascii(bensheim)
+    assert await run_once(mail_settings, "worker-1") == 3
+    envelopes = {e.recipients[0]: e for e in smtp.inbox.envelopes}
+    # The domain travels in its ASCII form, which every server takes ...
+    assert not envelopes["user@xn--bcher-kva.example"].smtputf8
+    assert not envelopes["plain@example.org"].smtputf8
+    # ... a local part beyond ASCII needs SMTPUTF8, and gets it.
+    assert envelopes["jürgen@example.org"].smtputf8
+    [juergen] = smtp.inbox.to("jürgen@example.org")
+    assert juergen["To"].addresses[0].addr_spec == "jürgen@example.org"
+    assert "Elterncafé" in parts(juergen)["text/plain"]
+
+
+async def test_without_smtputf8_only_the_address_that_needs_it_fails_and_says_why(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    await _people_beyond_ascii(bensheim)
+    assert await run_once(mail_settings, "worker-1") == 2
+    assert sorted(e.recipients[0] for e in smtp.inbox.envelopes) == [
+        "plain@example.org",
+        "user@xn--bcher-kva.example",
+    ]
+    [failed] = await OutboxMessage.select().where(OutboxMessage.status == "failed")
+    assert failed["recipient_email"] == "jürgen@example.org"
+    assert failed["attempts"] == 1  # for good: asking again cannot help
+    assert "SMTPUTF8" in failed["last_error"]
+
+
+async def test_registering_refuses_a_local_part_beyond_ascii_and_takes_an_idn_domain(
+    client: Any, bensheim: Any
+) -> None:
+    session = await drop_in(bensheim, capacity=10)
+    person = {"name": "Jürgen", "consent": True}
+    refused = await client.post(
+        f"/api/v1/sessions/{session.id}/registrations",
+        json={**person, "email": "jürgen@example.org"},
+    )
+    assert refused.status_code == 422
+    assert set(refused.json()["fields"]) == {"email"}
+    taken = await client.post(
+        f"/api/v1/sessions/{session.id}/registrations",
+        json={**person, "email": "user@bücher.example"},
+    )
+    assert taken.status_code == 201, taken.text
+
+
+async def test_mail_texts_fall_back_field_by_field_and_say_interpretation_is_offered(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    event = await make_published_event(
+        bensheim,
+        registration_mode="per_session",
+        capacity=5,
+        texts={"de": {"title": "Elterncafé", "summary": "Austausch"}},
+        interpretation=True,
+    )
+    await Event.update(  # a Ukrainian text without a title, as an older import left it
+        {Event.texts: {"de": {"title": "Elterncafé"}, "uk": {"summary": "Обмін"}}}
+    ).where(Event.id == event.id)
+    [session] = await sessions_of(event)
+    await register_for_session(session.id, "olena@example.org", locale="uk")
+    await run_once(mail_settings, "worker-1")
+    [mail] = smtp.inbox.messages
+    assert "Elterncafé" in str(mail["Subject"])
+    body = parts(mail)
+    assert "Надається усний переклад." in body["text/plain"]
+    assert "Надається усний переклад." in body["text/html"]

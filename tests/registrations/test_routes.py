@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.factories import SECRET, make_published_event, sessions_of
+from tests.factories import BERLIN, SECRET, make_published_event, sessions_of
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.registrations.service import registration_token
 from treffpunkt.registrations.tables import Registration
@@ -338,3 +339,36 @@ async def test_the_link_page_confirms_with_a_button_in_the_readers_language(
     assert cancelled.status_code == 303
     after = await client.get(f"/r/{token}")
     assert "ملغى" in after.text
+
+
+async def test_registering_for_an_all_day_session_closes_as_its_first_day_begins(
+    client: Any, bensheim: Any
+) -> None:
+    today = datetime.now(BERLIN).date()
+    event = await make_published_event(
+        bensheim,
+        registration_mode="per_session",
+        capacity=5,
+        sessions=[
+            {"first_day": str(today), "last_day": str(today + timedelta(days=1))},
+            {
+                "first_day": str(today + timedelta(days=1)),
+                "last_day": str(today + timedelta(days=1)),
+            },
+        ],
+    )
+    running, tomorrow = await sessions_of(event)
+    listed = (await client.get(f"/api/v1/events/{event.id}")).json()["sessions"]
+    assert [s["registration_open"] for s in listed] == [False, True]
+    closed = await client.post(f"/api/v1/sessions/{running.id}/registrations", json=PERSON)
+    assert closed.status_code == 409
+    taken = await client.post(f"/api/v1/sessions/{tomorrow.id}/registrations", json=PERSON)
+    assert taken.status_code == 201, taken.text
+    token = await token_of(taken.json()["id"])
+    [session] = (await client.get(f"/api/v1/registrations/{token}")).json()["sessions"]
+    assert session["all_day"] is True
+    assert session["first_day"] == session["last_day"] == (today + timedelta(days=1)).isoformat()
+    page = await client.get(f"/r/{token}")
+    sessions_shown = page.text.split("<ul>")[1].split("</ul>")[0]
+    assert str((today + timedelta(days=1)).year) in sessions_shown
+    assert "00:00" not in sessions_shown  # a day, not a time

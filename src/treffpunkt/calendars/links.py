@@ -6,7 +6,8 @@ Outlook.com fails on webcal://), and one-click links for a single session.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
 from pydantic import BaseModel
@@ -22,29 +23,52 @@ def feed_links(base_url: str, path: str) -> FeedLinks:
     return FeedLinks(https=https, webcal="webcal://" + https.split("://", 1)[1])
 
 
+@dataclass(frozen=True)
+class When:
+    """A session's time; an all-day one also by its days (the last inclusive)."""
+
+    start: datetime
+    end: datetime
+    first_day: date | None = None
+    last_day: date | None = None
+
+
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def google_link(title: str, start: datetime, end: datetime, details: str, where: str) -> str:
+def google_link(title: str, when: When, details: str, where: str) -> str:
+    if when.first_day and when.last_day:  # dates, the end exclusive, as in iCalendar
+        dates = f"{when.first_day:%Y%m%d}/{when.last_day + timedelta(days=1):%Y%m%d}"
+    else:
+        dates = f"{_utc(when.start)}/{_utc(when.end)}"
     query = {
         "action": "TEMPLATE",
         "text": title,
-        "dates": f"{_utc(start)}/{_utc(end)}",
+        "dates": dates,
         "details": details,
         "location": where,
     }
     return "https://calendar.google.com/calendar/render?" + urlencode(query)
 
 
-def outlook_link(title: str, start: datetime, end: datetime, details: str, where: str) -> str:
+def outlook_link(title: str, when: When, details: str, where: str) -> str:
     query = {
         "path": "/calendar/action/compose",
         "rru": "addevent",
         "subject": title,
-        "startdt": start.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        "enddt": end.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "body": details,
         "location": where,
     }
+    if when.first_day and when.last_day:
+        query |= {
+            "allday": "true",
+            "startdt": when.first_day.isoformat(),
+            "enddt": (when.last_day + timedelta(days=1)).isoformat(),
+        }
+    else:
+        query |= {
+            "startdt": when.start.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "enddt": when.end.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        }
     return "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(query)

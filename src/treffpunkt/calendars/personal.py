@@ -18,8 +18,10 @@ from treffpunkt.calendars.service import (
     FeedCache,
     Publication,
     calendar_events,
-    changed_at,
+    etag_of,
     event_stamps,
+    feed_key,
+    last_modified,
     stamp_of,
     stamp_query,
 )
@@ -134,6 +136,7 @@ async def personal_feed(token: str, base_url: str, cache: FeedCache) -> Feed:
         stamp_query(municipality.id).where(Event.id.is_in(event_ids or [-1]))
     )
     stamp = (
+        municipality.updated_at,
         tuple((r["id"], r["status"], r["updated_at"]) for r in registrations),
         stamp_of(events),
     )
@@ -151,8 +154,9 @@ async def personal_feed(token: str, base_url: str, cache: FeedCache) -> Feed:
     ]
     title = f"{municipality.name}: {TITLES.get(locale, TITLES['de'])}"
     body = calendar(title, title, municipality.time_zone, blocks)
-    moments = [r["updated_at"] for r in registrations] + changed_at(events)
-    feed = Feed.of(body, moments, municipality.updated_at)
+    etag = etag_of(body)
+    modified = await last_modified(feed_key(*key), municipality.id, etag, bool(blocks))
+    feed = Feed(body, etag, modified)
     cache.keep_feed(key, stamp, feed)
     return feed
 

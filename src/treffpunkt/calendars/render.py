@@ -9,7 +9,7 @@ equal to the original start. Sessions outside the rule are single VEVENTs.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -36,6 +36,7 @@ class CalendarSession:
     occurrence_start: datetime | None
     revision: int
     updated_at: datetime
+    all_day: bool = False  # from local midnight to midnight: DATE values (rule 13)
 
 
 @dataclass(frozen=True)
@@ -77,10 +78,20 @@ def _description(event: CalendarEvent, locale: str) -> str:
     if event.languages:
         spoken = ", ".join(names.get(code, code) for code in event.languages)
         parts.append(f"{_LANGUAGES.get(locale, _LANGUAGES['de'])}: {spoken}")
+    if event.interpretation:
+        parts.append(_INTERPRETATION.get(locale, _INTERPRETATION["de"]))
     parts.append(event.url)
     return "\n\n".join(parts)
 
 
+_INTERPRETATION = {
+    "de": "Dolmetschen wird angeboten.",
+    "en": "Interpretation is offered.",
+    "uk": "Надається усний переклад.",
+    "ar": "تتوفر ترجمة فورية.",
+    "tr": "Sözlü tercüme sunulur.",
+    "fa": "ترجمهٔ شفاهی ارائه می‌شود.",
+}
 _LANGUAGES = {
     "de": "Sprachen",
     "en": "Languages",
@@ -121,8 +132,12 @@ def _instance(
     else:
         component.add("uid", uid("event", event.id, host))
         component.add("recurrence-id", _local(recurrence_id, zone))
-    component.add("dtstart", _local(session.starts_at, zone))
-    component.add("dtend", _local(session.ends_at, zone))
+    if session.all_day:  # DATE values, the end exclusive, no TZID (rule 13)
+        component.add("dtstart", _local(session.starts_at, zone).date())
+        component.add("dtend", _local(session.ends_at, zone).date())
+    else:
+        component.add("dtstart", _local(session.starts_at, zone))
+        component.add("dtend", _local(session.ends_at, zone))
     component.add("sequence", event.revision + session.revision)
     component.add("status", _status(event.status, session.status, held=held))
     _common(component, event, event.locale, max(event.updated_at, session.updated_at))
@@ -158,25 +173,37 @@ def _occurrences(event: CalendarEvent, zone: ZoneInfo) -> list[Occurrence]:
     )
 
 
-def session_components(
-    event: CalendarEvent, session_ids: Collection[int], zone_name: str, host: str
-) -> list[VEvent]:
-    """Single sessions as they go into a mail: a session of the series as its instance
-    (the master's UID and RECURRENCE-ID), any other as its own VEVENT (rules 10, 22)."""
-    zone = ZoneInfo(zone_name)
-    in_rule = {o.starts_at for o in _occurrences(event, zone)}
-    return [
-        _instance(
-            event,
-            session,
-            zone,
-            host,
-            CONFIRMED,
-            session.occurrence_start if session.occurrence_start in in_rule else None,
-        )
-        for session in event.sessions
-        if session.id in session_ids
-    ]
+def calendar_objects(
+    event: CalendarEvent, zone_name: str
+) -> dict[int, tuple[str, datetime | None]]:
+    """The calendar object each session belongs to, by its UID without the host
+    ("event-17": the series; "session-42": a session of its own), and its
+    RECURRENCE-ID within the series (None for a session of its own)."""
+    in_rule = {o.starts_at for o in _occurrences(event, ZoneInfo(zone_name))}
+    return {
+        s.id: (f"event-{event.id}", s.occurrence_start)
+        if s.occurrence_start in in_rule
+        else (f"session-{s.id}", None)
+        for s in event.sessions
+    }
+
+
+def full_uid(key: str, host: str) -> str:
+    """The UID of a calendar_objects() key, as feeds write it (rule 10)."""
+    return f"treffpunkt-{key}@{host}"
+
+
+def occurrence_component(
+    event: CalendarEvent,
+    session_id: int,
+    zone_name: str,
+    host: str,
+    recurrence_id: datetime | None,
+) -> VEvent:
+    """One session as a mail names it: with `recurrence_id` as that instance of the
+    series (the master's UID), else as the session's own VEVENT (rules 10, 22)."""
+    [session] = [s for s in event.sessions if s.id == session_id]
+    return _instance(event, session, ZoneInfo(zone_name), host, CONFIRMED, recurrence_id)
 
 
 def event_components(

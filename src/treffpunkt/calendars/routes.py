@@ -1,4 +1,8 @@
-"""Feeds for subscribing, and single-event downloads (text/calendar, never with METHOD)."""
+"""Feeds for subscribing, and single-event downloads (text/calendar, never with METHOD).
+
+Every feed answers GET and HEAD (the same headers, no body): calendar apps and link
+checkers ask with HEAD whether a feed exists and changed.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import re
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, HttpMethod, Request, Response, route
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
@@ -22,18 +26,35 @@ from treffpunkt.settings import Settings
 MEDIA_TYPE = "text/calendar"  # Litestar adds "; charset=utf-8" to text types
 
 
+GET_AND_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
+
+
+def operation(name: str) -> Any:
+    """One OpenAPI operation id per method of a GET+HEAD route: `name`, `nameHead`."""
+
+    def operation_id(handler: Any, method: str, path: Any) -> str:
+        return name if method == HttpMethod.GET else f"{name}Head"
+
+    return operation_id
+
+
 def answer(
     request: Request[Any, Any, Any],
     feed: Feed,
     filename: str | None = None,
     cache_control: str = "public, max-age=300",
+    vary: bool = False,
 ) -> Response[bytes]:
-    """200 with the bytes, or 304 when the client's copy is current (RFC 9110 §13.1)."""
-    headers = {
-        "ETag": feed.etag,
-        "Last-Modified": format_datetime(feed.last_modified, usegmt=True),
-        "Cache-Control": cache_control,
-    }
+    """200 with the bytes, or 304 when the client's copy is current (RFC 9110 §13.1).
+
+    A feed whose bytes follow Accept-Language says so (Vary), so that no shared cache
+    hands the Arabic feed to German subscribers.
+    """
+    headers = {"ETag": feed.etag, "Cache-Control": cache_control}
+    if feed.last_modified is not None:
+        headers["Last-Modified"] = format_datetime(feed.last_modified, usegmt=True)
+    if vary:
+        headers["Vary"] = "Accept-Language"
     if _not_modified(request, feed):
         return Response(b"", status_code=304, headers=headers)
     if filename:
@@ -47,12 +68,15 @@ def _not_modified(request: Request[Any, Any, Any], feed: Feed) -> bool:
         tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
         return feed.etag in tags or "*" in tags
     if_modified_since = request.headers.get("if-modified-since")
-    if if_modified_since:
+    if if_modified_since and feed.last_modified is not None:
         try:
             since = parsedate_to_datetime(if_modified_since)
         except (TypeError, ValueError):
             return False
-        return feed.last_modified.replace(microsecond=0) <= since
+        if since.tzinfo is None:  # not an HTTP date (those are GMT): not ours to trust
+            return False
+        # Whole seconds, moved forward with every change of the bytes (service.py).
+        return feed.last_modified <= since
     return False
 
 
@@ -67,7 +91,12 @@ class CalendarController(Controller):
     path = "/m/{slug:str}"
     tags = ["calendars"]
 
-    @get("/calendar.ics", operation_id="municipalityCalendar", media_type=MEDIA_TYPE)
+    @route(
+        "/calendar.ics",
+        http_method=GET_AND_HEAD,
+        operation_id=operation("municipalityCalendar"),
+        media_type=MEDIA_TYPE,
+    )
     async def municipality(
         self,
         request: Request[Any, Any, Any],
@@ -86,11 +115,13 @@ class CalendarController(Controller):
         filters = EventFilters(
             kind=kind, language=lang, programme=programme, audience=audience, tag=tag
         )
-        return answer(request, await service.municipality_feed(publication, filters, feeds))
+        feed = await service.municipality_feed(publication, filters, feeds)
+        return answer(request, feed, vary=publication.reader.varies)
 
-    @get(
+    @route(
         "/programmes/{programme_slug:str}/calendar.ics",
-        operation_id="programmeCalendar",
+        http_method=GET_AND_HEAD,
+        operation_id=operation("programmeCalendar"),
         media_type=MEDIA_TYPE,
     )
     async def programme(
@@ -104,9 +135,15 @@ class CalendarController(Controller):
     ) -> Response[bytes]:
         """One programme (e.g. an Interkulturelle Woche) as a feed."""
         publication = await _publication(request, slug, locale, settings)
-        return answer(request, await service.programme_feed(publication, programme_slug, feeds))
+        feed = await service.programme_feed(publication, programme_slug, feeds)
+        return answer(request, feed, vary=publication.reader.varies)
 
-    @get("/events/{file_name:str}", operation_id="eventCalendar", media_type=MEDIA_TYPE)
+    @route(
+        "/events/{file_name:str}",
+        http_method=GET_AND_HEAD,
+        operation_id=operation("eventCalendar"),
+        media_type=MEDIA_TYPE,
+    )
     async def event(
         self,
         request: Request[Any, Any, Any],
@@ -123,14 +160,20 @@ class CalendarController(Controller):
         event_id = int(match.group(1))
         publication = await _publication(request, slug, locale, settings)
         feed = await service.event_download(publication, event_id, feeds)
-        return answer(request, feed, filename=f"{slug}-{event_id}.ics")
+        filename = f"{slug}-{event_id}.ics"
+        return answer(request, feed, filename=filename, vary=publication.reader.varies)
 
 
 class PersonalFeedController(Controller):
     path = "/feeds"
     tags = ["calendars"]
 
-    @get("/{file_name:str}", operation_id="personalCalendar", media_type=MEDIA_TYPE)
+    @route(
+        "/{file_name:str}",
+        http_method=GET_AND_HEAD,
+        operation_id=operation("personalCalendar"),
+        media_type=MEDIA_TYPE,
+    )
     async def feed(
         self,
         request: Request[Any, Any, Any],

@@ -1,10 +1,16 @@
 """Feeds and downloads, rendered once per change and served from cache.
 
 Each request costs one query for the events' change stamps (their `updated_at`, which
-every session change touches, and their venue's). A feed whose stamps are unchanged is
-answered from cache; otherwise only the events that changed are rendered again, from
-a cache of per-event VEVENT blocks. Rendering with icalendar takes ~0.4 ms per event,
-so a town with thousands of sessions must not pay it per request.
+every session change touches, and their venue's); the municipality's own change time
+(name, time zone) and a programme's are part of the stamp too. A feed whose stamp is
+unchanged is answered from cache; otherwise only the events that changed are rendered
+again, from a cache of per-event VEVENT blocks. Rendering with icalendar takes ~0.4 ms
+per event, so a town with thousands of sessions must not pay it per request.
+
+Last-Modified comes from the feed_version table, not from the events' change times:
+an event that leaves a feed changes its bytes without leaving a newer change time
+behind, and two changes can fall into one second. Each feed's row moves forward,
+by at least a second, whenever its bytes change, in whichever process sees it first.
 """
 
 from __future__ import annotations
@@ -12,10 +18,11 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from treffpunkt import db
 from treffpunkt.calendars.render import (
     CalendarEvent,
     CalendarSession,
@@ -23,6 +30,7 @@ from treffpunkt.calendars.render import (
     event_components,
     serialise,
 )
+from treffpunkt.calendars.tables import FeedVersion
 from treffpunkt.errors import NotFound
 from treffpunkt.events.public import VISIBLE, EventFilters, Reader, filter_events
 from treffpunkt.events.tables import Event, Programme, Session, Venue
@@ -33,16 +41,65 @@ from treffpunkt.municipalities.tables import Municipality
 class Feed:
     body: bytes
     etag: str  # strong: a hash of the exact bytes
-    last_modified: datetime
+    last_modified: datetime | None  # None: never held an event, so no date to offer
 
-    @classmethod
-    def of(cls, body: bytes, moments: list[datetime], otherwise: datetime) -> Feed:
-        """The feed of these bytes, last modified at the latest of its data's changes."""
-        return cls(
-            body=body,
-            etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"',
-            last_modified=max(moments, default=otherwise).astimezone(UTC),
+
+def etag_of(body: bytes) -> str:
+    return f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+
+
+def feed_key(*parts: Any) -> str:
+    """A feed's name in feed_version: a hash of what selects its bytes."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+async def last_modified(
+    key: str, municipality_id: int, etag: str, holds_events: bool
+) -> datetime | None:
+    """The feed's Last-Modified: unchanged while its bytes are, otherwise now, and
+    always at least a second after the one given before, so that If-Modified-Since
+    never answers 304 for bytes the client has not seen.
+
+    A feed that never held an event gets no row and no date (its ETag still works):
+    so no request with made-up filters writes to the database. Asked only when a feed
+    is rendered, not when it is served from cache.
+    """
+    for _ in range(3):
+        row = (
+            await FeedVersion.select(FeedVersion.etag, FeedVersion.modified_at)
+            .where(FeedVersion.key == key)
+            .first()
         )
+        if row is not None and row["etag"] == etag:
+            return row["modified_at"]
+        if row is None and not holds_events:
+            return None
+        at = datetime.now(UTC).replace(microsecond=0)
+        async with db.write_transaction():
+            if row is None:
+                written = (
+                    await FeedVersion.insert(
+                        FeedVersion(
+                            municipality=municipality_id, key=key, etag=etag, modified_at=at
+                        )
+                    )
+                    .on_conflict(target=FeedVersion.key, action="DO NOTHING")
+                    .returning(FeedVersion.id)
+                )
+                modified = at
+            else:
+                modified = max(at, row["modified_at"] + timedelta(seconds=1))
+                # Only over the version read: another process may have written meanwhile.
+                written = (
+                    await FeedVersion.update(
+                        {FeedVersion.etag: etag, FeedVersion.modified_at: modified}
+                    )
+                    .where((FeedVersion.key == key) & (FeedVersion.etag == row["etag"]))
+                    .returning(FeedVersion.id)
+                )
+        if written:
+            return modified
+    return None  # three processes raced on this feed: no date this once, the ETag holds
 
 
 class FeedCache:
@@ -106,22 +163,15 @@ def stamp_of(rows: list[dict[str, Any]]) -> tuple[Any, ...]:
     return tuple((r["id"], r["updated_at"], r["venue_updated_at"]) for r in rows)
 
 
-def changed_at(rows: list[dict[str, Any]]) -> list[datetime]:
-    """Every change time of these events and their venues (for Last-Modified)."""
-    return [r["updated_at"] for r in rows] + [
-        r["venue_updated_at"] for r in rows if r["venue_updated_at"]
-    ]
-
-
 async def _render(
     rows: list[dict[str, Any]], publication: Publication, cache: FeedCache
 ) -> list[bytes]:
     """Blocks for the given stamp rows, rendering only those not cached."""
     reader = publication.reader
-    locale_key = (reader.requested_locale, reader.accept_language, publication.base_url)
+    # The municipality's change time covers its zone and default language.
+    context = (reader.locale, publication.base_url, reader.municipality.updated_at)
     keys = {
-        row["id"]: (row["id"], row["updated_at"], row["venue_updated_at"], *locale_key)
-        for row in rows
+        row["id"]: (row["id"], row["updated_at"], row["venue_updated_at"], *context) for row in rows
     }
     blocks = {event_id: cache.block(key) for event_id, key in keys.items()}
     missing = [event_id for event_id, block in blocks.items() if block is None]
@@ -150,6 +200,7 @@ async def calendar_events(ids: list[int], publication: Publication) -> list[Cale
             Session.occurrence_start,
             Session.revision,
             Session.updated_at,
+            Session.all_day,
         )
         .where(Session.event.is_in(ids))
         .order_by(Session.starts_at)
@@ -203,28 +254,29 @@ async def _feed(
     description: str,
     publication: Publication,
     cache: FeedCache,
+    depends_on: Any = None,
 ) -> Feed:
-    stamp = stamp_of(rows)
+    """The feed of these events, from cache while nothing it shows changed: its events,
+    the municipality (name, zone) and `depends_on` (e.g. the programme's change)."""
+    municipality = publication.reader.municipality
+    stamp = (municipality.updated_at, depends_on, stamp_of(rows))
     cached = cache.feed(key, stamp)
     if cached is not None:
         return cached
     blocks = await _render(rows, publication, cache)
-    body = calendar(name, description, publication.reader.municipality.time_zone, blocks)
-    feed = Feed.of(body, changed_at(rows), publication.reader.municipality.updated_at)
+    body = calendar(name, description, municipality.time_zone, blocks)
+    etag = etag_of(body)
+    modified = await last_modified(feed_key(*key), municipality.id, etag, bool(rows))
+    feed = Feed(body, etag, modified)
     cache.keep_feed(key, stamp, feed)
     return feed
 
 
 def _key(kind: str, publication: Publication, *parts: Any) -> tuple[Any, ...]:
+    """The feed's identity: the same key, the same bytes for the same data. The reader's
+    language counts, not the raw Accept-Language header that chose it."""
     reader = publication.reader
-    return (
-        kind,
-        reader.municipality.id,
-        reader.requested_locale,
-        reader.accept_language,
-        publication.base_url,
-        *parts,
-    )
+    return (kind, reader.municipality.id, reader.locale, publication.base_url, *parts)
 
 
 async def municipality_feed(
@@ -246,7 +298,7 @@ async def municipality_feed(
 async def programme_feed(publication: Publication, slug: str, cache: FeedCache) -> Feed:
     municipality = publication.reader.municipality
     programme = (
-        await Programme.select(Programme.id, Programme.texts)
+        await Programme.select(Programme.id, Programme.texts, Programme.updated_at)
         .where((Programme.municipality == municipality.id) & (Programme.slug == slug))
         .output(load_json=True)
         .first()
@@ -264,6 +316,7 @@ async def programme_feed(publication: Publication, slug: str, cache: FeedCache) 
         title,
         publication,
         cache,
+        depends_on=programme["updated_at"],
     )
 
 

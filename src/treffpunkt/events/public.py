@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from piccolo.query.functions.aggregate import Min
 
-from treffpunkt.calendars.links import feed_links, google_link, outlook_link
+from treffpunkt.calendars.links import When, feed_links, google_link, outlook_link
 from treffpunkt.db import array_contains
 from treffpunkt.errors import InvalidInput, NotFound
 from treffpunkt.events.programmes import get_programme_by_slug, list_programmes
@@ -31,6 +31,7 @@ from treffpunkt.events.schemas import (
 )
 from treffpunkt.events.service import (
     RegistrationWindow,
+    all_day_fields,
     event_sessions,
     local_day_bounds,
     now,
@@ -38,7 +39,7 @@ from treffpunkt.events.service import (
     seats_left,
 )
 from treffpunkt.events.tables import Event, EventStatus, Programme, Session, Venue
-from treffpunkt.i18n import pick_locale
+from treffpunkt.i18n import reader_locale, translated
 from treffpunkt.municipalities.tables import Municipality
 
 VISIBLE = (EventStatus.published, EventStatus.cancelled)
@@ -57,16 +58,21 @@ class Reader:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.municipality.time_zone)
 
-    def text(self, texts: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """The locale to show and its texts, falling back to the default locale."""
-        locale = pick_locale(
-            self.requested_locale,
-            self.accept_language,
-            list(texts),
-            self.municipality.default_locale,
+    @property
+    def locale(self) -> str:
+        """The reader's language (see i18n.reader_locale)."""
+        return reader_locale(
+            self.requested_locale, self.accept_language, self.municipality.default_locale
         )
-        chosen = texts.get(locale) or next(iter(texts.values()))
-        return locale, chosen
+
+    @property
+    def varies(self) -> bool:
+        """Whether the answer depends on the Accept-Language header (Vary)."""
+        return self.requested_locale is None
+
+    def text(self, texts: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The language of the title, and the texts field by field (i18n.translated)."""
+        return translated(texts, self.locale, self.municipality.default_locale)
 
     def local(self, instant: datetime) -> datetime:
         return instant.astimezone(self.zone)
@@ -138,6 +144,7 @@ async def list_sessions(
         Session.starts_at,
         Session.ends_at,
         Session.status,
+        Session.all_day,
         Session.capacity,
         Session.seats_taken,
         Session.seats_pending,
@@ -185,6 +192,7 @@ async def list_sessions(
                 title=texts["title"],
                 starts_at=reader.local(row["starts_at"]),
                 ends_at=reader.local(row["ends_at"]),
+                **all_day_fields(row, reader.zone),
                 status=row["status"],
                 registration_mode=row["registration_mode"],
                 seats_left=_seats_left(row),
@@ -290,16 +298,15 @@ async def _public_events(reader: Reader, rows: list[dict[str, Any]]) -> list[Pub
                         id=s["id"],
                         starts_at=reader.local(s["starts_at"]),
                         ends_at=reader.local(s["ends_at"]),
+                        **all_day_fields(s, reader.zone),
                         status=s["status"],
                         seats_left=_seats_left(s, course=row),
                         registration_open=registration_open(
                             window, s["status"], s["starts_at"], at
                         ),
-                        add_to_google=google_link(
-                            texts["title"], s["starts_at"], s["ends_at"], details, where
-                        ),
+                        add_to_google=google_link(texts["title"], _when(s, reader), details, where),
                         add_to_outlook=outlook_link(
-                            texts["title"], s["starts_at"], s["ends_at"], details, where
+                            texts["title"], _when(s, reader), details, where
                         ),
                     )
                     for s in own_sessions
@@ -307,6 +314,13 @@ async def _public_events(reader: Reader, rows: list[dict[str, Any]]) -> list[Pub
             )
         )
     return events
+
+
+def _when(session: dict[str, Any], reader: Reader) -> When:
+    days = all_day_fields(session, reader.zone)
+    if days["all_day"]:
+        return When(session["starts_at"], session["ends_at"], days["first_day"], days["last_day"])
+    return When(session["starts_at"], session["ends_at"])
 
 
 def _where(venue: dict[str, Any] | None, online_url: str | None) -> str:

@@ -4,6 +4,7 @@ from datetime import date
 from typing import Annotated
 
 from litestar import Controller, Request, delete, get, patch, post, put
+from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
@@ -240,6 +241,8 @@ async def _reader(
 class PublicEventController(Controller):
     path = "/api/v1"
     tags = ["public"]
+    # Texts follow the reader's Accept-Language: shared caches must keep them apart.
+    response_headers = [ResponseHeader(name="Vary", value="Accept-Language")]
 
     @get("/municipalities/{slug:str}/sessions", operation_id="listPublicSessions")
     async def list_sessions(

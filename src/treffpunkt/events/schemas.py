@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -169,22 +170,94 @@ class SeriesRule(Input):
 # --- sessions ---------------------------------------------------------------------------
 
 
-class SessionTimes(Input):
-    """When a session happens; for a series session, moving it makes it an exception."""
+MAX_ALL_DAY = timedelta(days=31)
 
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+
+class SessionTimes(Input):
+    """When a session happens: `starts_at` and `ends_at`, or for an all-day session
+    (a festival day, a two-day Interkulturelle Woche fair) `first_day` and `last_day`,
+    both inclusive, in the municipality's zone. For a series session, moving it makes
+    it an exception; a series session stays timed."""
+
+    starts_at: AwareDatetime | None = None
+    # Checked even when left out, so that a missing half is named (validate_default).
+    ends_at: AwareDatetime | None = Field(default=None, validate_default=True)
+    first_day: date | None = Field(
+        default=None, validate_default=True, description="all day: the first day"
+    )
+    last_day: date | None = Field(
+        default=None, validate_default=True, description="all day: the last day, inclusive"
+    )
 
     @field_validator("ends_at")
     @classmethod
-    def _ends_after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
+    def _ends_after_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
         starts_at = info.data.get("starts_at")
-        if starts_at and value <= starts_at:
+        if starts_at and value is None:
+            raise ValueError("required with starts_at")
+        if value is not None and starts_at is None and "starts_at" not in info.data:
+            return value  # starts_at itself was invalid: named there
+        if value is not None and starts_at is None:
+            raise ValueError("needs starts_at")
+        if starts_at and value and value <= starts_at:
             raise ValueError("must be after starts_at")
         return value
 
+    @field_validator("first_day")
+    @classmethod
+    def _one_kind_of_time(cls, value: date | None, info: ValidationInfo) -> date | None:
+        if value is not None and (info.data.get("starts_at") or info.data.get("ends_at")):
+            raise ValueError("give starts_at and ends_at, or first_day and last_day: not both")
+        return value
 
-class GuideSessionOut(Output):
+    @field_validator("last_day")
+    @classmethod
+    def _last_day_in_order(cls, value: date | None, info: ValidationInfo) -> date | None:
+        first_day = info.data.get("first_day")
+        if first_day and value is None:
+            raise ValueError("required with first_day")
+        if value is not None and first_day is None:
+            if "first_day" in info.data:
+                raise ValueError("needs first_day")
+            return value  # first_day itself was invalid: named there
+        if first_day and value:
+            if value < first_day:
+                raise ValueError("must not be before first_day")
+            if value - first_day >= MAX_ALL_DAY:
+                raise ValueError(f"an all-day session spans at most {MAX_ALL_DAY.days} days")
+        given = {k for k in ("starts_at", "ends_at", "first_day") if info.data.get(k)}
+        if value is None and not given and {"starts_at", "ends_at", "first_day"} <= set(info.data):
+            raise ValueError("give starts_at and ends_at, or first_day and last_day")
+        return value
+
+    @property
+    def all_day(self) -> bool:
+        return self.first_day is not None
+
+    def instants(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        """Start and end as instants: an all-day session runs from local midnight of
+        its first day to local midnight after its last."""
+        if self.first_day is not None and self.last_day is not None:
+            after = self.last_day + timedelta(days=1)
+            return (
+                datetime.combine(self.first_day, time(0), tzinfo=zone).astimezone(UTC),
+                datetime.combine(after, time(0), tzinfo=zone).astimezone(UTC),
+            )
+        assert self.starts_at is not None
+        assert self.ends_at is not None
+        return self.starts_at, self.ends_at
+
+
+class AllDay(Output):
+    """How an all-day session is told: its days, inclusive, in the municipality's zone
+    (its starts_at and ends_at are then the local midnights around them)."""
+
+    all_day: bool = False
+    first_day: date | None = None
+    last_day: date | None = None
+
+
+class GuideSessionOut(AllDay):
     id: int
     starts_at: datetime
     ends_at: datetime
@@ -303,7 +376,7 @@ class PublicProgrammeRef(Output):
     title: str
 
 
-class PublicSession(Output):
+class PublicSession(AllDay):
     id: int
     event_id: int
     kind: EventKind
@@ -324,7 +397,7 @@ class SessionPage(Output):
     next_cursor: str | None = Field(description="pass as `cursor` for the next page")
 
 
-class PublicEventSession(Output):
+class PublicEventSession(AllDay):
     id: int
     starts_at: datetime
     ends_at: datetime
@@ -341,7 +414,10 @@ class PublicEventSession(Output):
 class PublicEvent(Output):
     id: int
     municipality: str
-    locale: str = Field(description="the language title, summary and description are in")
+    locale: str = Field(
+        description="the language of the title; summary and description, where not"
+        " translated, fall back on their own to the town's default language"
+    )
     kind: EventKind
     status: EventStatus
     title: str

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -254,8 +254,7 @@ async def create_event(municipality_id: int, data: EventCreate) -> Event:
                     Session(
                         municipality=municipality_id,
                         event=event.id,
-                        starts_at=times.starts_at,
-                        ends_at=times.ends_at,
+                        **_times(times, zone),
                         capacity=event.capacity,
                         updated_at=at,
                     )
@@ -332,8 +331,15 @@ async def set_series(municipality_id: int, event_id: int, rule: SeriesRule) -> E
     return event
 
 
+def _times(times: SessionTimes, zone: ZoneInfo) -> dict[str, Any]:
+    """A session's columns for `times`: an all-day one from local midnight to midnight."""
+    starts_at, ends_at = times.instants(zone)
+    return {"starts_at": starts_at, "ends_at": ends_at, "all_day": times.all_day}
+
+
 async def add_session(municipality_id: int, event_id: int, times: SessionTimes) -> Session:
     """An extra date outside any series."""
+    zone = ZoneInfo((await _municipality(municipality_id)).time_zone)
     at = now()
     async with write_transaction():
         event = await get_event(municipality_id, event_id)
@@ -342,8 +348,7 @@ async def add_session(municipality_id: int, event_id: int, times: SessionTimes) 
         session = Session(
             municipality=municipality_id,
             event=event.id,
-            starts_at=times.starts_at,
-            ends_at=times.ends_at,
+            **_times(times, zone),
             capacity=event.capacity,
             updated_at=at,
         )
@@ -353,13 +358,25 @@ async def add_session(municipality_id: int, event_id: int, times: SessionTimes) 
 
 
 async def move_session(municipality_id: int, session_id: int, times: SessionTimes) -> Session:
-    """Move one session; in a series it becomes an exception that series edits keep."""
+    """Move one session; in a series it becomes an exception that series edits keep.
+
+    A session of a series stays timed: calendars cannot hold an all-day exception of
+    a timed series (its RECURRENCE-ID and DTSTART would differ in kind)."""
+    zone = ZoneInfo((await _municipality(municipality_id)).time_zone)
+    columns = _times(times, zone)
     at = now()
     async with write_transaction():
         session = await get_session(municipality_id, session_id)
-        moved = (session.starts_at, session.ends_at) != (times.starts_at, times.ends_at)
+        if times.all_day and session.occurrence_start is not None:
+            raise InvalidInput(
+                "A session of a series cannot become an all-day session.",
+                {"first_day": "a series session has a start and an end time"},
+            )
+        before = (session.starts_at, session.ends_at, session.all_day)
+        moved = before != (columns["starts_at"], columns["ends_at"], columns["all_day"])
         if moved:
-            session.starts_at, session.ends_at = times.starts_at, times.ends_at
+            session.starts_at, session.ends_at = columns["starts_at"], columns["ends_at"]
+            session.all_day = columns["all_day"]
             session.revision += 1
         session.detached = session.occurrence_start is not None
         session.updated_at = at
@@ -530,6 +547,17 @@ def seats_left(capacity: int | None, seats_taken: int) -> int | None:
     return None if capacity is None else max(0, capacity - seats_taken)
 
 
+def all_day_fields(session: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+    """An all-day session's first and last day (inclusive) in the municipality's zone."""
+    if not session.get("all_day"):
+        return {"all_day": False, "first_day": None, "last_day": None}
+    return {
+        "all_day": True,
+        "first_day": session["starts_at"].astimezone(zone).date(),
+        "last_day": (session["ends_at"].astimezone(zone) - timedelta(days=1)).date(),
+    }
+
+
 def local_day_bounds(day: date, zone: ZoneInfo) -> datetime:
     """Midnight at the start of `day` in the municipality's zone, in UTC."""
     return datetime.combine(day, datetime.min.time(), tzinfo=zone).astimezone(UTC)
@@ -555,6 +583,7 @@ def _guide_event_out(
             "sessions": [
                 {
                     **s,
+                    **all_day_fields(s, zone),
                     "starts_at": local(s["starts_at"]),
                     "ends_at": local(s["ends_at"]),
                     "occurrence_start": local(s["occurrence_start"]),

@@ -127,6 +127,8 @@ class Session(Table, tablename="event_session"):
     `occurrence_start` is the rule occurrence a series session stands for (the
     calendar RECURRENCE-ID); it is empty for dates added by hand. `detached` marks
     a session a guide moved or cancelled on its own: series edits leave it alone.
+    An `all_day` session runs from local midnight of its first day to local
+    midnight after its last day, in the municipality's zone.
     """
 
     id = Serial(primary_key=True)
@@ -137,6 +139,7 @@ class Session(Table, tablename="event_session"):
     status = Varchar(length=16, choices=SessionStatus, default=SessionStatus.scheduled)
     occurrence_start = Timestamptz(null=True, default=None)
     detached = Boolean(default=False)
+    all_day = Boolean(default=False)
     capacity = Integer(null=True, default=None)
     seats_taken = Integer(default=0)
     seats_pending = Integer(default=0)  # of seats_taken, held by unconfirmed registrations

@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import mailbox
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
 from email.generator import BytesGenerator
 from email.header import Header
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, make_msgid
 from io import BytesIO
 from pathlib import Path
 from typing import Protocol
 
 import aiosmtplib
+import idna
 
 from treffpunkt.settings import Settings
 
@@ -73,11 +77,27 @@ class SMTPMailer:
                 self._smtp.close()
             self._smtp = None
 
+    async def _offers_smtputf8(self) -> bool:
+        assert self._smtp is not None
+        if self._smtp.is_ehlo_or_helo_needed:
+            await self._smtp.ehlo()
+        return self._smtp.supports_extension("smtputf8")
+
     async def send(self, mail: OutgoingMail) -> None:
         try:
             if self._smtp is None or not self._smtp.is_connected:
                 self._smtp = await self._connect()
-            await self._smtp.sendmail(mail.sender, [mail.recipient], mail.data)
+            if mail.utf8 and not await self._offers_smtputf8():
+                raise PermanentFailure(
+                    f"The mail server does not offer SMTPUTF8, which {mail.recipient} or "
+                    f"{mail.sender} needs: the part before the @ is not ASCII."
+                )
+            await self._smtp.sendmail(
+                mail.sender,
+                [mail.recipient],
+                mail.data,
+                mail_options=["SMTPUTF8"] if mail.utf8 else [],
+            )
         except aiosmtplib.SMTPRecipientsRefused as error:
             codes = [r.code for r in error.recipients]
             if all(code >= 500 for code in codes):
@@ -155,17 +175,75 @@ def mailer_for(settings: Settings) -> Mailer:
 
 @dataclass(frozen=True)
 class OutgoingMail:
-    sender: str
+    sender: str  # envelope addresses, as SMTP carries them (see mail_address)
     recipient: str
     data: bytes  # the whole message, CRLF line ends
+    utf8: bool = False  # an address has a local part beyond ASCII: needs SMTPUTF8
 
 
-def _address(name: str | None, email: str) -> str:
-    if not name:
-        return email
-    if name.isascii():
-        return formataddr((name, email))
-    return f"{Header(name, 'utf-8').encode(linesep=CRLF)} <{email}>"
+def one_line(text: str) -> str:
+    """Human text fit for a header: control characters (CR, LF, NUL, …) and line or
+    paragraph separators become spaces, runs of spaces one. Whatever a name or a
+    title holds, even one already stored, it stays one line of one header."""
+    cleaned = "".join(
+        " " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char for char in text
+    )
+    return " ".join(cleaned.split())
+
+
+@dataclass(frozen=True)
+class MailAddress:
+    """An address as SMTP carries it: the domain in its ASCII (IDNA) form, which every
+    server takes (user@bücher.example → user@xn--bcher-kva.example); a local part
+    beyond ASCII (jürgen@…) only a server offering SMTPUTF8 (RFC 6531) takes."""
+
+    address: str
+    utf8: bool
+
+
+def mail_address(email: str) -> MailAddress:
+    local, at, domain = email.strip().rpartition("@")
+    if not (local and at and domain) or any(
+        unicodedata.category(char)[0] in "CZ" for char in email.strip()
+    ):
+        raise PermanentFailure(f"{email!r} is not an address mail can be sent to")
+    try:
+        ascii_domain = domain if domain.isascii() else idna.encode(domain, uts46=True).decode()
+    except idna.IDNAError as error:
+        raise PermanentFailure(f"the domain of {email!r} is not valid: {error}") from None
+    # Address refuses line breaks and checks the parts once more.
+    return MailAddress(str(Address(username=local, domain=ascii_domain)), not local.isascii())
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9 '_-]+")  # a display name that needs no quoting or encoding
+
+
+def _mailbox(header: str, name: str | None, address: MailAddress) -> str:
+    """A From or To value: the display name encoded whole with email.header.Header.
+
+    Not the modern folder of policy.SMTP: it drops the space where it splits a
+    non-ASCII name or subject into encoded words ("الانتظار: مقهى" arrives as
+    "الانتظار:مقهى"), and it decodes an "=?utf-8?q?…?=" found inside a display
+    name into raw text, line breaks included. Header encodes every character, so
+    no value can end the header, and keeps spaces inside the encoded words.
+    """
+    display = one_line(name or "")
+    if not display:
+        return f"<{address.address}>"
+    if _PLAIN.fullmatch(display):
+        return f"{display} <{address.address}>"
+    encoded = Header(display, "utf-8", header_name=header).encode(linesep=CRLF)
+    last_line = encoded.rpartition(CRLF)[2]
+    space = " " if len(last_line) + len(address.address) + 3 <= 78 else f"{CRLF} "
+    return f"{encoded}{space}<{address.address}>"
+
+
+def _subject(text: str) -> str:
+    return Header(one_line(text), "utf-8", header_name="Subject").encode(linesep=CRLF)
+
+
+# Header values set above are final: the generator must write them as they are.
+_POLICY = policy.SMTP.clone(refold_source="none")
 
 
 def build_message(
@@ -187,30 +265,32 @@ def build_message(
     `text/calendar; method=…`, plus the same as an invite.ics attachment for clients
     that only look at attachments — the form Google Calendar sends.
 
-    From, To and Subject are encoded with email.header.Header: the modern folder
-    (policy.SMTP, which aiosmtplib also uses) drops the space where it splits a
-    non-ASCII header into encoded words ("الانتظار: مقهى" arrives as
-    "الانتظار:مقهى"); Header keeps spaces inside the encoded words.
+    From, To and Subject are made from the values, never from text around them:
+    names and subjects pass one_line and are encoded whole (see _mailbox), the
+    addresses are parsed into their parts (mail_address). Raises PermanentFailure
+    for an address no server could take.
     """
-    body = EmailMessage()
-    body["Date"] = format_datetime(datetime.now(UTC))
-    body["Message-ID"] = make_msgid(domain=sender_email.rpartition("@")[2] or None)
-    body["Auto-Submitted"] = "auto-generated"
-    body["X-Treffpunkt-Cause"] = dedupe_key
-    body.set_content(text)
-    body.add_alternative(html, subtype="html")
+    sender, recipient = mail_address(sender_email), mail_address(recipient_email)
+    utf8 = sender.utf8 or recipient.utf8
+    # With an address beyond ASCII the header carries it as UTF-8 (RFC 6532).
+    mail_policy = _POLICY.clone(utf8=True) if utf8 else _POLICY
+    message = EmailMessage(policy=mail_policy)
+    message.set_raw("From", _mailbox("From", sender_name, sender))
+    message.set_raw("To", _mailbox("To", recipient_name, recipient))
+    message.set_raw("Subject", _subject(subject))
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = make_msgid(domain=sender.address.rpartition("@")[2])
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Treffpunkt-Cause"] = one_line(dedupe_key)
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
     if calendar is not None:
         method, data = calendar
         # As bytes, in base64: the calendar's CRLF line ends and folding stay as written.
-        body.add_alternative(
+        message.add_alternative(
             data, "text", "calendar", params={"method": method, "charset": "UTF-8"}
         )
-        body.add_attachment(data, maintype="application", subtype="ics", filename="invite.ics")
+        message.add_attachment(data, maintype="application", subtype="ics", filename="invite.ics")
     buffer = BytesIO()
-    BytesGenerator(buffer, policy=policy.SMTP).flatten(body)
-    headers = (
-        f"From: {_address(sender_name, sender_email)}{CRLF}"
-        f"To: {_address(recipient_name, recipient_email)}{CRLF}"
-        f"Subject: {Header(subject, 'utf-8', header_name='Subject').encode(linesep=CRLF)}{CRLF}"
-    )
-    return OutgoingMail(sender_email, recipient_email, headers.encode("ascii") + buffer.getvalue())
+    BytesGenerator(buffer, policy=mail_policy).flatten(message)
+    return OutgoingMail(sender.address, recipient.address, buffer.getvalue(), utf8)

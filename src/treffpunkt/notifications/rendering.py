@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,7 @@ def _formatters(locale: str, zone: ZoneInfo) -> dict[str, Any]:
         return datetime.fromisoformat(value).astimezone(zone)
 
     return {
+        "day": lambda value: format_date(date.fromisoformat(value), "full", locale=locale),
         "date": lambda value: format_date(when(value), "full", locale=locale),
         "time": lambda value: format_time(when(value), "short", locale=locale),
         "datetime": lambda value: format_when(when(value), locale),

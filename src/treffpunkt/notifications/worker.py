@@ -18,7 +18,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from treffpunkt import db
-from treffpunkt.calendars.invitations import invitation
+from treffpunkt.calendars.invitations import Invitation, invitations
+from treffpunkt.calendars.invitations import record as record_invitation
 from treffpunkt.calendars.personal import feed_path, feed_tokens
 from treffpunkt.notifications.delivery import (
     Mailer,
@@ -37,6 +38,7 @@ from treffpunkt.registrations.tables import Registration
 from treffpunkt.settings import Settings
 
 log = logging.getLogger(__name__)
+CALENDAR_ENTRY = "calendar_entry"  # the mail for a further calendar object of one cause
 
 
 @dataclass(frozen=True)
@@ -168,10 +170,17 @@ async def _finish(message_id: int, worker: str, values: dict[Any, Any]) -> None:
         )
 
 
-async def _compose(
-    message: dict[str, Any], links: Links, settings: Settings
-) -> OutgoingMail | None:
-    """The mail as it goes out now; None when a later change made it wrong."""
+# A mail, and the calendar part it carries (recorded once the mail went out).
+Composed = list[tuple[OutgoingMail, Invitation | None]]
+
+
+async def _compose(message: dict[str, Any], links: Links, settings: Settings) -> Composed | None:
+    """The mail as it goes out now; None when a later change made it wrong.
+
+    An invitation covers one calendar object (RFC 5546): when a registration's
+    sessions belong to several (a course with dates outside its series), the others
+    follow in short mails of their own.
+    """
     context, kind = message["context"], message["kind"]
     registration = None
     if message["registration"] is not None:
@@ -183,20 +192,36 @@ async def _compose(
         if context is None:
             return None
     context = {**context, **links.get(message["registration"], NO_LINKS)}
-    mail = render(kind, message["locale"], context)
-    invite = await invitation(kind, registration, context, settings.base_url)
+    invites: list[Invitation | None] = [
+        *await invitations(kind, registration, context, settings.base_url)
+    ] or [None]
     municipality = context["municipality"]
-    return build_message(
-        sender_name=municipality["sender_name"],
-        sender_email=municipality["sender_email"],
-        recipient_name=message["recipient_name"],
-        recipient_email=message["recipient_email"],
-        subject=mail.subject,
-        text=mail.text,
-        html=mail.html,
-        dedupe_key=message["dedupe_key"],
-        calendar=(invite.method, invite.body) if invite else None,
-    )
+    composed: Composed = []
+    for number, invite in enumerate(invites):
+        if number == 0:
+            mail, cause = render(kind, message["locale"], context), message["dedupe_key"]
+        else:  # another object: a short mail of its own
+            assert invite is not None
+            entry = {
+                **context,
+                "calendar_method": invite.method,
+                "sessions": [s for s in context["sessions"] if f"session-{s['id']}" == invite.key],
+            }
+            mail = render(CALENDAR_ENTRY, message["locale"], entry)
+            cause = f"{message['dedupe_key']}:{invite.key}"
+        outgoing = build_message(
+            sender_name=municipality["sender_name"],
+            sender_email=municipality["sender_email"],
+            recipient_name=message["recipient_name"],
+            recipient_email=message["recipient_email"],
+            subject=mail.subject,
+            text=mail.text,
+            html=mail.html,
+            dedupe_key=cause,
+            calendar=(invite.method, invite.body) if invite else None,
+        )
+        composed.append((outgoing, invite))
+    return composed
 
 
 async def deliver(
@@ -208,15 +233,18 @@ async def deliver(
     for message in messages:
         attempts = message["attempts"] + 1
         try:
-            mail = await _compose(message, links, settings)
-            if mail is None:
+            composed = await _compose(message, links, settings)
+            if composed is None:
                 await _finish(
                     message["id"],
                     worker,
                     {OutboxMessage.status: OutboxStatus.skipped, OutboxMessage.claimed_by: None},
                 )
                 continue
-            await mailer.send(mail)
+            for mail, invite in composed:
+                await mailer.send(mail)
+                if invite is not None:  # the person's calendar now holds what it said
+                    await record_invitation(invite)
         except TemporaryFailure as error:
             failed = attempts >= policy.max_attempts
             log.warning("mail %s: %s (attempt %d)", message["id"], error, attempts)

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from treffpunkt.events.service import all_day_fields
 from treffpunkt.events.tables import EventStatus, Session, SessionStatus
+from treffpunkt.i18n import translated
 from treffpunkt.notifications.outbox import enqueue_all
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.registrations import notices
 from treffpunkt.registrations.tables import ACTIVE, Registration, RegistrationStatus
-from treffpunkt.registrations.targets import Target, target_of
+from treffpunkt.registrations.targets import Target, position_of, target_of
 
 RESEND_WINDOW = timedelta(minutes=10)  # at most one repeated mail per registration and window
 
 
 def text_in(texts: dict[str, Any], locale: str, default: str) -> dict[str, Any]:
-    return texts.get(locale) or texts.get(default) or next(iter(texts.values()))
+    return translated(texts, locale, default)[1]
 
 
 async def base_context(target: Target) -> dict[str, Any]:
@@ -38,18 +41,23 @@ async def base_context(target: Target) -> dict[str, Any]:
                 "starts_at": session.starts_at,
                 "ends_at": session.ends_at,
                 "status": session.status,
+                "all_day": session.all_day,
             }
         ]
     else:
         sessions = (
-            await Session.select(Session.id, Session.starts_at, Session.ends_at, Session.status)
+            await Session.select(
+                Session.id, Session.starts_at, Session.ends_at, Session.status, Session.all_day
+            )
             .where(Session.event == event.id)
             .order_by(Session.starts_at)
         )
+    zone = ZoneInfo(municipality.time_zone)
     return {
         "event_id": event.id,
         "event_status": event.status,
         "event_texts": event.texts,
+        "interpretation": event.interpretation,
         "online_url": event.online_url,
         "venue": venue,
         "sessions": [
@@ -58,6 +66,8 @@ async def base_context(target: Target) -> dict[str, Any]:
                 "starts_at": s["starts_at"].isoformat(),
                 "ends_at": s["ends_at"].isoformat(),
                 "status": s["status"],
+                # All day: told by its days, without times.
+                **{k: str(v) if v else v for k, v in all_day_fields(s, zone).items()},
             }
             for s in sessions
         ],
@@ -162,7 +172,18 @@ async def current_context(
             return None
     if not sessions:
         return None
-    return {**registration_context(registration, base), "sessions": sessions}
+    # What is true for this reader: a place, a held place, or a waitlist place (and
+    # where), and whether any of their sessions still takes place after a cancellation.
+    remaining = any(
+        s["status"] == SessionStatus.scheduled and datetime.fromisoformat(s["starts_at"]) > at
+        for s in base["sessions"]
+    )
+    position = await position_of(registration)
+    return {
+        **registration_context(registration, base, position),
+        "sessions": sessions,
+        "remaining": remaining,
+    }
 
 
 STATE_MAIL = {

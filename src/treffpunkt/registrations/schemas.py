@@ -3,13 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
-from treffpunkt.events.schemas import LanguageCode
+from treffpunkt.events.schemas import AllDay, LanguageCode
 from treffpunkt.events.tables import SessionStatus
 from treffpunkt.i18n import Locale
 from treffpunkt.registrations.tables import AttendanceStatus, RegistrationStatus
-from treffpunkt.schemas import Input, Name, Output
+from treffpunkt.schemas import Input, MailAddress, Name, Output
 
 Phone = Annotated[str, StringConstraints(pattern=r"^[0-9+() /-]{5,30}$")]
 
@@ -25,7 +25,7 @@ class Needs(Input):
 
 class RegistrationCreate(Input):
     name: Name
-    email: EmailStr
+    email: MailAddress
     phone: Phone | None = None
     locale: Locale | None = Field(
         default=None, description="language for mails; the municipality's default if left out"
@@ -39,7 +39,7 @@ class GuideRegistrationCreate(Input):
     """Someone registered by a guide (phone call, walk-in): confirmed at once."""
 
     name: Name
-    email: EmailStr | None = None
+    email: MailAddress | None = None
     phone: Phone | None = None
     locale: Locale | None = None
     seats: int = Field(default=1, ge=1, le=50)
@@ -66,7 +66,7 @@ class RegistrationCreated(Output):
     position: int | None = Field(description="place on the waitlist, when waitlisted")
 
 
-class RegistrationSession(Output):
+class RegistrationSession(AllDay):
     id: int
     starts_at: datetime
     ends_at: datetime

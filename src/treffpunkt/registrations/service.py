@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from treffpunkt import db
 from treffpunkt.errors import Conflict, InvalidInput, NotFound
-from treffpunkt.events.service import registration_open
+from treffpunkt.events.service import all_day_fields, registration_open
 from treffpunkt.events.tables import (
     Event,
     EventStatus,
@@ -501,7 +501,9 @@ async def by_token(token: str) -> Registration:
 
 
 async def _sessions_of(registration: Registration) -> list[dict[str, Any]]:
-    query = Session.select(Session.id, Session.starts_at, Session.ends_at, Session.status)
+    query = Session.select(
+        Session.id, Session.starts_at, Session.ends_at, Session.status, Session.all_day
+    )
     if registration.session is not None:
         query = query.where(Session.id == registration.session)
     else:
@@ -528,6 +530,7 @@ async def view(registration: Registration) -> RegistrationView:
                 starts_at=s["starts_at"].astimezone(zone),
                 ends_at=s["ends_at"].astimezone(zone),
                 status=s["status"],
+                **all_day_fields(s, zone),
             )
             for s in await _sessions_of(registration)
         ],

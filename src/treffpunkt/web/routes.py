@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_date
 from litestar import Controller, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
@@ -80,6 +81,7 @@ class RegistrationPageController(Controller):
                 and registration.expires_at is not None,
                 "highlight_confirm": confirm is not None,
                 "format_datetime": lambda value: format_when(value, locale),
+                "format_day": lambda value: format_date(value, "full", locale=locale),
                 "calendar": calendar,
             },
         )
