@@ -308,7 +308,7 @@ async def _people_beyond_ascii(municipality: Any) -> None:
     # Already stored (the API refuses a local part beyond ASCII today; see the route test).
     for before, after in (
         ("juergen@example.org", "jürgen@example.org"),
-        ("user@example.org", "user@bücher.example"),
+        ("user@example.org", "user@bücher.example.org"),
     ):
         await Registration.update({Registration.email: after}).where(Registration.email == before)
         await OutboxMessage.update({OutboxMessage.recipient_email: after}).where(
@@ -324,7 +324,7 @@ async def test_addresses_beyond_ascii_arrive_where_the_server_offers_smtputf8(
     assert await run_once(mail_settings, "worker-1") == 3
     envelopes = {e.recipients[0]: e for e in smtp.inbox.envelopes}
     # The domain travels in its ASCII form, which every server takes ...
-    assert not envelopes["user@xn--bcher-kva.example"].smtputf8
+    assert not envelopes["user@xn--bcher-kva.example.org"].smtputf8
     assert not envelopes["plain@example.org"].smtputf8
     # ... a local part beyond ASCII needs SMTPUTF8, and gets it.
     assert envelopes["jürgen@example.org"].smtputf8
@@ -340,7 +340,7 @@ async def test_without_smtputf8_only_the_address_that_needs_it_fails_and_says_wh
     assert await run_once(mail_settings, "worker-1") == 2
     assert sorted(e.recipients[0] for e in smtp.inbox.envelopes) == [
         "plain@example.org",
-        "user@xn--bcher-kva.example",
+        "user@xn--bcher-kva.example.org",
     ]
     [failed] = await OutboxMessage.select().where(OutboxMessage.status == "failed")
     assert failed["recipient_email"] == "jürgen@example.org"
