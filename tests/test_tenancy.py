@@ -1,5 +1,7 @@
 """Matrices over every route of the app, so that new endpoints are checked automatically.
 
+- every guide route is guarded by the guide router, every admin operation by the admin
+  guard, and every unguarded operation is one meant to be public;
 - every guide/admin/account operation answers 401 without a token;
 - every guide operation answers 404 for another municipality's objects (and works for
   the guide's own, so the 404 is not an accident of a wrong URL);
@@ -24,6 +26,7 @@ from tests.factories import (
     make_venue,
     sessions_of,
 )
+from treffpunkt.accounts.dependencies import admins_only, guides_only, logged_in
 from treffpunkt.events.programmes import create_programme
 from treffpunkt.events.schemas import ProgrammeCreate
 from treffpunkt.piccolo_app import APP_CONFIG
@@ -39,7 +42,7 @@ class Operation:
     method: str
     path: str
     operation_id: str
-    guard: str | None  # "tenant", "admin", "account" or None (public)
+    guard: str | None  # "tenant", "admin", "account" or None (public): from the route's guards
     has_body: bool
 
     @property
@@ -61,12 +64,17 @@ class Operation:
         return f"{self.method} {self.path}"
 
 
+GUARDS = {guides_only: "tenant", admins_only: "admin", logged_in: "account"}
+
+
 def operations(app: Litestar) -> list[Operation]:
     found = []
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
             params = set(handler.parsed_fn_signature.parameters)
-            guard = next((g for g in ("tenant", "admin", "account") if g in params), None)
+            guards = [GUARDS[g] for g in handler.resolve_guards() if g in GUARDS]
+            assert len(guards) <= 1, f"{route.path_format}: {guards}"
+            guard = guards[0] if guards else None
             for method in sorted(handler.http_methods):
                 if method in {"HEAD", "OPTIONS"}:
                     continue
@@ -233,6 +241,57 @@ async def towns(bensheim: Any, butzbach: Any, bensheim_guide: Any, butzbach_guid
 
 async def row_counts() -> dict[str, int]:
     return {table._meta.tablename: await table.count() for table in APP_CONFIG.table_classes}
+
+
+# Everything anyone may call without a login. A new route is guarded, or added here.
+PUBLIC_OPERATIONS = {
+    "health",
+    "login",
+    "listMunicipalities",
+    "getMunicipality",
+    "listPublicSessions",
+    "getPublicEvent",
+    "listPublicProgrammes",
+    "getPublicProgramme",
+    "registerForSession",
+    "registerForEvent",
+    "getRegistration",
+    "confirmRegistration",
+    "cancelRegistration",
+    "municipalityCalendar",
+    "programmeCalendar",
+    "eventCalendar",
+    "personalCalendar",
+}
+# Pages behind a registration link, the API description and static files.
+PUBLIC_PATHS = ("/r/", "/schema", "/static/")
+ADMIN_OPERATIONS = {
+    "listAccounts",
+    "createGuide",
+    "updateAccount",
+    "createMunicipality",
+    "updateMunicipality",
+}
+
+
+def test_every_route_is_guarded_or_meant_to_be_public(app: Litestar) -> None:
+    found = operations(app)
+    for op in found:
+        if op.path.startswith("/api/v1/guide"):
+            assert op.guard == "tenant", f"{op} is under the guide API without its guard"
+        elif op.operation_id in ADMIN_OPERATIONS:
+            assert op.guard == "admin", f"{op} is an admin operation without the admin guard"
+        elif op.guard is None:
+            assert op.operation_id in PUBLIC_OPERATIONS or op.path.startswith(PUBLIC_PATHS), (
+                f"{op} has no guard: guard it, or list it as public"
+            )
+    assert ADMIN_OPERATIONS <= {op.operation_id for op in found}
+
+
+def test_guide_routes_get_their_tenant_from_the_guarded_router(app: Litestar) -> None:
+    for op in operations(app):
+        if op.guard == "tenant":
+            assert op.path.startswith("/api/v1/guide/"), f"{op}: guide routes live in the router"
 
 
 async def test_every_guarded_operation_answers_401_without_a_token(

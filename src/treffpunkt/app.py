@@ -8,16 +8,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from treffpunkt import __version__, db
-from treffpunkt.accounts.dependencies import AUTH_DEPENDENCIES
+from treffpunkt import __version__, db, inputs
+from treffpunkt.accounts.dependencies import BEARER, TENANT, guides_only
 from treffpunkt.accounts.routes import AdminAccountController, AuthController, GuideTeamController
 from treffpunkt.accounts.service import LoginPolicy
 from treffpunkt.calendars.routes import CalendarController, PersonalFeedController
@@ -33,13 +31,36 @@ from treffpunkt.events.routes import (
 from treffpunkt.health import health
 from treffpunkt.municipalities.routes import MunicipalityController, OwnMunicipalityController
 from treffpunkt.notifications.worker import run_forever
+from treffpunkt.openapi import SWAGGER_UI, ModelReferences, openapi_config
 from treffpunkt.registrations.routes import (
     GuideRegistrationController,
     PublicRegistrationController,
 )
 from treffpunkt.settings import Settings
 from treffpunkt.throttle import Throttle
-from treffpunkt.web.routes import TEMPLATES, RegistrationPageController
+from treffpunkt.web.routes import STATIC, TEMPLATES, RegistrationPageController
+
+# JSON bodies larger than this are refused (413); the largest real one is an event with
+# texts in six languages, far below.
+MAX_BODY_BYTES = 1024 * 1024
+
+# Every route here is a guide's, scoped to the guide's municipality: the guard and the
+# `tenant` dependency live on the router, so a route cannot be added here unguarded.
+guide_api = Router(
+    "/api/v1/guide",
+    guards=[guides_only],
+    dependencies=TENANT,
+    security=BEARER,
+    route_handlers=[
+        GuideTeamController,
+        OwnMunicipalityController,
+        GuideVenueController,
+        GuideProgrammeController,
+        GuideEventController,
+        GuideSessionController,
+        GuideRegistrationController,
+    ],
+)
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -72,24 +93,20 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[
             health,
             AuthController,
-            AdminAccountController,
-            GuideTeamController,
             MunicipalityController,
-            OwnMunicipalityController,
-            GuideVenueController,
-            GuideProgrammeController,
-            GuideEventController,
-            GuideSessionController,
             PublicEventController,
             PublicRegistrationController,
-            GuideRegistrationController,
             RegistrationPageController,
             CalendarController,
             PersonalFeedController,
+            AdminAccountController,  # admin controllers carry their guard
+            guide_api,
+            create_static_files_router(
+                "/static", directories=[STATIC, SWAGGER_UI], include_in_schema=False
+            ),
         ],
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         dependencies={
-            **AUTH_DEPENDENCIES,
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "secret_key": Provide(lambda: secret_key, sync_to_thread=False),
             "feeds": Provide(lambda: feeds, sync_to_thread=False),
@@ -98,17 +115,12 @@ def create_app(settings: Settings) -> Litestar:
         },
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
-        openapi_config=OpenAPIConfig(
-            title="treffpunkt",
-            version=__version__,
-            description="Events, registrations, calendars and mail for municipal integration work.",
-            path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
-            components=Components(
-                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
-            ),
-            security=[{"bearer": []}],
-        ),
+        openapi_config=openapi_config(__version__),
+        request_class=inputs.TreffpunktRequest,
+        middleware=[inputs.refuse_control_characters],
+        type_decoders=inputs.TYPE_DECODERS,
+        plugins=[inputs.BodyPlugin(), inputs.DaySchemaPlugin(), ModelReferences()],
+        request_max_body_size=MAX_BODY_BYTES,
         debug=False,
     )
     app.state.throttle = throttle

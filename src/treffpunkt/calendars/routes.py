@@ -17,6 +17,7 @@ from treffpunkt.events.public import EventFilters
 from treffpunkt.events.routes import Language, ProgrammeFilter, TagFilter
 from treffpunkt.events.tables import Audience, EventKind
 from treffpunkt.i18n import Locale
+from treffpunkt.schemas import PathSlug
 from treffpunkt.settings import Settings
 
 MEDIA_TYPE = "text/calendar"  # Litestar adds "; charset=utf-8" to text types
@@ -71,7 +72,7 @@ class CalendarController(Controller):
     async def municipality(
         self,
         request: Request[Any, Any, Any],
-        slug: FromPath[str],
+        slug: PathSlug,
         settings: NamedDependency[Settings],
         feeds: NamedDependency[FeedCache],
         kind: FromQuery[EventKind | None] = None,
@@ -96,8 +97,8 @@ class CalendarController(Controller):
     async def programme(
         self,
         request: Request[Any, Any, Any],
-        slug: FromPath[str],
-        programme_slug: FromPath[str],
+        slug: PathSlug,
+        programme_slug: PathSlug,
         settings: NamedDependency[Settings],
         feeds: NamedDependency[FeedCache],
         locale: FromQuery[Locale | None] = None,
@@ -110,7 +111,7 @@ class CalendarController(Controller):
     async def event(
         self,
         request: Request[Any, Any, Any],
-        slug: FromPath[str],
+        slug: PathSlug,
         file_name: FromPath[str],
         settings: NamedDependency[Settings],
         feeds: NamedDependency[FeedCache],

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from treffpunkt import db
 from treffpunkt.errors import Conflict, InvalidInput, NotFound
 from treffpunkt.events.service import get_session
-from treffpunkt.registrations.schemas import GuideRegistrationOut, Needs
+from treffpunkt.registrations.schemas import GuideRegistrationOut, NeedsOut
 from treffpunkt.registrations.tables import (
     Attendance,
     AttendanceStatus,
@@ -17,6 +17,7 @@ from treffpunkt.registrations.tables import (
     RegistrationStatus,
 )
 from treffpunkt.registrations.targets import Target
+from treffpunkt.tenancy import owned
 
 
 async def guide_registrations(target: Target) -> list[GuideRegistrationOut]:
@@ -34,7 +35,7 @@ async def guide_registrations(target: Target) -> list[GuideRegistrationOut]:
         position += waitlisted
         needs = None
         if registration.needs_interpretation or registration.needs_accessibility:
-            needs = Needs(
+            needs = NeedsOut(
                 interpretation=registration.needs_interpretation,
                 accessibility=registration.needs_accessibility,
             )
@@ -62,9 +63,7 @@ async def guide_registrations(target: Target) -> list[GuideRegistrationOut]:
 async def guide_registration(municipality_id: int, registration_id: int) -> Registration:
     registration = (
         await Registration.objects()
-        .where(
-            (Registration.id == registration_id) & (Registration.municipality == municipality_id)
-        )
+        .where(owned(Registration, municipality_id, registration_id))
         .first()
     )
     if registration is None:

@@ -3,13 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from treffpunkt.events.schemas import LanguageCode
 from treffpunkt.events.tables import SessionStatus
 from treffpunkt.i18n import Locale
 from treffpunkt.registrations.tables import AttendanceStatus, RegistrationStatus
-from treffpunkt.schemas import Input, Name, Output
+from treffpunkt.schemas import MULTI_LINE, Email, Id, Input, Name, Output
 
 Phone = Annotated[str, StringConstraints(pattern=r"^[0-9+() /-]{5,30}$")]
 
@@ -20,12 +20,19 @@ class Needs(Input):
     interpretation: LanguageCode | None = Field(
         default=None, description="language to interpret into"
     )
-    accessibility: Annotated[str, StringConstraints(max_length=500)] | None = None
+    accessibility: Annotated[
+        Annotated[str, StringConstraints(max_length=500)] | None, MULTI_LINE
+    ] = None
+
+
+class NeedsOut(Output):
+    interpretation: str | None = None
+    accessibility: str | None = None
 
 
 class RegistrationCreate(Input):
     name: Name
-    email: EmailStr
+    email: Email
     phone: Phone | None = None
     locale: Locale | None = Field(
         default=None, description="language for mails; the municipality's default if left out"
@@ -39,7 +46,7 @@ class GuideRegistrationCreate(Input):
     """Someone registered by a guide (phone call, walk-in): confirmed at once."""
 
     name: Name
-    email: EmailStr | None = None
+    email: Email | None = None
     phone: Phone | None = None
     locale: Locale | None = None
     seats: int = Field(default=1, ge=1, le=50)
@@ -83,7 +90,7 @@ class GuideRegistrationOut(Output):
     email: str | None
     phone: str | None
     locale: str
-    needs: Needs | None
+    needs: NeedsOut | None
     source: Literal["self", "guide"]
     session_id: int | None
     created_at: datetime
@@ -96,5 +103,5 @@ class CapacityIn(Input):
 
 
 class AttendanceIn(Input):
-    registration_id: int
+    registration_id: Id
     status: AttendanceStatus
