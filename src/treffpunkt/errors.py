@@ -112,7 +112,10 @@ def _validation_fields(extra: Any, aliases: dict[str, str]) -> dict[str, str]:
 
 
 def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    return _answer(request, exc.status_code, exc.code, exc.detail, exc.fields, exc.headers)
+    headers = dict(exc.headers)
+    if exc.status_code == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")  # RFC 9110 §15.5.2: every 401
+    return _answer(request, exc.status_code, exc.code, exc.detail, exc.fields, headers)
 
 
 def _public_names(request: Request[Any, Any, Any]) -> dict[str, str]:

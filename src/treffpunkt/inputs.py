@@ -22,6 +22,7 @@ from litestar.exceptions import InternalServerException, ValidationException
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 from litestar.plugins import OpenAPISchemaPlugin
 from litestar.plugins.pydantic import PydanticInitPlugin
+from litestar.serialization import encode_json
 from litestar.types import ASGIApp, Receive, Scope, Send
 from litestar.typing import FieldDefinition
 from pydantic import ValidationError
@@ -104,8 +105,10 @@ def _is_body(annotation: Any) -> bool:
 
 
 def _decode_body(model: type[Input], value: Any) -> Input:
+    """The body as its model, validated as JSON in strict mode: a value the schema does
+    not allow is refused (no `false` for a number, no `"5"` for an integer)."""
     try:
-        return model.model_validate(value)
+        return model.model_validate_json(encode_json(value), strict=True)
     except ValidationError as error:
         # Litestar reads a location that starts with "data" as the body's ("source":
         # "body"); without it, a body field named like a path parameter (`slug`) counted

@@ -23,7 +23,6 @@ from treffpunkt.events.schemas import (
     SeriesRule,
     SessionPage,
     SessionTimes,
-    Tag,
     VenueCreate,
     VenueOut,
     VenueUpdate,
@@ -231,7 +230,7 @@ ToDate = Annotated[Day | None, QueryParameter(name="to", description="last local
 Language = Annotated[
     str | None, QueryParameter(name="lang", pattern=r"^[a-z]{2,3}$", description="spoken language")
 ]
-TagFilter = Annotated[Tag | None, QueryParameter(name="tag")]
+TagFilter = Annotated[str | None, QueryParameter(name="tag", pattern=SLUG_PATTERN, max_length=40)]
 ProgrammeFilter = Annotated[
     str | None, QueryParameter(name="programme", pattern=SLUG_PATTERN, max_length=64)
 ]

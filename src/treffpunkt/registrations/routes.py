@@ -4,6 +4,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -35,6 +36,15 @@ async def _created(target: targets.Target, data: Any, secret_key: str) -> Respon
     return Response(body, status_code=HTTP_201_CREATED if outcome.created else HTTP_200_OK)
 
 
+ALREADY_REGISTERED = {
+    HTTP_200_OK: ResponseSpec(
+        RegistrationCreated,
+        generate_examples=False,
+        description="this email is registered already: that registration",
+    )
+}
+
+
 class PublicRegistrationController(Controller):
     path = "/api/v1"
     tags = ["registrations"]
@@ -42,7 +52,7 @@ class PublicRegistrationController(Controller):
     @post(
         "/sessions/{session_id:int}/registrations",
         operation_id="registerForSession",
-        responses=errors(409, 429),
+        responses={**errors(409, 429), **ALREADY_REGISTERED},
     )
     async def register_for_session(
         self,
@@ -61,7 +71,7 @@ class PublicRegistrationController(Controller):
     @post(
         "/events/{event_id:int}/registrations",
         operation_id="registerForEvent",
-        responses=errors(409, 429),
+        responses={**errors(409, 429), **ALREADY_REGISTERED},
     )
     async def register_for_event(
         self,
