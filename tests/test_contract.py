@@ -176,7 +176,10 @@ async def fuzz(url: str, config_file: Path, *headers: str) -> tuple[int, str]:
         *(("--exclude-operation-id", "logout") if headers else ()),
     ]
     process = await asyncio.create_subprocess_exec(
-        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        *command,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        cwd=config_file.parent,  # schemathesis keeps a cache where it runs
     )
     output, _ = await process.communicate()
     return process.returncode or 0, output.decode("utf-8", "replace")

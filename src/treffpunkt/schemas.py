@@ -217,6 +217,7 @@ WallTime = Annotated[
     WithJsonSchema(
         {
             "type": "string",
+            "maxLength": 8,
             "pattern": _WALL_TIME.pattern,
             "description": "a wall time HH:MM in the municipality's zone",
             "examples": ["14:00"],

@@ -38,13 +38,13 @@ from treffpunkt.schemas import (
 )
 
 # ISO 639 language codes for what is spoken at an event (wider than the UI locales).
-LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
+LanguageCode = Annotated[str, StringConstraints(max_length=3, pattern=r"^[a-z]{2,3}$")]
 Tag = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=40)]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Summary = Annotated[str, StringConstraints(max_length=500)]
 LongText = Annotated[str, StringConstraints(max_length=20_000), MULTI_LINE]
 City = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-PostalCode = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z -]{3,10}$")]
+PostalCode = Annotated[str, StringConstraints(max_length=10, pattern=r"^[0-9A-Za-z -]{3,10}$")]
 Room = Annotated[str, StringConstraints(max_length=200)]
 Notes = Annotated[str, StringConstraints(max_length=2000), MULTI_LINE]
 
@@ -159,7 +159,7 @@ def _valid_rule(value: str) -> str:
 class SeriesRule(Input):
     """A recurrence in the municipality's wall time, e.g. Tue and Thu 14:00–16:00."""
 
-    rule: Annotated[str, AfterValidator(_valid_rule)] = Field(
+    rule: Annotated[str, StringConstraints(max_length=200), AfterValidator(_valid_rule)] = Field(
         description="RRULE value without DTSTART/UNTIL/COUNT, e.g. FREQ=WEEKLY;BYDAY=TU,TH",
         examples=["FREQ=WEEKLY;BYDAY=TU,TH", "FREQ=WEEKLY;INTERVAL=2;BYDAY=WE"],
     )

@@ -11,7 +11,7 @@ from treffpunkt.i18n import Locale
 from treffpunkt.registrations.tables import AttendanceStatus, RegistrationStatus
 from treffpunkt.schemas import MULTI_LINE, Email, Id, Input, Name, Output
 
-Phone = Annotated[str, StringConstraints(pattern=r"^[0-9+() /-]{5,30}$")]
+Phone = Annotated[str, StringConstraints(max_length=30, pattern=r"^[0-9+() /-]{5,30}$")]
 
 
 class Needs(Input):
