@@ -110,7 +110,12 @@ async def test_an_id_out_of_range_is_not_looked_up(client: Any) -> None:
     working = db.engine()
     db.use_engine(db.create_engine("postgresql://postgres@127.0.0.1:9/nothing"))
     try:
-        for url in (f"/api/v1/events/{2**31}", f"/m/bensheim/events/{2**63}.ics"):
+        for url in (
+            f"/api/v1/events/{2**31}",
+            f"/m/bensheim/events/{2**31}.ics",
+            f"/m/bensheim/events/{10**11}.ics",
+            f"/m/bensheim/events/{2**63}.ics",
+        ):
             assert (await client.get(url)).status_code == 404
         response = await client.post(
             f"/api/v1/sessions/{2**63}/registrations",

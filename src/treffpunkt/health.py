@@ -1,12 +1,19 @@
 from __future__ import annotations
 
 from litestar import Response, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from treffpunkt import db
 
 
-@get("/health", operation_id="health", tags=["system"], cache=False)
+@get(
+    "/health",
+    operation_id="health",
+    tags=["system"],
+    cache=False,
+    responses={503: ResponseSpec(dict[str, str], description="the database does not answer")},
+)
 async def health() -> Response[dict[str, str]]:
     """200 when the service and its database answer, 503 when the database does not."""
     try:

@@ -74,7 +74,23 @@ def _error_codes(operation: dict[str, Any]) -> set[int]:
         codes.add(404)
     if operation.get("requestBody") or any(p["in"] == "query" for p in parameters):
         codes.add(422)
+    if operation.get("requestBody"):
+        codes.add(413)  # app.MAX_BODY_BYTES
     return codes
+
+
+def _not_modified(operation: dict[str, Any]) -> None:
+    """Calendar files answer 304 to a client whose copy is current (calendars/routes.py)."""
+    success = operation["responses"].get("200", {})
+    if any(media.startswith("text/calendar") for media in success.get("content", {})):
+        operation["responses"]["304"] = {
+            "description": "the copy named by If-None-Match or If-Modified-Since is current"
+        }
+
+
+def _in_error_format(response: dict[str, Any]) -> bool:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return bool(schema.get("$ref") == f"{COMPONENTS}Error")
 
 
 def _error_response(code: int) -> dict[str, Any]:
@@ -162,11 +178,12 @@ def exact(app: Litestar, document: dict[str, Any]) -> dict[str, Any]:
             codes = _error_codes(operation)
             responses = operation["responses"]
             for code in list(responses):
-                if int(code) >= 400:
+                if int(code) >= 400 and (code == "400" or _in_error_format(responses[code])):
                     del responses[code]
             _walk_refs(responses, as_answer)
             for code in sorted(codes):
-                responses[str(code)] = _error_response(code)
+                responses.setdefault(str(code), _error_response(code))
+            _not_modified(operation)
     document.pop("security", None)  # only the operations that need a login say so
     return document
 
