@@ -176,7 +176,7 @@ class GuideRegistrationController(Controller):
     @post(
         "/sessions/{session_id:int}/registrations",
         operation_id="addSessionRegistration",
-        responses=errors(409),
+        responses={**errors(409), **ALREADY_REGISTERED},
     )
     async def add_to_session(
         self,
@@ -192,7 +192,7 @@ class GuideRegistrationController(Controller):
     @post(
         "/events/{event_id:int}/registrations",
         operation_id="addEventRegistration",
-        responses=errors(409),
+        responses={**errors(409), **ALREADY_REGISTERED},
     )
     async def add_to_event(
         self,
