@@ -391,3 +391,15 @@ async def test_control_characters_in_a_query_are_refused_naming_it(
         if name == "cursor" and url.endswith(".ics"):
             continue
         assert_invalid(await client.get(url, params={name: value}), name)
+
+
+async def test_a_body_past_a_mebibyte_is_refused_in_the_error_format(
+    client: Any, bensheim_headers: Any
+) -> None:
+    response = await client.post(
+        "/api/v1/guide/venues",
+        json={"name": "R", "street": "S", "postal_code": "64625", "city": "x" * 1_100_000},
+        headers=bensheim_headers,
+    )
+    assert response.status_code == 413
+    assert response.json()["error"] == "payload_too_large"

@@ -181,3 +181,13 @@ def test_day_query_values_are_parsed_and_bounded() -> None:
     for value in ("0001-01-01", "9999-12-31", "2027-3-1", "tomorrow"):
         with pytest.raises(ValueError):  # noqa: PT011 (any refusal will do)
             Day.parse(value)
+
+
+def test_every_multi_line_field_keeps_its_line_feeds() -> None:
+    text = "Erste Zeile\nzweite Zeile"
+    assert events.EventText(title="T", description=text).description == text
+    assert events.ProgrammeText(title="T", description=text).description == text
+    assert events.VenueUpdate(accessibility_notes=text).accessibility_notes == text
+    assert registrations.Needs(accessibility=text).accessibility == text
+    with pytest.raises(ValidationError):
+        events.EventText(title="T", summary=text)  # a summary is one line
