@@ -62,7 +62,7 @@ CHECKS = ",".join(
 )
 # Per run: at most this many cases per operation, and this many seconds in all.
 MAX_EXAMPLES = int(os.environ.get("TREFFPUNKT_FUZZ_EXAMPLES", "25"))
-MAX_SECONDS = int(os.environ.get("TREFFPUNKT_FUZZ_SECONDS", "30"))
+MAX_SECONDS = int(os.environ.get("TREFFPUNKT_FUZZ_SECONDS", "20"))
 
 
 @pytest.fixture
