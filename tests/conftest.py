@@ -230,3 +230,11 @@ async def butzbach_headers(client: Any, butzbach_guide: dict[str, Any]) -> dict[
     from tests.factories import login_headers
 
     return await login_headers(client, butzbach_guide["email"])
+
+
+@pytest.fixture
+async def towns(bensheim: Any, butzbach: Any, bensheim_guide: Any, butzbach_guide: Any) -> Any:
+    """Fresh objects of Bensheim (own) and Butzbach (foreign), see tests/test_tenancy.py."""
+    from tests.test_tenancy import make_towns
+
+    return await make_towns(bensheim, butzbach, bensheim_guide)

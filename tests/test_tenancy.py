@@ -1,5 +1,7 @@
 """Matrices over every route of the app, so that new endpoints are checked automatically.
 
+- every guide route is guarded by the guide router, every admin operation by the admin
+  guard, and every unguarded operation is one meant to be public;
 - every guide/admin/account operation answers 401 without a token;
 - every guide operation answers 404 for another municipality's objects (and works for
   the guide's own, so the 404 is not an accident of a wrong URL);
@@ -12,7 +14,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from litestar import Litestar
 
 from tests.factories import (
@@ -24,6 +25,7 @@ from tests.factories import (
     make_venue,
     sessions_of,
 )
+from treffpunkt.accounts.dependencies import admins_only, guides_only, logged_in
 from treffpunkt.events.programmes import create_programme
 from treffpunkt.events.schemas import ProgrammeCreate
 from treffpunkt.piccolo_app import APP_CONFIG
@@ -39,7 +41,7 @@ class Operation:
     method: str
     path: str
     operation_id: str
-    guard: str | None  # "tenant", "admin", "account" or None (public)
+    guard: str | None  # "tenant", "admin", "account" or None (public): from the route's guards
     has_body: bool
 
     @property
@@ -61,12 +63,17 @@ class Operation:
         return f"{self.method} {self.path}"
 
 
+GUARDS = {guides_only: "tenant", admins_only: "admin", logged_in: "account"}
+
+
 def operations(app: Litestar) -> list[Operation]:
     found = []
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
             params = set(handler.parsed_fn_signature.parameters)
-            guard = next((g for g in ("tenant", "admin", "account") if g in params), None)
+            guards = [GUARDS[g] for g in handler.resolve_guards() if g in GUARDS]
+            assert len(guards) <= 1, f"{route.path_format}: {guards}"
+            guard = guards[0] if guards else None
             for method in sorted(handler.http_methods):
                 if method in {"HEAD", "OPTIONS"}:
                     continue
@@ -225,14 +232,64 @@ class Towns:
         return await objects_of(self.butzbach, self.foreign_guide)
 
 
-@pytest.fixture
-async def towns(bensheim: Any, butzbach: Any, bensheim_guide: Any, butzbach_guide: Any) -> Towns:
+async def make_towns(bensheim: Any, butzbach: Any, bensheim_guide: Any) -> Towns:
     second = await make_guide(butzbach, "zweite@butzbach.example")
     return Towns(bensheim, butzbach, bensheim_guide, second)
 
 
 async def row_counts() -> dict[str, int]:
     return {table._meta.tablename: await table.count() for table in APP_CONFIG.table_classes}
+
+
+# Everything anyone may call without a login. A new route is guarded, or added here.
+PUBLIC_OPERATIONS = {
+    "health",
+    "login",
+    "listMunicipalities",
+    "getMunicipality",
+    "listPublicSessions",
+    "getPublicEvent",
+    "listPublicProgrammes",
+    "getPublicProgramme",
+    "registerForSession",
+    "registerForEvent",
+    "getRegistration",
+    "confirmRegistration",
+    "cancelRegistration",
+    "municipalityCalendar",
+    "programmeCalendar",
+    "eventCalendar",
+    "personalCalendar",
+}
+# Pages behind a registration link, the API description and static files.
+PUBLIC_PATHS = ("/r/", "/schema", "/static/")
+ADMIN_OPERATIONS = {
+    "listAccounts",
+    "createGuide",
+    "updateAccount",
+    "createMunicipality",
+    "updateMunicipality",
+}
+
+
+def test_every_route_is_guarded_or_meant_to_be_public(app: Litestar) -> None:
+    found = operations(app)
+    for op in found:
+        if op.path.startswith("/api/v1/guide"):
+            assert op.guard == "tenant", f"{op} is under the guide API without its guard"
+        elif op.operation_id in ADMIN_OPERATIONS:
+            assert op.guard == "admin", f"{op} is an admin operation without the admin guard"
+        elif op.guard is None:
+            assert op.operation_id in PUBLIC_OPERATIONS or op.path.startswith(PUBLIC_PATHS), (
+                f"{op} has no guard: guard it, or list it as public"
+            )
+    assert {op.operation_id for op in found} >= ADMIN_OPERATIONS
+
+
+def test_guide_routes_get_their_tenant_from_the_guarded_router(app: Litestar) -> None:
+    for op in operations(app):
+        if op.guard == "tenant":
+            assert op.path.startswith("/api/v1/guide/"), f"{op}: guide routes live in the router"
 
 
 async def test_every_guarded_operation_answers_401_without_a_token(
@@ -309,3 +366,82 @@ async def test_every_write_operation_names_bad_fields_with_422_and_writes_nothin
             assert response.status_code == 422, f"{op} ({case}) answered {response.status_code}"
             assert named in response.json()["fields"], f"{op} ({case}): {response.json()}"
             assert await row_counts() == before, f"{op} ({case}) wrote something"
+
+
+# Texts no field takes: NUL (PostgreSQL refuses it), a C1 control, a line separator.
+CONTROL_CHARACTERS = ["\x00", "\x85", "\u2028", "\x1b"]
+
+
+def text_fields(schema: dict[str, Any], defs: dict[str, Any], path: str = "") -> list[str]:
+    """Dotted paths of every text field of a body schema (dicts keyed by `de`)."""
+    if "$ref" in schema:
+        return text_fields(defs[schema["$ref"].split("/")[-1]], defs, path)
+    for branch in schema.get("anyOf", []):
+        if branch.get("type") != "null":
+            return text_fields(branch, defs, path)
+    kind = schema.get("type")
+    if kind == "object" and "properties" in schema:
+        return [
+            found
+            for name, sub in schema["properties"].items()
+            for found in text_fields(sub, defs, f"{path}.{name}".lstrip("."))
+        ]
+    if kind == "object" and isinstance(schema.get("additionalProperties"), dict):
+        return text_fields(schema["additionalProperties"], defs, f"{path}.de")
+    if kind == "array":
+        return text_fields(schema["items"], defs, f"{path}.0")
+    is_text = kind == "string" and "enum" not in schema and schema.get("format") != "date"
+    return [path] if is_text and schema.get("format") != "date-time" else []
+
+
+def with_value(body: dict[str, Any], path: str, value: str) -> dict[str, Any]:
+    """`body` with the field at `path` set to `value` (lists get one item)."""
+    body = dict(body)
+    head, _, rest = path.partition(".")
+    if not rest:
+        body[head] = value
+    elif rest.split(".")[0] == "0":
+        tail = rest.partition(".")[2]
+        body[head] = [with_value({}, tail, value)[tail]] if not tail else [value]
+    else:
+        inner = body.get(head) if isinstance(body.get(head), dict) else {}
+        body[head] = with_value(inner, rest, value)
+    return body
+
+
+async def test_every_text_field_of_every_write_refuses_control_characters(
+    app: Litestar, client: Any, towns: Towns, admin_headers: Any, bensheim_headers: Any
+) -> None:
+    schemas = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]
+    writes = [op for op in operations(app) if op.method in WRITE_METHODS and op.has_body]
+    headers = {"tenant": bensheim_headers, "admin": admin_headers, "account": bensheim_headers}
+    checked = 0
+    own = await towns.own()
+    for op in writes:
+        handler_model = next(
+            h.parsed_fn_signature.parameters["data"].annotation
+            for route in app.routes
+            if route.path_format == op.path
+            for h in getattr(route, "route_handlers", [])
+            if op.method in h.http_methods
+        )
+        fields = text_fields(schemas[handler_model.__name__], schemas)
+        for path in fields:
+            if path == "password":  # only hashed and compared: any characters (VERBATIM)
+                continue
+            for character in CONTROL_CHARACTERS:
+                valid = op.body(own) or {}
+                body = with_value(valid, path, f"Text{character}mit Zeichen")
+                before = await row_counts()
+                response = await client.request(
+                    op.method, op.url(own), json=body, headers=headers.get(op.guard or "", {})
+                )
+                assert response.status_code == 422, f"{op} {path} {character!r}: {response.text}"
+                named = response.json()["fields"]
+                top = path.split(".")[0]
+                assert any(key == top or key.startswith(f"{top}.") for key in named), (
+                    f"{op} {path}: {named}"
+                )
+                assert await row_counts() == before, f"{op} {path} wrote something"
+                checked += 1
+    assert checked >= 200

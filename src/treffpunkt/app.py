@@ -9,18 +9,17 @@ from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 from typing import Any, cast
 
-from litestar import Litestar
+from litestar import Litestar, Router
+from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from treffpunkt import __version__, db
-from treffpunkt.accounts.dependencies import AUTH_DEPENDENCIES
+from treffpunkt import __version__, db, inputs
+from treffpunkt.accounts.dependencies import BEARER, TENANT, guides_only
 from treffpunkt.accounts.routes import AdminAccountController, AuthController, GuideTeamController
 from treffpunkt.accounts.service import LoginPolicy
 from treffpunkt.calendars.routes import CalendarController, PersonalFeedController
@@ -37,13 +36,36 @@ from treffpunkt.headers import security_headers
 from treffpunkt.health import health
 from treffpunkt.municipalities.routes import MunicipalityController, OwnMunicipalityController
 from treffpunkt.notifications.worker import run_forever
+from treffpunkt.openapi import SWAGGER_UI, ModelReferences, openapi_config
 from treffpunkt.registrations.routes import (
     GuideRegistrationController,
     PublicRegistrationController,
 )
 from treffpunkt.settings import Settings
 from treffpunkt.throttle import Throttle
-from treffpunkt.web.routes import TEMPLATES, RegistrationPageController, static_files
+from treffpunkt.web.routes import STATIC, TEMPLATES, RegistrationPageController
+
+# JSON bodies larger than this are refused (413); the largest real one is an event with
+# texts in six languages, far below.
+MAX_BODY_BYTES = 1024 * 1024
+
+# Every route here is a guide's, scoped to the guide's municipality: the guard and the
+# `tenant` dependency live on the router, so a route cannot be added here unguarded.
+guide_api = Router(
+    "/api/v1/guide",
+    guards=[guides_only],
+    dependencies=TENANT,
+    security=BEARER,
+    route_handlers=[
+        GuideTeamController,
+        OwnMunicipalityController,
+        GuideVenueController,
+        GuideProgrammeController,
+        GuideEventController,
+        GuideSessionController,
+        GuideRegistrationController,
+    ],
+)
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -53,7 +75,6 @@ def create_app(settings: Settings) -> Litestar:
     throttle = Throttle(settings.rate_limit_storage)
     secret_key = settings.resolved_secret_key()
     feeds = FeedCache()
-    docs = ScalarRenderPlugin()
     login_policy = LoginPolicy(
         token_ttl=timedelta(hours=settings.token_ttl_hours),
         attempts_per_client=settings.login_attempts_per_client,
@@ -78,25 +99,24 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[
             health,
             AuthController,
-            AdminAccountController,
-            GuideTeamController,
             MunicipalityController,
-            OwnMunicipalityController,
-            GuideVenueController,
-            GuideProgrammeController,
-            GuideEventController,
-            GuideSessionController,
             PublicEventController,
             PublicRegistrationController,
-            GuideRegistrationController,
             RegistrationPageController,
-            static_files,
             CalendarController,
             PersonalFeedController,
+            AdminAccountController,  # admin controllers carry their guard
+            guide_api,
+            # Styles and the API page's assets are files, never inline (the pages' CSP).
+            create_static_files_router(
+                "/static",
+                directories=[STATIC, SWAGGER_UI],
+                cache_control=CacheControlHeader(public=True, max_age=3600),
+                include_in_schema=False,
+            ),
         ],
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         dependencies={
-            **AUTH_DEPENDENCIES,
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "secret_key": Provide(lambda: secret_key, sync_to_thread=False),
             "feeds": Provide(lambda: feeds, sync_to_thread=False),
@@ -104,7 +124,7 @@ def create_app(settings: Settings) -> Litestar:
             "login_policy": Provide(lambda: login_policy, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        before_send=[security_headers("/schema", [docs.js_url, docs.css_url])],
+        before_send=[security_headers("/schema", [])],
         # The client's address for rate limits: behind the reverse proxies named in
         # TREFFPUNKT_TRUSTED_PROXIES, the right-most X-Forwarded-For entry that none of
         # them is (the left ones are whatever the client sent). uvicorn's middleware
@@ -113,20 +133,15 @@ def create_app(settings: Settings) -> Litestar:
             DefineMiddleware(
                 cast("Any", ProxyHeadersMiddleware),  # plain ASGI, typed by uvicorn
                 trusted_hosts=settings.trusted_proxy_list,
-            )
+            ),
+            inputs.refuse_control_characters,
         ],
         lifespan=[lifespan],
-        openapi_config=OpenAPIConfig(
-            title="treffpunkt",
-            version=__version__,
-            description="Events, registrations, calendars and mail for municipal integration work.",
-            path="/schema",
-            render_plugins=[docs],
-            components=Components(
-                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
-            ),
-            security=[{"bearer": []}],
-        ),
+        openapi_config=openapi_config(__version__),
+        request_class=inputs.TreffpunktRequest,
+        type_decoders=inputs.TYPE_DECODERS,
+        plugins=[inputs.BodyPlugin(), inputs.DaySchemaPlugin(), ModelReferences()],
+        request_max_body_size=MAX_BODY_BYTES,
         debug=False,
     )
     app.state.throttle = throttle

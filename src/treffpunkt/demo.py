@@ -48,7 +48,7 @@ TOWNS = [
         contact_email="integration@bensheim.example",
         sender_name="Integrationszentrum Bensheim",
         sender_email="integration@bensheim.example",
-        website="https://www.bensheim.example/integration",  # type: ignore[arg-type]
+        website="https://www.bensheim.example/integration",
     ),
     MunicipalityCreate(
         slug="butzbach",

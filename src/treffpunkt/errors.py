@@ -96,18 +96,26 @@ def _wants_html(request: Request[Any, Any, Any]) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def _validation_fields(extra: Any) -> dict[str, str]:
+def _validation_fields(extra: Any, aliases: dict[str, str]) -> dict[str, str]:
     fields: dict[str, str] = {}
     for item in extra if isinstance(extra, list) else []:
         if isinstance(item, dict):
             # pydantic marks a bad dict key as "texts.xx.[key]": the field is "texts.xx".
             key = str(item.get("key") or item.get("source") or "body").replace(".[key]", "")
-            fields.setdefault(key, str(item.get("message", "invalid")))
+            if item.get("source") == "body":
+                key = "body" if key == "data" else key  # the body as a whole
+            else:
+                key = aliases.get(key, key)  # a parameter's public name: `start` → `from`
+            message = str(item.get("message", "invalid")).removeprefix("Value error, ")
+            fields.setdefault(key, message)
     return fields
 
 
 def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    return _answer(request, exc.status_code, exc.code, exc.detail, exc.fields, exc.headers)
+    headers = dict(exc.headers)
+    if exc.status_code == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")  # RFC 9110 §15.5.2: every 401
+    return _answer(request, exc.status_code, exc.code, exc.detail, exc.fields, headers)
 
 
 def _public_names(request: Request[Any, Any, Any]) -> dict[str, str]:
@@ -125,10 +133,11 @@ def _public_names(request: Request[Any, Any, Any]) -> dict[str, str]:
 def handle_validation_error(
     request: Request[Any, Any, Any], exc: ValidationException
 ) -> Response[Any]:
-    aliases = _public_names(request)
-    fields = {
-        aliases.get(key, key): message for key, message in _validation_fields(exc.extra).items()
-    }
+    items = exc.extra if isinstance(exc.extra, list) else []
+    if any(isinstance(item, dict) and item.get("source") == "path" for item in items):
+        # A path that names no possible object (an id out of range, a malformed token).
+        return _answer(request, 404, "not_found", "Not Found")
+    fields = _validation_fields(exc.extra, _public_names(request))
     if not fields:
         # Litestar reports unparseable bodies without a key: name the body itself.
         fields = {"body": exc.detail}

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from litestar import HttpMethod, Response, route
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from treffpunkt import db
@@ -17,6 +18,7 @@ def _operation_id(handler: object, method: str, path: object) -> str:
     operation_id=_operation_id,
     tags=["system"],
     cache=False,
+    responses={503: ResponseSpec(dict[str, str], description="the database does not answer")},
 )
 async def health() -> Response[dict[str, str]]:
     """200 when the service and its database answer, 503 when the database does not."""

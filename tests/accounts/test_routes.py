@@ -221,3 +221,28 @@ async def test_guide_lists_the_guides_of_their_own_municipality(
         "guide@bensheim.example",
         "zweite@bensheim.example",
     ]
+
+
+async def test_admins_list_every_account_and_guides_may_not(
+    client: Any, admin_headers: Any, bensheim_guide: Any, butzbach_guide: Any
+) -> None:
+    response = await client.get("/api/v1/accounts", headers=admin_headers)
+    assert response.status_code == 200
+    listed = {(a["email"], a["role"], a["municipality"]) for a in response.json()}
+    assert listed == {
+        ("admin@platform.example", "admin", None),
+        ("guide@bensheim.example", "guide", "bensheim"),
+        ("guide@butzbach.example", "guide", "butzbach"),
+    }
+    assert all("password_hash" not in a for a in response.json())
+    headers = await login_headers(client, bensheim_guide["email"])
+    assert (await client.get("/api/v1/accounts", headers=headers)).status_code == 403
+    assert (await client.get("/api/v1/accounts")).status_code == 401
+
+
+async def test_a_failed_login_names_its_scheme(client: Any, bensheim_guide: Any) -> None:
+    response = await client.post(
+        "/api/v1/auth/login", json={"email": bensheim_guide["email"], "password": "wrong!"}
+    )
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"

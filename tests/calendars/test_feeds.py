@@ -51,7 +51,12 @@ async def busy_series(municipality: Any) -> Any:
         municipality,
         kind="office_hours",
         venue_id=venue.id,
-        texts={"de": {"title": "Sprechstunde, Beratung; Hilfe \\ mit\nZeilenumbruch"}},
+        texts={
+            "de": {
+                "title": "Sprechstunde, Beratung; Hilfe \\ ohne Termin",
+                "description": "Erste Zeile;\nzweite, mit Zeilenumbruch",
+            }
+        },
         sessions=[],
         series=SERIES,
     )
@@ -140,7 +145,8 @@ async def test_feed_bytes_follow_the_rules(client: Any, bensheim: Any) -> None:
     assert "\r\nX-WR-CALNAME:Integration Stadt Bensheim" not in unfolded
     assert "\r\nNAME:Stadt Bensheim\r\n" in unfolded
     # Escaping of , ; \ and newlines in titles (rule 2); nothing unescaped slips through.
-    assert "SUMMARY:Sprechstunde\\, Beratung\\; Hilfe \\\\ mit\\nZeilenumbruch" in unfolded
+    assert "SUMMARY:Sprechstunde\\, Beratung\\; Hilfe \\\\ ohne Termin" in unfolded
+    assert "Erste Zeile\\;\\nzweite\\, mit Zeilenumbruch" in unfolded
     # One VTIMEZONE in RRULE form, before the events (rules 15–16).
     assert unfolded.count("BEGIN:VTIMEZONE") == 1
     assert unfolded.index("BEGIN:VTIMEZONE") < unfolded.index("BEGIN:VEVENT")

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+import random
+from datetime import UTC, date, datetime, time, timedelta
+from time import process_time
 from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil.rrule import rrulestr
 
-from treffpunkt.events.recurrence import RuleError, SeriesDefinition, expand
+from treffpunkt.events.recurrence import (
+    RuleError,
+    SeriesDefinition,
+    expand,
+    parse_rule,
+    rule_dates,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -123,3 +132,116 @@ def test_unusable_series_are_rejected_naming_the_field(
     with pytest.raises(RuleError) as error:
         expand(definition, BERLIN)
     assert error.value.field == field
+
+
+# --- rules are checked, and expansion is bounded --------------------------------------------
+
+WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+
+
+def random_rule(rng: random.Random) -> str:
+    freq = rng.choice(["DAILY", "WEEKLY", "MONTHLY", "YEARLY"])
+    parts = [f"FREQ={freq}"]
+    if rng.random() < 0.4:
+        parts.append(f"INTERVAL={rng.randint(1, 4)}")
+    if rng.random() < 0.5:
+        if freq in ("MONTHLY", "YEARLY") and rng.random() < 0.5:
+            days = [f"{rng.choice([1, 2, 3, 4, -1, -2])}{rng.choice(WEEKDAYS)}" for _ in range(2)]
+        else:
+            days = rng.sample(WEEKDAYS, rng.randint(1, 3))
+        parts.append("BYDAY=" + ",".join(days))
+    if freq != "WEEKLY" and rng.random() < 0.3:
+        parts.append(f"BYMONTHDAY={rng.choice([1, 5, 13, 28, 29, 30, 31, -1, -2])}")
+    if rng.random() < 0.3:
+        parts.append("BYMONTH=" + ",".join(str(rng.randint(1, 12)) for _ in range(2)))
+    if freq == "YEARLY" and rng.random() < 0.15:
+        parts.append(f"BYYEARDAY={rng.choice([1, 100, 365, 366, -1, -100])}")
+    if len(parts) > 1 and rng.random() < 0.25:
+        parts.append(f"BYSETPOS={rng.choice([1, 2, -1, -2])}")
+    if rng.random() < 0.2:
+        parts.append(f"WKST={rng.choice(WEEKDAYS)}")
+    return ";".join(parts)
+
+
+def test_expansion_gives_exactly_the_dates_dateutil_gives() -> None:
+    """Our bounded scan against python-dateutil, on rules that give dates (dateutil would
+    look for ever on the others)."""
+    rng = random.Random(20261129)
+    compared = 0
+    while compared < 400:
+        text = random_rule(rng)
+        try:
+            rule = parse_rule(text)
+        except RuleError:
+            continue
+        first = date(2026, 1, 1) + timedelta(days=rng.randint(0, 800))
+        last = first + timedelta(days=rng.randint(0, 700))
+        ours = list(rule_dates(rule, first, last))
+        if not ours:
+            continue
+        until = datetime.combine(last, time(23, 59, 59))
+        theirs = rrulestr(f"RRULE:{text};UNTIL={until:%Y%m%dT%H%M%S}", dtstart=first_moment(first))
+        assert ours == [moment.date() for moment in theirs], (text, first, last)
+        compared += 1
+
+
+def first_moment(day: date) -> datetime:
+    return datetime.combine(day, time())
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=YEARLY;INTERVAL=0;BYMONTH=2;BYMONTHDAY=30",
+        "FREQ=DAILY;INTERVAL=-1",
+        "FREQ=DAILY;INTERVAL=1;INTERVAL=2",
+        "FREQ=DAILY;INTERVAL=x",
+        "FREQ=WEEKLY;BYDAY=1MO",
+        "FREQ=WEEKLY;BYMONTHDAY=1",
+        "FREQ=MONTHLY;BYDAY=6MO",
+        "FREQ=MONTHLY;BYYEARDAY=1",
+        "FREQ=YEARLY;BYWEEKNO=20",
+        "FREQ=MONTHLY;BYSETPOS=1",
+        "FREQ=MONTHLY;BYMONTH=13",
+        "FREQ=MONTHLY;BYMONTH=-1",
+        "FREQ=MONTHLY;BYDAY=MO,1TU",
+        "FREQ=DAILY;BYHOUR=9",
+        "FREQ=DAILY;BYEASTER=0",
+        "FREQ=DAILY;",
+    ],
+)
+def test_rules_a_series_cannot_use_are_refused(rule: str) -> None:
+    with pytest.raises(RuleError) as error:
+        parse_rule(rule)
+    assert error.value.field == "rule"
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+        "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
+        "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=31;BYSETPOS=-1",
+        "FREQ=MONTHLY;BYDAY=MO;BYSETPOS=10",
+        "FREQ=YEARLY;BYYEARDAY=366;BYMONTH=1",
+        "FREQ=YEARLY;BYMONTH=4;BYDAY=5SU;BYMONTHDAY=1",
+        "FREQ=DAILY;INTERVAL=365;BYMONTH=1;BYMONTHDAY=3",
+    ],
+)
+def test_rules_that_give_no_date_are_refused_within_milliseconds(rule: str) -> None:
+    started = process_time()
+    for definition in (
+        series(rule, date(2027, 1, 1), count=3),
+        series(rule, date(2027, 1, 1), until=date(2028, 12, 31)),
+    ):
+        with pytest.raises(RuleError) as error:
+            expand(definition, BERLIN)
+        assert error.value.field in ("rule", "count")
+    assert process_time() - started < 0.2
+
+
+def test_the_largest_series_expands_within_milliseconds() -> None:
+    started = process_time()
+    occurrences = expand(series("FREQ=DAILY", date(2027, 1, 1), count=731), BERLIN)
+    assert len(occurrences) == 731
+    assert process_time() - started < 0.2

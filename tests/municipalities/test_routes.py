@@ -123,3 +123,47 @@ async def test_guide_reads_their_own_municipality(client: Any, bensheim_headers:
     response = await client.get("/api/v1/guide/municipality", headers=bensheim_headers)
     assert response.status_code == 200
     assert response.json()["slug"] == "bensheim"
+
+
+async def test_admin_sets_and_reads_the_privacy_notice_and_the_hold(
+    client: Any, admin_headers: Any, bensheim: Any
+) -> None:
+    change = {
+        "privacy_url": "https://www.bensheim.example/datenschutz",
+        "privacy_version": "2026-11",
+        "confirmation_hold_hours": 48,
+    }
+    response = await client.patch(
+        "/api/v1/municipalities/bensheim", json=change, headers=admin_headers
+    )
+    assert response.status_code == 200, response.text
+    read = (await client.get("/api/v1/municipalities/bensheim")).json()
+    assert {name: read[name] for name in change} == change
+    response = await client.patch(
+        "/api/v1/municipalities/bensheim", json={"privacy_url": None}, headers=admin_headers
+    )
+    assert response.json()["privacy_url"] is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("privacy_url", "javascript:alert(1)"),
+        ("privacy_url", "ftp://files.example/datenschutz"),
+        ("privacy_url", "https://" + "a" * 500 + ".example"),
+        ("privacy_version", ""),
+        ("privacy_version", "v 1"),
+        ("privacy_version", "x" * 33),
+        ("confirmation_hold_hours", 0),
+        ("confirmation_hold_hours", 169),
+        ("confirmation_hold_hours", None),
+    ],
+)
+async def test_privacy_and_hold_settings_are_checked(
+    client: Any, admin_headers: Any, bensheim: Any, field: str, value: Any
+) -> None:
+    response = await client.patch(
+        "/api/v1/municipalities/bensheim", json={field: value}, headers=admin_headers
+    )
+    assert response.status_code == 422
+    assert field in response.json()["fields"]

@@ -4,13 +4,21 @@ from typing import Any
 
 from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from treffpunkt.accounts import service
-from treffpunkt.accounts.dependencies import Tenant
+from treffpunkt.accounts.dependencies import (
+    ACCOUNT,
+    BEARER,
+    AdminController,
+    Tenant,
+    logged_in,
+)
 from treffpunkt.accounts.schemas import AccountOut, AccountUpdate, GuideCreate, LoginIn, LoginOut
 from treffpunkt.accounts.service import LoginPolicy, Principal
+from treffpunkt.openapi import errors
+from treffpunkt.schemas import PathId, PathSlug
 from treffpunkt.throttle import Throttle, client_of
 
 
@@ -18,7 +26,7 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/login", status_code=HTTP_200_OK, operation_id="login")
+    @post("/login", status_code=HTTP_200_OK, operation_id="login", responses=errors(401, 429))
     async def login(
         self,
         request: Request[Any, Any, Any],
@@ -34,37 +42,47 @@ class AuthController(Controller):
             access_token=token, expires_at=expires_at, account=AccountOut.model_validate(account)
         )
 
-    @post("/logout", status_code=HTTP_204_NO_CONTENT, operation_id="logout")
+    @post(
+        "/logout",
+        status_code=HTTP_204_NO_CONTENT,
+        operation_id="logout",
+        guards=[logged_in],
+        dependencies=ACCOUNT,
+        security=BEARER,
+    )
     async def logout(self, account: NamedDependency[Principal]) -> None:
         """Revoke the token this request carries."""
         await service.logout(account)
 
-    @get("/me", operation_id="getCurrentAccount")
+    @get(
+        "/me",
+        operation_id="getCurrentAccount",
+        guards=[logged_in],
+        dependencies=ACCOUNT,
+        security=BEARER,
+    )
     async def me(self, account: NamedDependency[Principal]) -> AccountOut:
         """The account behind the token."""
         return AccountOut.model_validate(await service.get_account(account.account_id))
 
 
-class AdminAccountController(Controller):
-    """Platform admins manage guide accounts."""
+class AdminAccountController(AdminController):
+    """Platform admins manage accounts."""
 
     path = "/api/v1"
-    tags = ["admin"]
 
-    @post("/municipalities/{slug:str}/guides", operation_id="createGuide")
-    async def create_guide(
-        self, slug: FromPath[str], data: JSONBody[GuideCreate], admin: NamedDependency[Principal]
-    ) -> AccountOut:
+    @get("/accounts", operation_id="listAccounts")
+    async def list_accounts(self) -> list[AccountOut]:
+        """Every account, admins and guides of all municipalities, by id."""
+        return [AccountOut.model_validate(row) for row in await service.list_accounts()]
+
+    @post("/municipalities/{slug:str}/guides", operation_id="createGuide", responses=errors(409))
+    async def create_guide(self, slug: PathSlug, data: JSONBody[GuideCreate]) -> AccountOut:
         """Create a guide account for a municipality."""
         return AccountOut.model_validate(await service.create_guide(slug, data))
 
     @patch("/accounts/{account_id:int}", operation_id="updateAccount")
-    async def update_account(
-        self,
-        account_id: FromPath[int],
-        data: JSONBody[AccountUpdate],
-        admin: NamedDependency[Principal],
-    ) -> AccountOut:
+    async def update_account(self, account_id: PathId, data: JSONBody[AccountUpdate]) -> AccountOut:
         """Rename, deactivate or reset the password of an account; the latter two end its logins."""
         return AccountOut.model_validate(await service.update_account(account_id, data))
 
@@ -72,7 +90,7 @@ class AdminAccountController(Controller):
 class GuideTeamController(Controller):
     """A guide sees the other guides of their own municipality."""
 
-    path = "/api/v1/guide/guides"
+    path = "/guides"
     tags = ["guide"]
 
     @get("/", operation_id="listGuides")
@@ -82,9 +100,7 @@ class GuideTeamController(Controller):
         return [AccountOut.model_validate(row) for row in rows]
 
     @get("/{account_id:int}", operation_id="getGuide")
-    async def get_guide(
-        self, account_id: FromPath[int], tenant: NamedDependency[Tenant]
-    ) -> AccountOut:
+    async def get_guide(self, account_id: PathId, tenant: NamedDependency[Tenant]) -> AccountOut:
         """One guide of the caller's municipality."""
         return AccountOut.model_validate(
             await service.get_guide(tenant.municipality_id, account_id)

@@ -3,28 +3,32 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, StringConstraints
+from pydantic import StringConstraints
 
-from treffpunkt.schemas import Input, Name, Output
+from treffpunkt.schemas import UNCHANGED, VERBATIM, Email, Input, Name, Output
 
-NewPassword = Annotated[str, StringConstraints(min_length=12, max_length=1024)]
+# Passwords are compared as hashes, never shown or sent: any characters are fine.
+NewPassword = Annotated[str, StringConstraints(min_length=12, max_length=1024), VERBATIM]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=1024), VERBATIM]
 
 
 class LoginIn(Input):
-    email: EmailStr
-    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    email: Email
+    password: Password
 
 
 class GuideCreate(Input):
-    email: EmailStr
+    email: Email
     display_name: Name
     password: NewPassword
 
 
 class AccountUpdate(Input):
-    display_name: Name | None = None
-    password: NewPassword | None = None
-    active: bool | None = None
+    """Fields left out stay; none of them can be cleared."""
+
+    display_name: Name = UNCHANGED
+    password: NewPassword = UNCHANGED
+    active: bool = UNCHANGED
 
 
 class AccountOut(Output):

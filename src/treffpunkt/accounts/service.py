@@ -19,6 +19,7 @@ from treffpunkt.accounts.tables import AccessToken, Account, Role
 from treffpunkt.db import is_unique_violation, write_transaction
 from treffpunkt.errors import Conflict, NotFound, Unauthorized
 from treffpunkt.municipalities.service import get_municipality
+from treffpunkt.tenancy import owned
 from treffpunkt.throttle import Throttle
 from treffpunkt.tokens import hash_token, new_token
 
@@ -96,17 +97,17 @@ async def create_guide(municipality_slug: str, data: GuideCreate) -> dict[str, A
     )
 
 
+async def list_accounts() -> list[dict[str, Any]]:
+    return await _account_rows()
+
+
 async def list_guides(municipality_id: int) -> list[dict[str, Any]]:
-    return await _account_rows().where(Account.municipality == municipality_id)
+    return await _account_rows().where(owned(Account, municipality_id))
 
 
 async def get_guide(municipality_id: int, account_id: int) -> dict[str, Any]:
     """A guide of this municipality; a guide of any other answers NotFound."""
-    row = (
-        await _account_rows()
-        .where((Account.id == account_id) & (Account.municipality == municipality_id))
-        .first()
-    )
+    row = await _account_rows().where(owned(Account, municipality_id, account_id)).first()
     if row is None:
         raise NotFound("No such guide.")
     return row

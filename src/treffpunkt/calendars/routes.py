@@ -6,13 +6,12 @@ checkers ask with HEAD whether a feed exists and changed.
 
 from __future__ import annotations
 
-import re
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, HttpMethod, Request, Response, route
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery, Parameter
 
 from treffpunkt.calendars import personal, service
 from treffpunkt.calendars.service import Feed, FeedCache, Publication
@@ -21,8 +20,14 @@ from treffpunkt.events.public import EventFilters
 from treffpunkt.events.routes import Language, ProgrammeFilter, TagFilter
 from treffpunkt.events.tables import Audience, EventKind
 from treffpunkt.i18n import Locale
+from treffpunkt.schemas import MAX_ID, PathSlug
 from treffpunkt.settings import Settings
 
+# Path names that are not of these forms name nothing: 404 (see errors.py).
+EventFile = Annotated[str, Parameter(pattern=r"^[0-9]{1,10}\.ics$", description="<event id>.ics")]
+FeedFile = Annotated[
+    str, Parameter(pattern=r"^[A-Za-z0-9_-]{20,100}\.ics$", description="<token>.ics")
+]
 MEDIA_TYPE = "text/calendar"  # Litestar adds "; charset=utf-8" to text types
 
 
@@ -100,7 +105,7 @@ class CalendarController(Controller):
     async def municipality(
         self,
         request: Request[Any, Any, Any],
-        slug: FromPath[str],
+        slug: PathSlug,
         settings: NamedDependency[Settings],
         feeds: NamedDependency[FeedCache],
         kind: FromQuery[EventKind | None] = None,
@@ -127,8 +132,8 @@ class CalendarController(Controller):
     async def programme(
         self,
         request: Request[Any, Any, Any],
-        slug: FromPath[str],
-        programme_slug: FromPath[str],
+        slug: PathSlug,
+        programme_slug: PathSlug,
         settings: NamedDependency[Settings],
         feeds: NamedDependency[FeedCache],
         locale: FromQuery[Locale | None] = None,
@@ -147,17 +152,16 @@ class CalendarController(Controller):
     async def event(
         self,
         request: Request[Any, Any, Any],
-        slug: FromPath[str],
-        file_name: FromPath[str],
+        slug: PathSlug,
+        file_name: EventFile,
         settings: NamedDependency[Settings],
         feeds: NamedDependency[FeedCache],
         locale: FromQuery[Locale | None] = None,
     ) -> Response[bytes]:
         """One event as a download: `/m/{slug}/events/{id}.ics`."""
-        match = re.fullmatch(r"(\d{1,12})\.ics", file_name)
-        if match is None:
-            raise NotFound("Calendar downloads are named <event id>.ics.")
-        event_id = int(match.group(1))
+        event_id = int(file_name.removesuffix(".ics"))
+        if event_id > MAX_ID:
+            raise NotFound("No such event.")
         publication = await _publication(request, slug, locale, settings)
         feed = await service.event_download(publication, event_id, feeds)
         filename = f"{slug}-{event_id}.ics"
@@ -177,7 +181,7 @@ class PersonalFeedController(Controller):
     async def feed(
         self,
         request: Request[Any, Any, Any],
-        file_name: FromPath[str],
+        file_name: FeedFile,
         settings: NamedDependency[Settings],
         feeds: NamedDependency[FeedCache],
     ) -> Response[bytes]:
@@ -186,8 +190,6 @@ class PersonalFeedController(Controller):
         Places on the waitlist or still unconfirmed are TENTATIVE. The token is the
         only key; the feed names nobody. Shared caches must not keep it.
         """
-        match = re.fullmatch(r"([A-Za-z0-9_-]{20,100})\.ics", file_name)
-        if match is None:
-            raise NotFound("This calendar link is not valid (any more).")
-        feed = await personal.personal_feed(match.group(1), settings.base_url, feeds)
+        token = file_name.removesuffix(".ics")
+        feed = await personal.personal_feed(token, settings.base_url, feeds)
         return answer(request, feed, cache_control="private, max-age=300")

@@ -9,12 +9,13 @@ from treffpunkt.db import is_unique_violation, write_transaction
 from treffpunkt.errors import Conflict, InvalidInput, NotFound
 from treffpunkt.events.schemas import ProgrammeCreate, ProgrammeUpdate
 from treffpunkt.events.tables import Programme
+from treffpunkt.tenancy import owned
 
 
 async def list_programmes(municipality_id: int) -> list[dict[str, Any]]:
     return (
         await Programme.select()
-        .where(Programme.municipality == municipality_id)
+        .where(owned(Programme, municipality_id))
         .order_by(Programme.starts_on)
         .output(load_json=True)
     )
@@ -23,7 +24,7 @@ async def list_programmes(municipality_id: int) -> list[dict[str, Any]]:
 async def get_programme(municipality_id: int, programme_id: int) -> dict[str, Any]:
     row = (
         await Programme.select()
-        .where((Programme.id == programme_id) & (Programme.municipality == municipality_id))
+        .where(owned(Programme, municipality_id, programme_id))
         .output(load_json=True)
         .first()
     )
@@ -35,7 +36,7 @@ async def get_programme(municipality_id: int, programme_id: int) -> dict[str, An
 async def get_programme_by_slug(municipality_id: int, slug: str) -> dict[str, Any]:
     row = (
         await Programme.select()
-        .where((Programme.slug == slug) & (Programme.municipality == municipality_id))
+        .where((Programme.slug == slug) & (owned(Programme, municipality_id)))
         .output(load_json=True)
         .first()
     )

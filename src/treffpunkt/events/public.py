@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from piccolo.query.functions.aggregate import Min
+from pydantic import TypeAdapter
 
 from treffpunkt.calendars.links import When, feed_links, google_link, outlook_link
 from treffpunkt.db import array_contains
@@ -41,6 +42,8 @@ from treffpunkt.events.service import (
 from treffpunkt.events.tables import Event, EventStatus, Programme, Session, Venue
 from treffpunkt.i18n import reader_locale, translated
 from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.schemas import Id, Instant
+from treffpunkt.tenancy import owned
 
 VISIBLE = (EventStatus.published, EventStatus.cancelled)
 
@@ -124,11 +127,15 @@ def encode_cursor(starts_at: datetime, session_id: int) -> str:
     return base64.urlsafe_b64encode(f"{starts_at.isoformat()}|{session_id}".encode()).decode()
 
 
+_CURSOR: TypeAdapter[tuple[Instant, Id]] = TypeAdapter(tuple[Instant, Id])
+
+
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """The cursor's session start and id; any other bytes are refused (422)."""
     try:
         starts, _, session_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(starts), int(session_id)
-    except ValueError:
+        return _CURSOR.validate_python((starts, session_id))
+    except ValueError:  # also binascii.Error, UnicodeDecodeError, pydantic's ValidationError
         raise InvalidInput("The cursor is not one we gave out.", {"cursor": "invalid"}) from None
 
 
@@ -157,7 +164,7 @@ async def list_sessions(
         Session.event.capacity.as_alias("event_capacity"),
         Session.event.seats_taken.as_alias("event_seats_taken"),
         Session.event.seats_pending.as_alias("event_seats_pending"),
-    ).where((Session.municipality == municipality_id) & Session.event.status.is_in(list(VISIBLE)))
+    ).where(owned(Session, municipality_id) & Session.event.status.is_in(list(VISIBLE)))
     if filters.start is not None:
         query = query.where(Session.starts_at >= local_day_bounds(filters.start, reader.zone))
     else:

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from treffpunkt.accounts.dependencies import Tenant
@@ -25,7 +24,6 @@ from treffpunkt.events.schemas import (
     SeriesRule,
     SessionPage,
     SessionTimes,
-    Tag,
     VenueCreate,
     VenueOut,
     VenueUpdate,
@@ -33,13 +31,15 @@ from treffpunkt.events.schemas import (
 from treffpunkt.events.tables import Audience, EventKind, EventStatus
 from treffpunkt.i18n import Locale
 from treffpunkt.municipalities.service import get_municipality
+from treffpunkt.openapi import errors
+from treffpunkt.schemas import SLUG_PATTERN, Day, PathId, PathSlug
 from treffpunkt.settings import Settings
 
 # --- guide side ---------------------------------------------------------------------------
 
 
 class GuideVenueController(Controller):
-    path = "/api/v1/guide/venues"
+    path = "/venues"
     tags = ["guide: venues"]
 
     @get("/", operation_id="listVenues")
@@ -57,13 +57,13 @@ class GuideVenueController(Controller):
         return VenueOut.model_validate(await venues.create_venue(tenant.municipality_id, data))
 
     @get("/{venue_id:int}", operation_id="getVenue")
-    async def get_venue(self, venue_id: FromPath[int], tenant: NamedDependency[Tenant]) -> VenueOut:
+    async def get_venue(self, venue_id: PathId, tenant: NamedDependency[Tenant]) -> VenueOut:
         """One venue."""
         return VenueOut.model_validate(await venues.get_venue(tenant.municipality_id, venue_id))
 
     @patch("/{venue_id:int}", operation_id="updateVenue")
     async def update_venue(
-        self, venue_id: FromPath[int], data: JSONBody[VenueUpdate], tenant: NamedDependency[Tenant]
+        self, venue_id: PathId, data: JSONBody[VenueUpdate], tenant: NamedDependency[Tenant]
     ) -> VenueOut:
         """Change a venue."""
         venue = await venues.update_venue(tenant.municipality_id, venue_id, data)
@@ -71,7 +71,7 @@ class GuideVenueController(Controller):
 
 
 class GuideProgrammeController(Controller):
-    path = "/api/v1/guide/programmes"
+    path = "/programmes"
     tags = ["guide: programmes"]
 
     @get("/", operation_id="listProgrammes")
@@ -80,7 +80,7 @@ class GuideProgrammeController(Controller):
         rows = await programmes.list_programmes(tenant.municipality_id)
         return [ProgrammeOut.model_validate(row) for row in rows]
 
-    @post("/", operation_id="createProgramme")
+    @post("/", operation_id="createProgramme", responses=errors(409))
     async def create_programme(
         self, data: JSONBody[ProgrammeCreate], tenant: NamedDependency[Tenant]
     ) -> ProgrammeOut:
@@ -90,7 +90,7 @@ class GuideProgrammeController(Controller):
 
     @get("/{programme_id:int}", operation_id="getProgramme")
     async def get_programme(
-        self, programme_id: FromPath[int], tenant: NamedDependency[Tenant]
+        self, programme_id: PathId, tenant: NamedDependency[Tenant]
     ) -> ProgrammeOut:
         """One programme."""
         row = await programmes.get_programme(tenant.municipality_id, programme_id)
@@ -99,7 +99,7 @@ class GuideProgrammeController(Controller):
     @patch("/{programme_id:int}", operation_id="updateProgramme")
     async def update_programme(
         self,
-        programme_id: FromPath[int],
+        programme_id: PathId,
         data: JSONBody[ProgrammeUpdate],
         tenant: NamedDependency[Tenant],
     ) -> ProgrammeOut:
@@ -109,7 +109,7 @@ class GuideProgrammeController(Controller):
 
 
 class GuideEventController(Controller):
-    path = "/api/v1/guide/events"
+    path = "/events"
     tags = ["guide: events"]
 
     @get("/", operation_id="listEvents")
@@ -128,28 +128,36 @@ class GuideEventController(Controller):
         return await service.guide_event(tenant.municipality_id, event.id)
 
     @get("/{event_id:int}", operation_id="getEvent")
-    async def get_event(
-        self, event_id: FromPath[int], tenant: NamedDependency[Tenant]
-    ) -> GuideEventOut:
+    async def get_event(self, event_id: PathId, tenant: NamedDependency[Tenant]) -> GuideEventOut:
         """One event with every translation, its series and sessions."""
         return await service.guide_event(tenant.municipality_id, event_id)
 
-    @patch("/{event_id:int}", operation_id="updateEvent")
+    @patch("/{event_id:int}", operation_id="updateEvent", responses=errors(409))
     async def update_event(
-        self, event_id: FromPath[int], data: JSONBody[EventUpdate], tenant: NamedDependency[Tenant]
+        self, event_id: PathId, data: JSONBody[EventUpdate], tenant: NamedDependency[Tenant]
     ) -> GuideEventOut:
         """Change texts, venue, languages, capacity, registration … (not times)."""
         await service.update_event(tenant.municipality_id, event_id, data)
         return await service.guide_event(tenant.municipality_id, event_id)
 
-    @delete("/{event_id:int}", operation_id="deleteEvent", status_code=HTTP_204_NO_CONTENT)
-    async def delete_event(self, event_id: FromPath[int], tenant: NamedDependency[Tenant]) -> None:
+    @delete(
+        "/{event_id:int}",
+        operation_id="deleteEvent",
+        status_code=HTTP_204_NO_CONTENT,
+        responses=errors(409),
+    )
+    async def delete_event(self, event_id: PathId, tenant: NamedDependency[Tenant]) -> None:
         """Delete a draft (published events are cancelled instead)."""
         await service.delete_event(tenant.municipality_id, event_id)
 
-    @post("/{event_id:int}/publish", operation_id="publishEvent", status_code=HTTP_200_OK)
+    @post(
+        "/{event_id:int}/publish",
+        operation_id="publishEvent",
+        status_code=HTTP_200_OK,
+        responses=errors(409),
+    )
     async def publish_event(
-        self, event_id: FromPath[int], tenant: NamedDependency[Tenant]
+        self, event_id: PathId, tenant: NamedDependency[Tenant]
     ) -> GuideEventOut:
         """Make a draft visible to everyone."""
         await service.publish_event(tenant.municipality_id, event_id)
@@ -157,23 +165,23 @@ class GuideEventController(Controller):
 
     @post("/{event_id:int}/cancel", operation_id="cancelEvent", status_code=HTTP_200_OK)
     async def cancel_event(
-        self, event_id: FromPath[int], tenant: NamedDependency[Tenant]
+        self, event_id: PathId, tenant: NamedDependency[Tenant]
     ) -> GuideEventOut:
         """Cancel the event and its sessions still to come; they stay visible as cancelled."""
         await service.cancel_event(tenant.municipality_id, event_id)
         return await service.guide_event(tenant.municipality_id, event_id)
 
-    @put("/{event_id:int}/series", operation_id="setSeries")
+    @put("/{event_id:int}/series", operation_id="setSeries", responses=errors(409))
     async def set_series(
-        self, event_id: FromPath[int], data: JSONBody[SeriesRule], tenant: NamedDependency[Tenant]
+        self, event_id: PathId, data: JSONBody[SeriesRule], tenant: NamedDependency[Tenant]
     ) -> GuideEventOut:
         """Set or change the series; future sessions follow, single exceptions stay."""
         await service.set_series(tenant.municipality_id, event_id, data)
         return await service.guide_event(tenant.municipality_id, event_id)
 
-    @post("/{event_id:int}/sessions", operation_id="addSession")
+    @post("/{event_id:int}/sessions", operation_id="addSession", responses=errors(409))
     async def add_session(
-        self, event_id: FromPath[int], data: JSONBody[SessionTimes], tenant: NamedDependency[Tenant]
+        self, event_id: PathId, data: JSONBody[SessionTimes], tenant: NamedDependency[Tenant]
     ) -> GuideSessionOut:
         """Add a date outside the series."""
         session = await service.add_session(tenant.municipality_id, event_id, data)
@@ -181,13 +189,13 @@ class GuideEventController(Controller):
 
 
 class GuideSessionController(Controller):
-    path = "/api/v1/guide/sessions"
+    path = "/sessions"
     tags = ["guide: events"]
 
     @patch("/{session_id:int}", operation_id="moveSession")
     async def move_session(
         self,
-        session_id: FromPath[int],
+        session_id: PathId,
         data: JSONBody[SessionTimes],
         tenant: NamedDependency[Tenant],
     ) -> GuideSessionOut:
@@ -197,16 +205,14 @@ class GuideSessionController(Controller):
 
     @post("/{session_id:int}/cancel", operation_id="cancelSession", status_code=HTTP_200_OK)
     async def cancel_session(
-        self, session_id: FromPath[int], tenant: NamedDependency[Tenant]
+        self, session_id: PathId, tenant: NamedDependency[Tenant]
     ) -> GuideSessionOut:
         """Cancel one session; it stays visible as cancelled."""
         await service.cancel_session(tenant.municipality_id, session_id)
         return await _session_out(tenant, session_id)
 
     @delete("/{session_id:int}", operation_id="removeSession", status_code=HTTP_204_NO_CONTENT)
-    async def remove_session(
-        self, session_id: FromPath[int], tenant: NamedDependency[Tenant]
-    ) -> None:
+    async def remove_session(self, session_id: PathId, tenant: NamedDependency[Tenant]) -> None:
         """Remove a date; one with registrations is cancelled instead."""
         await service.remove_session(tenant.municipality_id, session_id)
 
@@ -220,13 +226,21 @@ async def _session_out(tenant: Tenant, session_id: int) -> GuideSessionOut:
 # --- public side -----------------------------------------------------------------------------
 
 Limit = Annotated[int, QueryParameter(name="limit", ge=1, le=200)]
-FromDate = Annotated[date | None, QueryParameter(name="from", description="first local date")]
-ToDate = Annotated[date | None, QueryParameter(name="to", description="last local date, inclusive")]
+FromDate = Annotated[Day | None, QueryParameter(name="from", description="first local date")]
+ToDate = Annotated[Day | None, QueryParameter(name="to", description="last local date, inclusive")]
 Language = Annotated[
     str | None, QueryParameter(name="lang", pattern=r"^[a-z]{2,3}$", description="spoken language")
 ]
-TagFilter = Annotated[Tag | None, QueryParameter(name="tag")]
-ProgrammeFilter = Annotated[str | None, QueryParameter(name="programme", max_length=64)]
+TagFilter = Annotated[str | None, QueryParameter(name="tag", pattern=SLUG_PATTERN, max_length=40)]
+ProgrammeFilter = Annotated[
+    str | None, QueryParameter(name="programme", pattern=SLUG_PATTERN, max_length=64)
+]
+Cursor = Annotated[
+    str | None,
+    QueryParameter(
+        name="cursor", pattern=r"^[A-Za-z0-9_=-]{1,200}$", description="from `next_cursor`"
+    ),
+]
 
 
 async def _reader(
@@ -248,7 +262,7 @@ class PublicEventController(Controller):
     async def list_sessions(
         self,
         request: Request,
-        slug: FromPath[str],
+        slug: PathSlug,
         settings: NamedDependency[Settings],
         start: FromDate = None,
         end: ToDate = None,
@@ -258,7 +272,7 @@ class PublicEventController(Controller):
         audience: FromQuery[Audience | None] = None,
         tag: TagFilter = None,
         limit: Limit = 50,
-        cursor: FromQuery[str | None] = None,
+        cursor: Cursor = None,
         locale: FromQuery[Locale | None] = None,
     ) -> SessionPage:
         """Published sessions across events, upcoming by default, ordered by start."""
@@ -278,7 +292,7 @@ class PublicEventController(Controller):
     async def get_event(
         self,
         request: Request,
-        event_id: FromPath[int],
+        event_id: PathId,
         settings: NamedDependency[Settings],
         locale: FromQuery[Locale | None] = None,
     ) -> PublicEvent:
@@ -291,7 +305,7 @@ class PublicEventController(Controller):
     async def list_programmes(
         self,
         request: Request,
-        slug: FromPath[str],
+        slug: PathSlug,
         settings: NamedDependency[Settings],
         locale: FromQuery[Locale | None] = None,
     ) -> list[PublicProgramme]:
@@ -305,8 +319,8 @@ class PublicEventController(Controller):
     async def get_programme(
         self,
         request: Request,
-        slug: FromPath[str],
-        programme_slug: FromPath[str],
+        slug: PathSlug,
+        programme_slug: PathSlug,
         settings: NamedDependency[Settings],
         locale: FromQuery[Locale | None] = None,
     ) -> PublicProgrammeDetail:

@@ -6,10 +6,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
-    EmailStr,
     Field,
-    HttpUrl,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -25,21 +22,40 @@ from treffpunkt.events.tables import (
     SessionStatus,
 )
 from treffpunkt.i18n import Locale
-from treffpunkt.schemas import Input, Name, Output, Slug
+from treffpunkt.schemas import (
+    MULTI_LINE,
+    UNCHANGED,
+    Day,
+    Email,
+    Id,
+    Input,
+    Instant,
+    Name,
+    Output,
+    Slug,
+    Url,
+    WallTime,
+    unchanged,
+)
 
 # ISO 639 language codes for what is spoken at an event (wider than the UI locales).
-LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
+LanguageCode = Annotated[str, StringConstraints(max_length=3, pattern=r"^[a-z]{2,3}$")]
 Tag = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=40)]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(max_length=20_000)]
+Summary = Annotated[str, StringConstraints(max_length=500)]
+LongText = Annotated[str, StringConstraints(max_length=20_000), MULTI_LINE]
+City = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+PostalCode = Annotated[str, StringConstraints(max_length=10, pattern=r"^[0-9A-Za-z -]{3,10}$")]
+Room = Annotated[str, StringConstraints(max_length=200)]
+Notes = Annotated[str, StringConstraints(max_length=2000), MULTI_LINE]
 
 
 # --- venues --------------------------------------------------------------------------
 
 
 class VenueFields(Input):
-    room: Annotated[str, StringConstraints(max_length=200)] | None = None
-    accessibility_notes: Annotated[str, StringConstraints(max_length=2000)] = ""
+    room: Room | None = None
+    accessibility_notes: Notes = ""
     step_free: bool = False
     hearing_loop: bool = False
     latitude: float | None = Field(default=None, ge=-90, le=90)
@@ -49,21 +65,23 @@ class VenueFields(Input):
 class VenueCreate(VenueFields):
     name: Name
     street: Name
-    postal_code: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z -]{3,10}$")]
-    city: Name
+    postal_code: PostalCode
+    city: City
 
 
 class VenueUpdate(Input):
-    name: Name | None = None
-    street: Name | None = None
-    postal_code: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z -]{3,10}$")] | None = None
-    city: Name | None = None
-    room: Annotated[str, StringConstraints(max_length=200)] | None = None
-    accessibility_notes: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    step_free: bool | None = None
-    hearing_loop: bool | None = None
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
+    """Fields left out stay; `room`, `latitude` and `longitude` are cleared by null."""
+
+    name: Name = UNCHANGED
+    street: Name = UNCHANGED
+    postal_code: PostalCode = UNCHANGED
+    city: City = UNCHANGED
+    room: Room | None = UNCHANGED
+    accessibility_notes: Notes = UNCHANGED
+    step_free: bool = UNCHANGED
+    hearing_loop: bool = UNCHANGED
+    latitude: float | None = unchanged(ge=-90, le=90)
+    longitude: float | None = unchanged(ge=-180, le=180)
 
 
 class PublicVenue(Output):
@@ -93,11 +111,16 @@ class ProgrammeText(Input):
     description: LongText = ""
 
 
+class ProgrammeTextOut(Output):
+    title: str
+    description: str = ""
+
+
 class ProgrammeCreate(Input):
     slug: Slug
     texts: dict[Locale, ProgrammeText] = Field(min_length=1)
-    starts_on: date
-    ends_on: date
+    starts_on: Day
+    ends_on: Day
 
     @field_validator("ends_on")
     @classmethod
@@ -109,15 +132,17 @@ class ProgrammeCreate(Input):
 
 
 class ProgrammeUpdate(Input):
-    texts: dict[Locale, ProgrammeText] | None = Field(default=None, min_length=1)
-    starts_on: date | None = None
-    ends_on: date | None = None
+    """Fields left out stay; none of them can be cleared."""
+
+    texts: dict[Locale, ProgrammeText] = unchanged(min_length=1)
+    starts_on: Day = UNCHANGED
+    ends_on: Day = UNCHANGED
 
 
 class ProgrammeOut(Output):
     id: int
     slug: str
-    texts: dict[str, ProgrammeText]
+    texts: dict[str, ProgrammeTextOut]
     starts_on: date
     ends_on: date
 
@@ -135,24 +160,17 @@ def _valid_rule(value: str) -> str:
 class SeriesRule(Input):
     """A recurrence in the municipality's wall time, e.g. Tue and Thu 14:00–16:00."""
 
-    rule: Annotated[str, AfterValidator(_valid_rule)] = Field(
+    rule: Annotated[str, StringConstraints(max_length=200), AfterValidator(_valid_rule)] = Field(
         description="RRULE value without DTSTART/UNTIL/COUNT, e.g. FREQ=WEEKLY;BYDAY=TU,TH",
         examples=["FREQ=WEEKLY;BYDAY=TU,TH", "FREQ=WEEKLY;INTERVAL=2;BYDAY=WE"],
     )
-    start_date: date
-    start_time: time
-    end_time: time
-    until: date | None = None
+    start_date: Day
+    start_time: WallTime
+    end_time: WallTime
+    until: Day | None = None
     count: int | None = Field(default=None, ge=1, le=800)
-    extra_dates: list[date] = Field(default_factory=list, max_length=200)
-    excluded_dates: list[date] = Field(default_factory=list, max_length=800)
-
-    @field_validator("start_time", "end_time")
-    @classmethod
-    def _wall_time(cls, value: time) -> time:
-        if value.tzinfo is not None:
-            raise ValueError("a wall time without offset: the municipality's zone applies")
-        return value.replace(second=0, microsecond=0)
+    extra_dates: list[Day] = Field(default_factory=list, max_length=200)
+    excluded_dates: list[Day] = Field(default_factory=list, max_length=800)
 
     def definition(self) -> SeriesDefinition:
         return SeriesDefinition(
@@ -167,6 +185,19 @@ class SeriesRule(Input):
         )
 
 
+class SeriesOut(Output):
+    """A series as stored: what SeriesRule accepted."""
+
+    rule: str
+    start_date: date
+    start_time: WallTime
+    end_time: WallTime
+    until: date | None = None
+    count: int | None = None
+    extra_dates: list[date] = Field(default_factory=list)
+    excluded_dates: list[date] = Field(default_factory=list)
+
+
 # --- sessions ---------------------------------------------------------------------------
 
 
@@ -179,13 +210,13 @@ class SessionTimes(Input):
     both inclusive, in the municipality's zone. For a series session, moving it makes
     it an exception; a series session stays timed."""
 
-    starts_at: AwareDatetime | None = None
+    starts_at: Instant | None = None
     # Checked even when left out, so that a missing half is named (validate_default).
-    ends_at: AwareDatetime | None = Field(default=None, validate_default=True)
-    first_day: date | None = Field(
+    ends_at: Instant | None = Field(default=None, validate_default=True)
+    first_day: Day | None = Field(
         default=None, validate_default=True, description="all day: the first day"
     )
-    last_day: date | None = Field(
+    last_day: Day | None = Field(
         default=None, validate_default=True, description="all day: the last day, inclusive"
     )
 
@@ -276,21 +307,32 @@ class GuideSessionOut(AllDay):
 
 class EventText(Input):
     title: Title
-    summary: Annotated[str, StringConstraints(max_length=500)] = ""
+    summary: Summary = ""
     description: LongText = ""
+
+
+class EventTextOut(Output):
+    title: str
+    summary: str = ""
+    description: str = ""
 
 
 class Organiser(Input):
     """A partner organisation; leave out when the municipality itself organises."""
 
     name: Name
-    contact: EmailStr | None = None
+    contact: Email | None = None
+
+
+class OrganiserOut(Output):
+    name: str
+    contact: str | None = None
 
 
 class EventFields(Input):
-    programme_id: int | None = None
-    venue_id: int | None = None
-    online_url: HttpUrl | None = None
+    programme_id: Id | None = None
+    venue_id: Id | None = None
+    online_url: Url | None = None
     languages: list[LanguageCode] = Field(default_factory=lambda: ["de"], max_length=20)
     interpretation: bool = False
     audience: Audience = Audience.public
@@ -300,8 +342,8 @@ class EventFields(Input):
     max_seats_per_registration: int = Field(default=1, ge=1, le=50)
     waitlist: bool = Field(default=True, description="queue people once the places are taken")
     registration_mode: RegistrationMode = RegistrationMode.none
-    registration_opens_at: AwareDatetime | None = None
-    registration_closes_at: AwareDatetime | None = None
+    registration_opens_at: Instant | None = None
+    registration_closes_at: Instant | None = None
 
     @field_validator("registration_closes_at")
     @classmethod
@@ -320,38 +362,42 @@ class EventCreate(EventFields):
 
 
 class EventUpdate(Input):
-    """Changes to what an event is; times change through series and sessions."""
+    """Changes to what an event is; times change through series and sessions.
 
-    kind: EventKind | None = None
-    texts: dict[Locale, EventText] | None = Field(default=None, min_length=1)
-    programme_id: int | None = None
-    venue_id: int | None = None
-    online_url: HttpUrl | None = None
-    languages: list[LanguageCode] | None = Field(default=None, max_length=20)
-    interpretation: bool | None = None
-    audience: Audience | None = None
-    organiser: Organiser | None = None
-    tags: list[Tag] | None = Field(default=None, max_length=20)
-    capacity: int | None = Field(default=None, ge=1, le=100_000)
-    max_seats_per_registration: int | None = Field(default=None, ge=1, le=50)
-    waitlist: bool | None = None
-    registration_mode: RegistrationMode | None = None
-    registration_opens_at: AwareDatetime | None = None
-    registration_closes_at: AwareDatetime | None = None
+    Fields left out stay. Null clears the programme, venue, online address, organiser,
+    capacity (unlimited) and registration window, and is refused for the others.
+    """
+
+    kind: EventKind = UNCHANGED
+    texts: dict[Locale, EventText] = unchanged(min_length=1)
+    programme_id: Id | None = UNCHANGED
+    venue_id: Id | None = UNCHANGED
+    online_url: Url | None = UNCHANGED
+    languages: list[LanguageCode] = unchanged(max_length=20)
+    interpretation: bool = UNCHANGED
+    audience: Audience = UNCHANGED
+    organiser: Organiser | None = UNCHANGED
+    tags: list[Tag] = unchanged(max_length=20)
+    capacity: int | None = unchanged(ge=1, le=100_000)
+    max_seats_per_registration: int = unchanged(ge=1, le=50)
+    waitlist: bool = UNCHANGED
+    registration_mode: RegistrationMode = UNCHANGED
+    registration_opens_at: Instant | None = UNCHANGED
+    registration_closes_at: Instant | None = UNCHANGED
 
 
 class GuideEventOut(Output):
     id: int
     kind: EventKind
     status: EventStatus
-    texts: dict[str, EventText]
+    texts: dict[str, EventTextOut]
     programme_id: int | None
     venue_id: int | None
     online_url: str | None
     languages: list[str]
     interpretation: bool
     audience: Audience
-    organiser: Organiser | None
+    organiser: OrganiserOut | None
     tags: list[str]
     capacity: int | None
     max_seats_per_registration: int
@@ -361,7 +407,7 @@ class GuideEventOut(Output):
     registration_mode: RegistrationMode
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
-    series: SeriesRule | None
+    series: SeriesOut | None
     revision: int
     created_at: datetime
     updated_at: datetime
@@ -426,7 +472,7 @@ class PublicEvent(Output):
     languages: list[str]
     interpretation: bool
     audience: Audience
-    organiser: Organiser | None
+    organiser: OrganiserOut | None
     tags: list[str]
     venue: PublicVenue | None
     online_url: str | None
@@ -453,7 +499,7 @@ class PublicProgrammeDetail(PublicProgramme):
     events: list[PublicEvent]
 
 
-def organiser_of(row: dict[str, Any]) -> Organiser | None:
+def organiser_of(row: dict[str, Any]) -> OrganiserOut | None:
     if not row.get("organiser_name"):
         return None
-    return Organiser(name=row["organiser_name"], contact=row.get("organiser_contact"))
+    return OrganiserOut(name=row["organiser_name"], contact=row.get("organiser_contact"))

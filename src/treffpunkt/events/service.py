@@ -39,6 +39,7 @@ from treffpunkt.events.tables import (
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.registrations import notices
 from treffpunkt.registrations.tables import Registration
+from treffpunkt.tenancy import owned
 
 
 def now() -> datetime:
@@ -58,7 +59,7 @@ async def _municipality(municipality_id: int) -> Municipality:
 async def get_event(municipality_id: int, event_id: int) -> Event:
     event = (
         await Event.objects()
-        .where((Event.id == event_id) & (Event.municipality == municipality_id))
+        .where(owned(Event, municipality_id, event_id))
         .output(load_json=True)
         .first()
     )
@@ -68,11 +69,7 @@ async def get_event(municipality_id: int, event_id: int) -> Event:
 
 
 async def get_session(municipality_id: int, session_id: int) -> Session:
-    session = (
-        await Session.objects()
-        .where((Session.id == session_id) & (Session.municipality == municipality_id))
-        .first()
-    )
+    session = await Session.objects().where(owned(Session, municipality_id, session_id)).first()
     if session is None:
         raise NotFound("No such session.")
     return session
@@ -83,11 +80,11 @@ async def _check_references(
 ) -> None:
     """Venue and programme must be the municipality's own (422 naming the field)."""
     if venue_id is not None and not await Venue.exists().where(
-        (Venue.id == venue_id) & (Venue.municipality == municipality_id)
+        owned(Venue, municipality_id, venue_id)
     ):
         raise InvalidInput("Unknown venue.", {"venue_id": "no such venue"})
     if programme_id is not None and not await Programme.exists().where(
-        (Programme.id == programme_id) & (Programme.municipality == municipality_id)
+        owned(Programme, municipality_id, programme_id)
     ):
         raise InvalidInput("Unknown programme.", {"programme_id": "no such programme"})
 
@@ -480,7 +477,7 @@ async def delete_event(municipality_id: int, event_id: int) -> None:
 async def list_events(
     municipality_id: int, status: EventStatus | None = None
 ) -> list[dict[str, Any]]:
-    query = Event.select().where(Event.municipality == municipality_id)
+    query = Event.select().where(owned(Event, municipality_id))
     if status is not None:
         query = query.where(Event.status == status)
     return await query.order_by(Event.id).output(load_json=True)
@@ -502,7 +499,7 @@ async def event_sessions(event_ids: list[int]) -> dict[int, list[dict[str, Any]]
 async def event_row(municipality_id: int, event_id: int) -> dict[str, Any]:
     row = (
         await Event.select()
-        .where((Event.id == event_id) & (Event.municipality == municipality_id))
+        .where(owned(Event, municipality_id, event_id))
         .output(load_json=True)
         .first()
     )

@@ -8,18 +8,15 @@ from treffpunkt.db import write_transaction
 from treffpunkt.errors import NotFound
 from treffpunkt.events.schemas import VenueCreate, VenueUpdate
 from treffpunkt.events.tables import Venue
+from treffpunkt.tenancy import owned
 
 
 async def list_venues(municipality_id: int) -> list[Venue]:
-    return await Venue.objects().where(Venue.municipality == municipality_id).order_by(Venue.name)
+    return await Venue.objects().where(owned(Venue, municipality_id)).order_by(Venue.name)
 
 
 async def get_venue(municipality_id: int, venue_id: int) -> Venue:
-    venue = (
-        await Venue.objects()
-        .where((Venue.id == venue_id) & (Venue.municipality == municipality_id))
-        .first()
-    )
+    venue = await Venue.objects().where(owned(Venue, municipality_id, venue_id)).first()
     if venue is None:
         raise NotFound("No such venue.")
     return venue

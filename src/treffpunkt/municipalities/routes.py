@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 
-from treffpunkt.accounts.dependencies import Tenant
-from treffpunkt.accounts.service import Principal
+from treffpunkt.accounts.dependencies import ADMINS_ONLY, Tenant
 from treffpunkt.calendars.links import feed_links
 from treffpunkt.municipalities import service
 from treffpunkt.municipalities.schemas import (
@@ -14,6 +13,8 @@ from treffpunkt.municipalities.schemas import (
     MunicipalityUpdate,
 )
 from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.openapi import errors
+from treffpunkt.schemas import PathSlug
 from treffpunkt.settings import Settings
 
 
@@ -30,24 +31,19 @@ class MunicipalityController(Controller):
 
     @get("/{slug:str}", operation_id="getMunicipality")
     async def get_municipality(
-        self, slug: FromPath[str], settings: NamedDependency[Settings]
+        self, slug: PathSlug, settings: NamedDependency[Settings]
     ) -> MunicipalityOut:
         """One municipality by its slug, with its calendar feed."""
         return _public(await service.get_municipality(slug), settings)
 
-    @post("/", operation_id="createMunicipality", tags=["admin"])
-    async def create_municipality(
-        self, data: JSONBody[MunicipalityCreate], admin: NamedDependency[Principal]
-    ) -> MunicipalityOut:
+    @post("/", operation_id="createMunicipality", responses=errors(409), **ADMINS_ONLY)
+    async def create_municipality(self, data: JSONBody[MunicipalityCreate]) -> MunicipalityOut:
         """Create a municipality (platform admins)."""
         return MunicipalityOut.model_validate(await service.create_municipality(data))
 
-    @patch("/{slug:str}", operation_id="updateMunicipality", tags=["admin"])
+    @patch("/{slug:str}", operation_id="updateMunicipality", **ADMINS_ONLY)
     async def update_municipality(
-        self,
-        slug: FromPath[str],
-        data: JSONBody[MunicipalityUpdate],
-        admin: NamedDependency[Principal],
+        self, slug: PathSlug, data: JSONBody[MunicipalityUpdate]
     ) -> MunicipalityOut:
         """Change a municipality's settings (platform admins); the slug stays."""
         return MunicipalityOut.model_validate(await service.update_municipality(slug, data))
@@ -60,7 +56,7 @@ def _public(municipality: Municipality, settings: Settings) -> MunicipalityOut:
 
 
 class OwnMunicipalityController(Controller):
-    path = "/api/v1/guide/municipality"
+    path = "/municipality"
     tags = ["guide"]
 
     @get("/", operation_id="getOwnMunicipality")

@@ -1,12 +1,30 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import EmailStr, Field, HttpUrl, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from treffpunkt.calendars.links import FeedLinks
 from treffpunkt.i18n import DEFAULT_LOCALE, Locale
-from treffpunkt.schemas import Input, Name, Output, Slug, TimeZoneName
+from treffpunkt.schemas import (
+    UNCHANGED,
+    Email,
+    Input,
+    Name,
+    Output,
+    Slug,
+    TimeZoneName,
+    Url,
+    unchanged,
+)
+
+# Which privacy notice a registrant consented to, e.g. "2026-11" (kept with the consent).
+PrivacyVersion = Annotated[
+    str, StringConstraints(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z._-]+$")
+]
+REMINDERS = "hours before each session; 0 sends no reminder"
+HOLD = "how long an unconfirmed registration holds its place (never past the start)"
 
 
 class MunicipalityCreate(Input):
@@ -15,14 +33,17 @@ class MunicipalityCreate(Input):
     time_zone: TimeZoneName = "Europe/Berlin"
     default_locale: Locale = DEFAULT_LOCALE
     offered_locales: list[Locale] = Field(default_factory=lambda: [DEFAULT_LOCALE], min_length=1)
-    contact_email: EmailStr
+    contact_email: Email
     sender_name: Name
-    sender_email: EmailStr
-    website: HttpUrl | None = None
-    retention_days: int = Field(default=365, ge=30, le=3650)
-    reminder_hours: int = Field(
-        default=24, ge=0, le=168, description="hours before each session; 0 sends no reminder"
+    sender_email: Email
+    website: Url | None = None
+    privacy_url: Url | None = Field(
+        default=None, description="the privacy notice people consent to"
     )
+    privacy_version: PrivacyVersion = "1"
+    retention_days: int = Field(default=365, ge=30, le=3650)
+    reminder_hours: int = Field(default=24, ge=0, le=168, description=REMINDERS)
+    confirmation_hold_hours: int = Field(default=24, ge=1, le=168, description=HOLD)
 
     @model_validator(mode="after")
     def _default_locale_is_offered(self) -> MunicipalityCreate:
@@ -33,18 +54,22 @@ class MunicipalityCreate(Input):
 
 
 class MunicipalityUpdate(Input):
-    """Every field optional; the slug is fixed because feed URLs carry it."""
+    """Fields left out stay; null clears `website` and `privacy_url` and is refused for
+    the others. The slug is fixed because feed URLs carry it."""
 
-    name: Name | None = None
-    time_zone: TimeZoneName | None = None
-    default_locale: Locale | None = None
-    offered_locales: list[Locale] | None = Field(default=None, min_length=1)
-    contact_email: EmailStr | None = None
-    sender_name: Name | None = None
-    sender_email: EmailStr | None = None
-    website: HttpUrl | None = None
-    retention_days: int | None = Field(default=None, ge=30, le=3650)
-    reminder_hours: int | None = Field(default=None, ge=0, le=168)
+    name: Name = UNCHANGED
+    time_zone: TimeZoneName = UNCHANGED
+    default_locale: Locale = UNCHANGED
+    offered_locales: list[Locale] = unchanged(min_length=1)
+    contact_email: Email = UNCHANGED
+    sender_name: Name = UNCHANGED
+    sender_email: Email = UNCHANGED
+    website: Url | None = UNCHANGED
+    privacy_url: Url | None = UNCHANGED
+    privacy_version: PrivacyVersion = UNCHANGED
+    retention_days: int = unchanged(ge=30, le=3650)
+    reminder_hours: int = unchanged(ge=0, le=168, description=REMINDERS)
+    confirmation_hold_hours: int = unchanged(ge=1, le=168, description=HOLD)
 
 
 class MunicipalityOut(Output):
@@ -57,8 +82,11 @@ class MunicipalityOut(Output):
     sender_name: str
     sender_email: str
     website: str | None
+    privacy_url: str | None
+    privacy_version: str
     retention_days: int
     reminder_hours: int
+    confirmation_hold_hours: int
     created_at: datetime
     updated_at: datetime
     calendar: FeedLinks | None = Field(

@@ -13,7 +13,7 @@ from treffpunkt.errors import Conflict, InvalidInput, NotFound
 from treffpunkt.events.service import get_session
 from treffpunkt.events.tables import Session
 from treffpunkt.i18n import DEFAULT_LOCALE
-from treffpunkt.registrations.schemas import GuideRegistrationOut, Needs
+from treffpunkt.registrations.schemas import GuideRegistrationOut, NeedsOut
 from treffpunkt.registrations.tables import (
     Attendance,
     AttendanceStatus,
@@ -22,6 +22,7 @@ from treffpunkt.registrations.tables import (
 )
 from treffpunkt.registrations.targets import Target
 from treffpunkt.spreadsheets import csv_for_excel
+from treffpunkt.tenancy import owned
 
 
 async def guide_registrations(target: Target) -> list[GuideRegistrationOut]:
@@ -39,7 +40,7 @@ async def guide_registrations(target: Target) -> list[GuideRegistrationOut]:
         position += waitlisted
         needs = None
         if registration.needs_interpretation or registration.needs_accessibility:
-            needs = Needs(
+            needs = NeedsOut(
                 interpretation=registration.needs_interpretation,
                 accessibility=registration.needs_accessibility,
             )
@@ -67,9 +68,7 @@ async def guide_registrations(target: Target) -> list[GuideRegistrationOut]:
 async def guide_registration(municipality_id: int, registration_id: int) -> Registration:
     registration = (
         await Registration.objects()
-        .where(
-            (Registration.id == registration_id) & (Registration.municipality == municipality_id)
-        )
+        .where(owned(Registration, municipality_id, registration_id))
         .first()
     )
     if registration is None:

@@ -4,10 +4,12 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from treffpunkt.accounts.dependencies import Tenant
+from treffpunkt.openapi import errors
 from treffpunkt.registrations import guide, service, targets
 from treffpunkt.registrations.schemas import (
     AttendanceIn,
@@ -19,6 +21,7 @@ from treffpunkt.registrations.schemas import (
     RegistrationReceived,
     RegistrationView,
 )
+from treffpunkt.schemas import PathId, PathToken
 from treffpunkt.settings import Settings
 from treffpunkt.throttle import Throttle, client_of
 
@@ -45,6 +48,15 @@ async def _created(
     return Response(body, status_code=HTTP_201_CREATED if outcome.created else HTTP_200_OK)
 
 
+ALREADY_REGISTERED = {
+    HTTP_200_OK: ResponseSpec(
+        RegistrationCreated,
+        generate_examples=False,
+        description="this email is registered already: that registration",
+    )
+}
+
+
 class PublicRegistrationController(Controller):
     path = "/api/v1"
     tags = ["registrations"]
@@ -53,11 +65,12 @@ class PublicRegistrationController(Controller):
         "/sessions/{session_id:int}/registrations",
         operation_id="registerForSession",
         status_code=HTTP_201_CREATED,
+        responses=errors(409, 429),
     )
     async def register_for_session(
         self,
         request: Request[Any, Any, Any],
-        session_id: FromPath[int],
+        session_id: PathId,
         data: JSONBody[RegistrationCreate],
         throttle: NamedDependency[Throttle],
         settings: NamedDependency[Settings],
@@ -76,11 +89,12 @@ class PublicRegistrationController(Controller):
         "/events/{event_id:int}/registrations",
         operation_id="registerForEvent",
         status_code=HTTP_201_CREATED,
+        responses=errors(409, 429),
     )
     async def register_for_event(
         self,
         request: Request[Any, Any, Any],
-        event_id: FromPath[int],
+        event_id: PathId,
         data: JSONBody[RegistrationCreate],
         throttle: NamedDependency[Throttle],
         settings: NamedDependency[Settings],
@@ -92,16 +106,17 @@ class PublicRegistrationController(Controller):
         return await _received(await targets.event_target(event_id), data, secret_key)
 
     @get("/registrations/{token:str}", operation_id="getRegistration")
-    async def get_registration(self, token: FromPath[str]) -> RegistrationView:
+    async def get_registration(self, token: PathToken) -> RegistrationView:
         """The registration behind a mailed link."""
         return await service.view(await service.by_token(token))
 
     @post(
         "/registrations/{token:str}/confirm",
         operation_id="confirmRegistration",
+        responses=errors(409),
         status_code=HTTP_200_OK,
     )
-    async def confirm(self, token: FromPath[str]) -> RegistrationView:
+    async def confirm(self, token: PathToken) -> RegistrationView:
         """Confirm the email address; a held place becomes confirmed."""
         registration = await service.by_token(token)
         return await service.view(await service.confirm_registration(registration.id))
@@ -109,9 +124,10 @@ class PublicRegistrationController(Controller):
     @post(
         "/registrations/{token:str}/cancel",
         operation_id="cancelRegistration",
+        responses=errors(409),
         status_code=HTTP_200_OK,
     )
-    async def cancel(self, token: FromPath[str]) -> RegistrationView:
+    async def cancel(self, token: PathToken) -> RegistrationView:
         """Cancel; the place goes to the next person on the waitlist."""
         registration = await service.by_token(token)
         return await service.view(await service.cancel_registration(registration.id))
@@ -122,20 +138,28 @@ async def _limit(request: Request[Any, Any, Any], throttle: Throttle, settings: 
 
 
 class GuideRegistrationController(Controller):
-    path = "/api/v1/guide"
+    path = "/"
     tags = ["guide: registrations"]
 
-    @get("/sessions/{session_id:int}/registrations", operation_id="listSessionRegistrations")
+    @get(
+        "/sessions/{session_id:int}/registrations",
+        operation_id="listSessionRegistrations",
+        responses=errors(409),
+    )
     async def list_for_session(
-        self, session_id: FromPath[int], tenant: NamedDependency[Tenant]
+        self, session_id: PathId, tenant: NamedDependency[Tenant]
     ) -> list[GuideRegistrationOut]:
         """Registrations of a drop-in session, in arrival order, with waitlist positions."""
         target = await targets.session_target(session_id, tenant.municipality_id)
         return await guide.guide_registrations(target)
 
-    @get("/events/{event_id:int}/registrations", operation_id="listEventRegistrations")
+    @get(
+        "/events/{event_id:int}/registrations",
+        operation_id="listEventRegistrations",
+        responses=errors(409),
+    )
     async def list_for_event(
-        self, event_id: FromPath[int], tenant: NamedDependency[Tenant]
+        self, event_id: PathId, tenant: NamedDependency[Tenant]
     ) -> list[GuideRegistrationOut]:
         """Registrations of a whole course."""
         target = await targets.event_target(event_id, tenant.municipality_id)
@@ -144,10 +168,11 @@ class GuideRegistrationController(Controller):
     @get(
         "/sessions/{session_id:int}/registrations.csv",
         operation_id="exportSessionRegistrations",
+        responses=errors(409),
         media_type="text/csv; charset=utf-8",
     )
     async def export_session(
-        self, session_id: FromPath[int], tenant: NamedDependency[Tenant]
+        self, session_id: PathId, tenant: NamedDependency[Tenant]
     ) -> Response[bytes]:
         """The list as CSV for Excel (UTF-8 with BOM, `;`)."""
         target = await targets.session_target(session_id, tenant.municipality_id)
@@ -156,19 +181,24 @@ class GuideRegistrationController(Controller):
     @get(
         "/events/{event_id:int}/registrations.csv",
         operation_id="exportEventRegistrations",
+        responses=errors(409),
         media_type="text/csv; charset=utf-8",
     )
     async def export_event(
-        self, event_id: FromPath[int], tenant: NamedDependency[Tenant]
+        self, event_id: PathId, tenant: NamedDependency[Tenant]
     ) -> Response[bytes]:
         """The course list as CSV for Excel."""
         target = await targets.event_target(event_id, tenant.municipality_id)
         return _csv(await guide.registrations_csv(target), f"event-{event_id}")
 
-    @post("/sessions/{session_id:int}/registrations", operation_id="addSessionRegistration")
+    @post(
+        "/sessions/{session_id:int}/registrations",
+        operation_id="addSessionRegistration",
+        responses={**errors(409), **ALREADY_REGISTERED},
+    )
     async def add_to_session(
         self,
-        session_id: FromPath[int],
+        session_id: PathId,
         data: JSONBody[GuideRegistrationCreate],
         tenant: NamedDependency[Tenant],
         secret_key: NamedDependency[str],
@@ -179,10 +209,14 @@ class GuideRegistrationController(Controller):
         target = await targets.session_target(session_id, tenant.municipality_id)
         return await _created(target, data, secret_key)
 
-    @post("/events/{event_id:int}/registrations", operation_id="addEventRegistration")
+    @post(
+        "/events/{event_id:int}/registrations",
+        operation_id="addEventRegistration",
+        responses={**errors(409), **ALREADY_REGISTERED},
+    )
     async def add_to_event(
         self,
-        event_id: FromPath[int],
+        event_id: PathId,
         data: JSONBody[GuideRegistrationCreate],
         tenant: NamedDependency[Tenant],
         secret_key: NamedDependency[str],
@@ -196,14 +230,18 @@ class GuideRegistrationController(Controller):
         operation_id="cancelRegistrationAsGuide",
         status_code=HTTP_204_NO_CONTENT,
     )
-    async def cancel(self, registration_id: FromPath[int], tenant: NamedDependency[Tenant]) -> None:
+    async def cancel(self, registration_id: PathId, tenant: NamedDependency[Tenant]) -> None:
         """Cancel a registration; the waitlist moves up."""
         registration = await guide.guide_registration(tenant.municipality_id, registration_id)
         await service.cancel_registration(registration.id)
 
-    @put("/sessions/{session_id:int}/capacity", operation_id="setSessionCapacity")
+    @put(
+        "/sessions/{session_id:int}/capacity",
+        operation_id="setSessionCapacity",
+        responses=errors(409),
+    )
     async def set_capacity(
-        self, session_id: FromPath[int], data: JSONBody[CapacityIn], tenant: NamedDependency[Tenant]
+        self, session_id: PathId, data: JSONBody[CapacityIn], tenant: NamedDependency[Tenant]
     ) -> list[GuideRegistrationOut]:
         """Change one session's capacity; more room promotes from the waitlist at once."""
         target = await targets.session_target(session_id, tenant.municipality_id)
@@ -213,11 +251,12 @@ class GuideRegistrationController(Controller):
     @put(
         "/sessions/{session_id:int}/attendance",
         operation_id="recordAttendance",
+        responses=errors(409),
         status_code=HTTP_204_NO_CONTENT,
     )
     async def record_attendance(
         self,
-        session_id: FromPath[int],
+        session_id: PathId,
         data: JSONBody[AttendanceIn],
         tenant: NamedDependency[Tenant],
     ) -> None:

@@ -9,9 +9,9 @@ from treffpunkt.events.schemas import AllDay, LanguageCode
 from treffpunkt.events.tables import SessionStatus
 from treffpunkt.i18n import Locale
 from treffpunkt.registrations.tables import AttendanceStatus, RegistrationStatus
-from treffpunkt.schemas import Input, MailAddress, Name, Output
+from treffpunkt.schemas import MULTI_LINE, Id, Input, MailAddress, Name, Output
 
-Phone = Annotated[str, StringConstraints(pattern=r"^[0-9+() /-]{5,30}$")]
+Phone = Annotated[str, StringConstraints(max_length=30, pattern=r"^[0-9+() /-]{5,30}$")]
 
 
 class Needs(Input):
@@ -20,7 +20,14 @@ class Needs(Input):
     interpretation: LanguageCode | None = Field(
         default=None, description="language to interpret into"
     )
-    accessibility: Annotated[str, StringConstraints(max_length=500)] | None = None
+    accessibility: Annotated[
+        Annotated[str, StringConstraints(max_length=500)] | None, MULTI_LINE
+    ] = None
+
+
+class NeedsOut(Output):
+    interpretation: str | None = None
+    accessibility: str | None = None
 
 
 class RegistrationCreate(Input):
@@ -97,7 +104,7 @@ class GuideRegistrationOut(Output):
     email: str | None
     phone: str | None
     locale: str
-    needs: Needs | None
+    needs: NeedsOut | None
     source: Literal["self", "guide"]
     session_id: int | None
     created_at: datetime
@@ -110,5 +117,5 @@ class CapacityIn(Input):
 
 
 class AttendanceIn(Input):
-    registration_id: int
+    registration_id: Id
     status: AttendanceStatus

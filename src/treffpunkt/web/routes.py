@@ -13,11 +13,9 @@ from typing import Any
 
 from babel.dates import format_date
 from litestar import Controller, get, post
-from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
-from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from treffpunkt.calendars import personal
@@ -25,17 +23,11 @@ from treffpunkt.calendars.links import feed_links
 from treffpunkt.i18n import DEFAULT_LOCALE, RTL_LOCALES, format_when
 from treffpunkt.municipalities.service import get_municipality
 from treffpunkt.registrations import service
+from treffpunkt.schemas import PathToken
 from treffpunkt.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates"
-
-# Styles are files, never inline: the pages' Content-Security-Policy allows no other.
-static_files = create_static_files_router(
-    path="/static",
-    directories=[Path(__file__).parent / "static"],
-    cache_control=CacheControlHeader(public=True, max_age=3600),
-    include_in_schema=False,
-)
+STATIC = Path(__file__).parent / "static"
 
 
 @lru_cache(maxsize=8)
@@ -55,7 +47,7 @@ class RegistrationPageController(Controller):
     @get("/{token:str}")
     async def show(
         self,
-        token: FromPath[str],
+        token: PathToken,
         settings: NamedDependency[Settings],
         secret_key: NamedDependency[str],
         confirm: FromQuery[str | None] = None,
@@ -87,19 +79,19 @@ class RegistrationPageController(Controller):
         )
 
     @post("/{token:str}/confirm", status_code=HTTP_303_SEE_OTHER)
-    async def confirm(self, token: FromPath[str]) -> Redirect:
+    async def confirm(self, token: PathToken) -> Redirect:
         registration = await service.by_token(token)
         await service.confirm_registration(registration.id)
         return Redirect(f"/r/{token}", status_code=HTTP_303_SEE_OTHER)
 
     @post("/{token:str}/cancel", status_code=HTTP_303_SEE_OTHER)
-    async def cancel(self, token: FromPath[str]) -> Redirect:
+    async def cancel(self, token: PathToken) -> Redirect:
         registration = await service.by_token(token)
         await service.cancel_registration(registration.id)
         return Redirect(f"/r/{token}", status_code=HTTP_303_SEE_OTHER)
 
     @post("/{token:str}/calendar/renew", status_code=HTTP_303_SEE_OTHER)
-    async def renew_calendar(self, token: FromPath[str]) -> Redirect:
+    async def renew_calendar(self, token: PathToken) -> Redirect:
         """Revoke the personal feed link (e.g. after sharing it by mistake); the page
         then shows a new one."""
         registration = await service.by_token(token)
