@@ -66,6 +66,13 @@ class Operation:
 GUARDS = {guides_only: "tenant", admins_only: "admin", logged_in: "account"}
 
 
+def _operation_id(handler: Any, method: str, path: str) -> str:
+    """The id the API description gives: handlers for GET and HEAD name each method."""
+    if callable(handler.operation_id):
+        return str(handler.operation_id(handler, method, path))
+    return str(handler.operation_id)
+
+
 def operations(app: Litestar) -> list[Operation]:
     found = []
     for route in app.routes:
@@ -81,7 +88,7 @@ def operations(app: Litestar) -> list[Operation]:
                     Operation(
                         method=method,
                         path=route.path_format,
-                        operation_id=str(handler.operation_id),
+                        operation_id=_operation_id(handler, method, route.path_format),
                         guard=guard,
                         has_body="data" in params,
                     )
@@ -260,6 +267,12 @@ PUBLIC_OPERATIONS = {
     "programmeCalendar",
     "eventCalendar",
     "personalCalendar",
+    # HEAD, for uptime checks and calendar apps that ask before they fetch
+    "healthHead",
+    "municipalityCalendarHead",
+    "programmeCalendarHead",
+    "eventCalendarHead",
+    "personalCalendarHead",
 }
 # Pages behind a registration link, the API description and static files.
 PUBLIC_PATHS = ("/r/", "/schema", "/static/")
