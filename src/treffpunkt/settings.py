@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     # Deliver mail from the web process itself (the embedded default); turn off when
     # `treffpunkt worker` runs separately.
     worker_in_process: bool = True
+    # A mail a worker claimed and never finished (the worker died) is sent again after this.
+    mail_claim_timeout_seconds: int = Field(default=600, ge=5, le=24 * 3600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     token_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
     # `limits` storage URI: memory:// per process, redis://host:6379 shared by all processes.

@@ -20,8 +20,8 @@ from tests.smtp import SMTPServer
 from treffpunkt.events import service as events
 from treffpunkt.events.schemas import SeriesRule, SessionTimes
 from treffpunkt.municipalities.tables import Municipality
-from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.notifications.worker import Policy, run_once
+from treffpunkt.outbox import OutboxMessage
 from treffpunkt.registrations import service as registrations
 from treffpunkt.registrations.notices import queue_reminders
 from treffpunkt.settings import Settings

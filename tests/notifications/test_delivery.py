@@ -11,8 +11,8 @@ from typing import Any
 
 from tests.factories import make_published_event, register_for_session, sessions_of
 from tests.smtp import SMTPServer
-from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.notifications.worker import Policy, claim, run_once
+from treffpunkt.outbox import OutboxMessage
 from treffpunkt.registrations import service
 from treffpunkt.registrations.tables import Registration
 from treffpunkt.settings import Settings

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.factories import SECRET, make_published_event, sessions_of
-from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.outbox import OutboxMessage
 from treffpunkt.registrations.service import registration_token
 from treffpunkt.registrations.tables import Registration
 

@@ -15,12 +15,12 @@ from tests.factories import (
     sessions_of,
 )
 from treffpunkt import db
+from treffpunkt.db import OutsideTransaction
 from treffpunkt.errors import Conflict, InvalidInput, NotFound
 from treffpunkt.events import service as events
 from treffpunkt.events.schemas import EventUpdate
 from treffpunkt.events.tables import Event, Session
-from treffpunkt.notifications.outbox import OutsideTransaction, enqueue_all, message
-from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.outbox import OutboxMessage, enqueue_all, message
 from treffpunkt.registrations import service, targets
 from treffpunkt.registrations.schemas import GuideRegistrationCreate, RegistrationCreate
 from treffpunkt.registrations.tables import Registration

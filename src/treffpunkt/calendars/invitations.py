@@ -22,8 +22,10 @@ from treffpunkt.calendars.service import Publication, calendar_events
 from treffpunkt.events.public import Reader
 from treffpunkt.events.tables import EventStatus
 from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.outbox import Row
 from treffpunkt.registrations import notices
 from treffpunkt.registrations.tables import Registration, RegistrationStatus
+from treffpunkt.settings import Settings
 
 REQUESTS = frozenset({"registration_confirmed", "registration_promoted", notices.CHANGED})
 CANCELS = frozenset({notices.CANCELLED})
@@ -33,6 +35,19 @@ CANCELS = frozenset({notices.CANCELLED})
 class Invitation:
     method: str  # REQUEST or CANCEL, also the MIME part's method parameter (rule 19)
     body: bytes
+
+
+async def calendar_part(
+    row: Row, context: dict[str, Any], settings: Settings
+) -> tuple[str, bytes] | None:
+    """For the worker (treffpunkt.app.wire): the calendar part of a mail, if it has one."""
+    if row["kind"] not in REQUESTS | CANCELS or row["registration"] is None:
+        return None
+    registration = (
+        await Registration.objects().where(Registration.id == row["registration"]).first()
+    )
+    found = await invitation(row["kind"], registration, context, settings.base_url)
+    return (found.method, found.body) if found else None
 
 
 async def invitation(

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 from piccolo.query.functions.aggregate import Min
 
-from treffpunkt.calendars.links import feed_links, google_link, outlook_link
 from treffpunkt.db import array_contains
 from treffpunkt.errors import InvalidInput, NotFound
 from treffpunkt.events.programmes import get_programme_by_slug, list_programmes
@@ -39,6 +38,7 @@ from treffpunkt.events.service import (
 )
 from treffpunkt.events.tables import Event, EventStatus, Programme, Session, Venue
 from treffpunkt.i18n import pick_locale
+from treffpunkt.links import feed_links, google_link, outlook_link
 from treffpunkt.municipalities.tables import Municipality
 
 VISIBLE = (EventStatus.published, EventStatus.cancelled)

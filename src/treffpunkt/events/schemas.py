@@ -14,7 +14,6 @@ from pydantic import (
     field_validator,
 )
 
-from treffpunkt.calendars.links import FeedLinks
 from treffpunkt.events.recurrence import RuleError, SeriesDefinition, check_rule
 from treffpunkt.events.tables import (
     Audience,
@@ -24,6 +23,7 @@ from treffpunkt.events.tables import (
     SessionStatus,
 )
 from treffpunkt.i18n import Locale
+from treffpunkt.links import FeedLinks
 from treffpunkt.schemas import Input, Name, Output, Slug
 
 # ISO 639 language codes for what is spoken at an event (wider than the UI locales).
@@ -192,6 +192,9 @@ class GuideSessionOut(Output):
     occurrence_start: datetime | None
     detached: bool
     capacity: int | None
+    own_capacity: bool = Field(
+        description="set for this session alone; a new event capacity leaves it as it is"
+    )
     seats_taken: int
     waiting: int
     revision: int

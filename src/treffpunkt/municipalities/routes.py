@@ -6,7 +6,7 @@ from litestar.params import FromPath, JSONBody
 
 from treffpunkt.accounts.dependencies import Tenant
 from treffpunkt.accounts.service import Principal
-from treffpunkt.calendars.links import feed_links
+from treffpunkt.links import feed_links
 from treffpunkt.municipalities import service
 from treffpunkt.municipalities.schemas import (
     MunicipalityCreate,

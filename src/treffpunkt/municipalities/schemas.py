@@ -4,8 +4,8 @@ from datetime import datetime
 
 from pydantic import EmailStr, Field, HttpUrl, model_validator
 
-from treffpunkt.calendars.links import FeedLinks
 from treffpunkt.i18n import DEFAULT_LOCALE, Locale
+from treffpunkt.links import FeedLinks
 from treffpunkt.schemas import Input, Name, Output, Slug, TimeZoneName
 
 

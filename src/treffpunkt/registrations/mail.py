@@ -10,8 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from treffpunkt.events.tables import EventStatus, Session, SessionStatus
-from treffpunkt.notifications.outbox import enqueue_all
-from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.outbox import OutboxMessage, enqueue_all
 from treffpunkt.registrations import notices
 from treffpunkt.registrations.tables import ACTIVE, Registration, RegistrationStatus
 from treffpunkt.registrations.targets import Target, target_of
