@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -17,11 +18,13 @@ def free_port() -> int:
 
 
 class Inbox:
-    """The handler: accepts mail, or refuses recipients listed in `refuse` with 550."""
+    """The handler: accepts mail, or refuses recipients listed in `refuse` with 550;
+    takes `delay` seconds over each message, like a slow server."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.refuse: set[str] = set()
+        self.delay = 0.0
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -32,6 +35,7 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(self.delay)
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
         return "250 Message accepted"
 
