@@ -167,6 +167,10 @@ def database_unavailable(error: BaseException) -> bool:
         return True
     if isinstance(error, asyncpg.InterfaceError):
         return "connection is closed" in str(error)
+    if isinstance(error, asyncpg.InternalClientError):
+        # A connection the server ended a moment ago, taken from the pool before the
+        # driver saw it close: its protocol is still busy with the server's last error.
+        return "another operation" in str(error)
     if isinstance(error, sqlite3.OperationalError):
         return str(error).lower() in _SQLITE_UNAVAILABLE
     return False
