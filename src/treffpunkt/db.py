@@ -372,10 +372,14 @@ async def lock_rows(table: type[Table], *row_ids: int) -> None:
     wait for the lock and deadlock with its holder.
     """
     require_transaction("a row lock")
-    if not is_sqlite():
-        ids = sorted(set(row_ids))
-        query = table.select(table.id).where(table.id.is_in(ids)).order_by(table.id)  # type: ignore[attr-defined]
-        await query.lock_rows(LockStrength.no_key_update)
+    if is_sqlite():
+        return
+    key = table._meta.primary_key
+    if len(row_ids) == 1:  # the registration hot path: one target row
+        query = table.select(key).where(key == row_ids[0])
+    else:
+        query = table.select(key).where(key.is_in(sorted(set(row_ids)))).order_by(key)
+    await query.lock_rows(LockStrength.no_key_update)
 
 
 def is_unique_violation(error: BaseException) -> bool:

@@ -194,96 +194,108 @@ async def test_guides_editing_while_people_register_never_overbook(
     events = [rounds.id, course.id]
     paths = [f"/api/v1/sessions/{sid}/registrations" for sid in sessions]
     paths.append(f"/api/v1/events/{course.id}/registrations")
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=served, limits=limits, timeout=120) as client:
+    async with httpx.AsyncClient(base_url=served) as client:
         login = await client.post(
             "/api/v1/auth/login",
             json={"email": bensheim_guide["email"], "password": PASSWORD},
         )
-        guide = {"Authorization": f"Bearer {login.json()['access_token']}"}
-        seen: list[str] = []
-        busy = asyncio.Event()
+    guide = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    seen: list[str] = []
+    busy = asyncio.Event()
 
-        async def watch() -> None:
-            while not busy.is_set():
-                seen.extend(broken_promises(await places(events)))
-                await asyncio.sleep(0.005)
+    async def watch() -> None:
+        while not busy.is_set():
+            seen.extend(broken_promises(await places(events)))
+            await asyncio.sleep(0.005)
 
-        async def register(offset: int, count: int) -> list[tuple[str, httpx.Response]]:
-            async def one(i: int) -> tuple[str, httpx.Response]:
-                path = paths[i % len(paths)]
-                body = {"name": f"P {i}", "email": f"p{i}@example.org", "consent": True}
-                return path, await client.post(path, json=body)
+    async def register(
+        client: httpx.AsyncClient, offset: int, count: int
+    ) -> list[tuple[str, httpx.Response]]:
+        async def one(i: int) -> tuple[str, httpx.Response]:
+            path = paths[i % len(paths)]
+            body = {"name": f"P {i}", "email": f"p{i}@example.org", "consent": True}
+            return path, await client.post(path, json=body)
 
-            try:
-                return await asyncio.gather(*(one(offset + i) for i in range(count)))
-            finally:
-                busy.set()
+        try:
+            return await asyncio.gather(*(one(offset + i) for i in range(count)))
+        finally:
+            busy.set()
 
-        async def edit(steps: Any) -> int:
-            done = 0
-            while not busy.is_set():
-                for method, path, body in steps(done):
-                    answer = await client.request(method, path, json=body, headers=guide)
-                    assert answer.status_code < 300, (path, answer.text)
-                done += 1
-            return done
+    async def edit(client: httpx.AsyncClient, steps: Any) -> int:
+        done = 0
+        while not busy.is_set():
+            for method, path, body in steps(done):
+                answer = await client.request(method, path, json=body, headers=guide)
+                assert answer.status_code < 300, (path, answer.text)
+            done += 1
+        return done
 
-        def reshape(step: int) -> list[tuple[str, str, Any]]:
-            """Phase 1: nothing that frees or adds places; positions must stay exact."""
-            minute = step % 50
-            start = datetime.combine(first + timedelta(days=7), time(17, minute), BERLIN)
-            return [
-                (
-                    "PATCH",
-                    f"/api/v1/guide/sessions/{sessions[1]}",
-                    {
-                        "starts_at": start.isoformat(),
-                        "ends_at": (start + timedelta(hours=2)).isoformat(),
-                    },
-                ),
-                ("PATCH", f"/api/v1/guide/events/{rounds.id}", {"interpretation": step % 2 == 0}),
-                (
-                    "PUT",
-                    f"/api/v1/guide/events/{rounds.id}/series",
-                    series_from(first, f"18:{minute:02d}", 4),
-                ),
-                ("PATCH", f"/api/v1/guide/events/{course.id}", {"tags": [f"t{step}"]}),
-                (
-                    "PUT",
-                    f"/api/v1/guide/events/{course.id}/series",
-                    series_from(first, f"10:{minute:02d}", 3),
-                ),
-            ]
-
-        watcher = asyncio.create_task(watch())
-        answers, _ = await asyncio.gather(register(0, 250), edit(reshape))
-        await watcher
-        assert Counter(r.status_code for _, r in answers) == {201: 250}
-        for path in paths:
-            bodies = [r.json() for p, r in answers if p == path]
-            capacity = 15 if path.startswith("/api/v1/events") else 10
-            assert Counter(b["status"] for b in bodies)["pending"] == capacity, path
-            queue = sorted(b["position"] for b in bodies if b["status"] == "waitlisted")
-            assert queue == list(range(1, len(bodies) - capacity + 1)), path
-        await rows_agree(events)
-
-        holders = [r.json()["id"] for _, r in answers if r.json()["status"] == "pending"]
-
-        def grow(step: int) -> list[tuple[str, str, Any]]:
-            """Phase 2: more room and freed places serve the queues as people arrive."""
-            holder = holders[step % len(holders)]
-            return [
-                ("PATCH", f"/api/v1/guide/events/{rounds.id}", {"capacity": 11 + step}),
-                ("PUT", f"/api/v1/guide/sessions/{sessions[2]}/capacity", {"capacity": 12 + step}),
-                ("PATCH", f"/api/v1/guide/events/{course.id}", {"capacity": 16 + step}),
-                ("POST", f"/api/v1/guide/registrations/{holder}/cancel", None),
-            ]
-
+    async def race(offset: int, count: int, steps: Any) -> tuple[Any, int]:
+        """People register while a guide edits; new connections each time (an idle one
+        may have passed the server's keep-alive)."""
         busy.clear()
         watcher = asyncio.create_task(watch())
-        answers, steps = await asyncio.gather(register(1000, 150), edit(grow))
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        async with (
+            httpx.AsyncClient(base_url=served, limits=limits, timeout=120) as people,
+            httpx.AsyncClient(base_url=served, timeout=120) as guide_client,
+        ):
+            answers, done = await asyncio.gather(
+                register(people, offset, count), edit(guide_client, steps)
+            )
         await watcher
+        return answers, done
+
+    def reshape(step: int) -> list[tuple[str, str, Any]]:
+        """Phase 1: nothing that frees or adds places; positions must stay exact."""
+        minute = step % 50
+        start = datetime.combine(first + timedelta(days=7), time(17, minute), BERLIN)
+        return [
+            (
+                "PATCH",
+                f"/api/v1/guide/sessions/{sessions[1]}",
+                {
+                    "starts_at": start.isoformat(),
+                    "ends_at": (start + timedelta(hours=2)).isoformat(),
+                },
+            ),
+            ("PATCH", f"/api/v1/guide/events/{rounds.id}", {"interpretation": step % 2 == 0}),
+            (
+                "PUT",
+                f"/api/v1/guide/events/{rounds.id}/series",
+                series_from(first, f"18:{minute:02d}", 4),
+            ),
+            ("PATCH", f"/api/v1/guide/events/{course.id}", {"tags": [f"t{step}"]}),
+            (
+                "PUT",
+                f"/api/v1/guide/events/{course.id}/series",
+                series_from(first, f"10:{minute:02d}", 3),
+            ),
+        ]
+
+    answers, _ = await race(0, 250, reshape)
+    assert Counter(r.status_code for _, r in answers) == {201: 250}
+    for path in paths:
+        bodies = [r.json() for p, r in answers if p == path]
+        capacity = 15 if path.startswith("/api/v1/events") else 10
+        assert Counter(b["status"] for b in bodies)["pending"] == capacity, path
+        queue = sorted(b["position"] for b in bodies if b["status"] == "waitlisted")
+        assert queue == list(range(1, len(bodies) - capacity + 1)), path
+    await rows_agree(events)
+
+    holders = [r.json()["id"] for _, r in answers if r.json()["status"] == "pending"]
+
+    def grow(step: int) -> list[tuple[str, str, Any]]:
+        """Phase 2: more room and freed places serve the queues as people arrive."""
+        holder = holders[step % len(holders)]
+        return [
+            ("PATCH", f"/api/v1/guide/events/{rounds.id}", {"capacity": 11 + step}),
+            ("PUT", f"/api/v1/guide/sessions/{sessions[2]}/capacity", {"capacity": 12 + step}),
+            ("PATCH", f"/api/v1/guide/events/{course.id}", {"capacity": 16 + step}),
+            ("POST", f"/api/v1/guide/registrations/{holder}/cancel", None),
+        ]
+
+    answers, steps = await race(1000, 150, grow)
     assert Counter(r.status_code for _, r in answers) == {201: 150}
     assert steps > 0
     assert seen == []
