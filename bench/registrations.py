@@ -78,7 +78,7 @@ import asyncio, json
 from treffpunkt import db
 from treffpunkt.events.tables import Session
 from treffpunkt.registrations.tables import Registration
-from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.outbox import OutboxMessage
 from treffpunkt.settings import load_settings
 
 async def main():

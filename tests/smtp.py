@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from dataclasses import dataclass
 from email import message_from_bytes, message_from_string, policy
@@ -27,12 +28,14 @@ class Envelope:
 
 
 class Inbox:
-    """The handler: accepts mail, or refuses recipients listed in `refuse` with 550."""
+    """The handler: accepts mail, or refuses recipients listed in `refuse` with 550;
+    takes `delay` seconds over each message, like a slow server."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[Envelope] = []  # one per message, in the same order
         self.refuse: set[str] = set()
+        self.delay = 0.0
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -43,6 +46,7 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(self.delay)
         content = envelope.content
         if envelope.smtp_utf8:  # headers may hold UTF-8 (RFC 6532)
             self.messages.append(message_from_string(content.decode(), policy=policy.default))  # type: ignore[arg-type]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from typing import Any
 
 import pytest
 
+from tests.factories import make_published_event, sessions_of
 from treffpunkt import db
 
 
@@ -27,6 +29,40 @@ async def test_health_answers_503_when_the_database_is_down(client: Any) -> None
         db.use_engine(working)
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"
+
+
+@pytest.mark.filterwarnings("ignore:.*Unable to connect to database")
+async def test_an_unreachable_database_answers_503_with_retry_after(client: Any) -> None:
+    working = db.engine()
+    db.use_engine(db.create_engine("postgresql://postgres@127.0.0.1:9/nothing"))
+    try:
+        response = await client.get("/api/v1/municipalities")
+    finally:
+        db.use_engine(working)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.json()["error"] == "unavailable"
+    assert set(response.json()) == {"error", "detail", "fields"}
+
+
+@pytest.mark.sqlite_only
+async def test_a_database_another_process_keeps_locked_answers_503(
+    client: Any, bensheim: Any
+) -> None:
+    event = await make_published_event(bensheim, registration_mode="per_session", capacity=5)
+    [session] = await sessions_of(event)
+    other = sqlite3.connect(str(db.engine().path))  # type: ignore[attr-defined]
+    other.execute("BEGIN IMMEDIATE")  # e.g. a long command of an operator
+    try:
+        response = await client.post(
+            f"/api/v1/sessions/{session.id}/registrations",
+            json={"name": "Olena", "email": "olena@example.org", "consent": True},
+        )
+    finally:
+        other.rollback()
+        other.close()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
 
 
 async def test_openapi_lists_the_endpoints(client: Any) -> None:

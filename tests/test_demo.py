@@ -16,8 +16,8 @@ from treffpunkt.accounts.tables import Account, Role
 from treffpunkt.demo import NotEmpty, _interkulturelle_woche_start, load_demo
 from treffpunkt.events.tables import Session
 from treffpunkt.municipalities.tables import Municipality
-from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.notifications.worker import run_once
+from treffpunkt.outbox import OutboxMessage
 from treffpunkt.registrations.tables import Registration
 from treffpunkt.settings import Settings
 

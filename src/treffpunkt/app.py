@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any, cast
 
@@ -22,9 +22,11 @@ from treffpunkt import __version__, db, inputs
 from treffpunkt.accounts.dependencies import BEARER, TENANT, guides_only
 from treffpunkt.accounts.routes import AdminAccountController, AuthController, GuideTeamController
 from treffpunkt.accounts.service import LoginPolicy
+from treffpunkt.calendars import invitations, personal
 from treffpunkt.calendars.routes import CalendarController, PersonalFeedController
 from treffpunkt.calendars.service import FeedCache
 from treffpunkt.errors import EXCEPTION_HANDLERS
+from treffpunkt.events import hooks
 from treffpunkt.events.routes import (
     GuideEventController,
     GuideProgrammeController,
@@ -35,8 +37,11 @@ from treffpunkt.events.routes import (
 from treffpunkt.headers import security_headers
 from treffpunkt.health import health
 from treffpunkt.municipalities.routes import MunicipalityController, OwnMunicipalityController
-from treffpunkt.notifications.worker import run_forever
+from treffpunkt.notifications.registry import Registry, TimedRule, use_registry
+from treffpunkt.notifications.worker import run_forever, stop_worker
 from treffpunkt.openapi import SWAGGER_UI, ModelReferences, openapi_config
+from treffpunkt.registrations import kinds, notices
+from treffpunkt.registrations import service as registrations
 from treffpunkt.registrations.routes import (
     GuideRegistrationController,
     PublicRegistrationController,
@@ -68,10 +73,33 @@ guide_api = Router(
 )
 
 
+def wire() -> Registry:
+    """The one place where the domains' effects on each other are connected: the rules
+    events run in their transactions, and what each outbox kind means to the worker.
+    The app and `treffpunkt worker` (and every other command) call it."""
+    hooks.capacity_changed.connect(registrations.capacity_changed)
+    hooks.registered_sessions.connect(registrations.registered_sessions)
+    registry = Registry(
+        mails=kinds.MAILS,
+        tasks=kinds.TASKS,
+        links=[kinds.registration_links, personal.calendar_links],
+        calendar=invitations.calendar_parts,
+        timed=[
+            TimedRule("expire unconfirmed places", 2.0, registrations.expire_overdue),
+            # A minute late is on time, and each look reads every confirmed place in
+            # the sessions of the next hours.
+            TimedRule("queue reminders", 60.0, notices.queue_reminders),
+        ],
+    )
+    use_registry(registry)
+    return registry
+
+
 def create_app(settings: Settings) -> Litestar:
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     engine = db.create_engine(settings.resolved_database_url)
     db.use_engine(engine)
+    wire()
     throttle = Throttle(settings.rate_limit_storage)
     secret_key = settings.resolved_secret_key()
     feeds = FeedCache()
@@ -85,14 +113,15 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await db.open_database(engine, settings.database_pool_size)
-        worker = asyncio.create_task(run_forever(settings)) if settings.worker_in_process else None
+        stop = asyncio.Event()
+        worker = None
+        if settings.worker_in_process:
+            worker = asyncio.create_task(run_forever(settings, stop=stop))
         try:
             yield
         finally:
             if worker is not None:
-                worker.cancel()
-                with suppress(asyncio.CancelledError):
-                    await worker
+                await stop_worker(worker, stop)  # claimed mails go back to the queue
             await db.close_database(engine)
 
     app = Litestar(

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
@@ -18,9 +19,11 @@ from treffpunkt.settings import Settings, SettingsError, load_settings
 
 async def _with_database(settings: Settings, work: Callable[[], Awaitable[None]]) -> None:
     from treffpunkt import db
+    from treffpunkt.app import wire
 
     engine = db.create_engine(settings.resolved_database_url)
     db.use_engine(engine)
+    wire()
     await db.open_database(engine, settings.database_pool_size)
     try:
         await work()
@@ -56,9 +59,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def _worker(settings: Settings) -> None:
+    """Until SIGTERM or SIGINT: then the mail in hand is finished, the rest handed back."""
     from treffpunkt.notifications.worker import run_forever
 
-    await run_forever(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(stop_signal, stop.set)
+    await run_forever(settings, stop=stop)
 
 
 async def _create_admin(args: argparse.Namespace) -> None:

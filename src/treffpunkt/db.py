@@ -7,20 +7,118 @@ piccolo_conf, so queries, migrations and the Piccolo CLI all see the same databa
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from piccolo.engine.base import Engine
-from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
+from piccolo.query.mixins import LockStrength
+from piccolo.table import Table
+
+log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_S = 30
 INLINE_BUSY_TIMEOUT_S = 5
 PING_TIMEOUT_S = 3
+
+
+class OutsideTransaction(RuntimeError):
+    """Work that must share its cause's transaction was started with none open."""
+
+
+def require_transaction(what: str) -> None:
+    if engine().current_transaction.get() is None:
+        raise OutsideTransaction(f"{what} needs the transaction of its cause")
+
+
+# Piccolo's transactions (1.38) neither hand their connection back nor forget that they
+# are the current transaction when BEGIN, COMMIT or ROLLBACK fails, as all of them do
+# while the database restarts. The task that ran one then joins that dead transaction
+# with every later query: a long-lived task such as the worker fails for good
+# ("connection has been released back to the pool") while each request, a task of its
+# own, recovers. The two classes below end both in every case.
+
+
+class _SQLiteTransaction(SQLiteTransaction):
+    async def __aenter__(self) -> SQLiteTransaction:
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.get_connection()
+        try:
+            await self.begin()
+        except BaseException:
+            await self.connection.close()
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent:
+            return exception is None
+        try:
+            await _end(self, exception)
+        finally:
+            self.engine.current_transaction.reset(self.context)
+            await self.connection.close()  # one left inside a transaction is closed, not kept
+        return exception is None
+
+
+class _PostgresTransaction(PostgresTransaction):
+    async def __aenter__(self) -> PostgresTransaction:
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.get_connection()
+        try:
+            self.transaction = self.connection.transaction()
+            await self.begin()
+        except BaseException:
+            await self._hand_back()
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent:
+            return exception is None
+        try:
+            await _end(self, exception)
+        finally:
+            self.engine.current_transaction.reset(self.context)
+            await self._hand_back()
+        return exception is None
+
+    async def _hand_back(self) -> None:
+        try:
+            if self.engine.pool:
+                await self.engine.pool.release(self.connection)
+            else:
+                await self.connection.close()
+        except Exception:  # a broken connection: drop it, the pool makes a new one
+            with suppress(Exception):
+                self.connection.terminate()
+
+
+async def _end(transaction: SQLiteTransaction | PostgresTransaction, exception: Any) -> None:
+    """Commit, or roll back after an error; a failed rollback does not hide that error."""
+    if exception is None:
+        if not transaction._committed and not transaction._rolled_back:
+            await transaction.commit()
+    elif not transaction._rolled_back:
+        try:
+            await transaction.rollback()
+        except Exception as error:  # the connection is gone, and the transaction with it
+            log.debug("rollback failed after %r: %r", exception, error)
+
+
+class TreffpunktPostgresEngine(PostgresEngine):
+    def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
+        return _PostgresTransaction(engine=self, allow_nested=allow_nested)
 
 
 # Writers of this process take turns here, first come first served (see write_transaction).
@@ -101,6 +199,15 @@ class TreffpunktSQLiteEngine(SQLiteEngine):
         while self._idle:
             self._idle.pop().close()
 
+    def transaction(
+        self,
+        transaction_type: TransactionType = TransactionType.deferred,
+        allow_nested: bool = True,
+    ) -> SQLiteTransaction:
+        return _SQLiteTransaction(
+            engine=self, transaction_type=transaction_type, allow_nested=allow_nested
+        )
+
 
 def _is_read(query: str) -> bool:
     return query.lstrip()[:6].upper() in ("SELECT", "PRAGMA")
@@ -173,7 +280,7 @@ def create_engine(url: str) -> Engine:
         path.parent.mkdir(parents=True, exist_ok=True)
         return TreffpunktSQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_S)
     if urlsplit(url).scheme in ("postgresql", "postgres"):
-        return PostgresEngine(config={"dsn": url}, extensions=())
+        return TreffpunktPostgresEngine(config={"dsn": url}, extensions=())
     raise ValueError(f"unsupported database URL scheme: {url.split(':', 1)[0]}")
 
 
@@ -252,6 +359,27 @@ async def write_transaction() -> AsyncIterator[None]:
     else:
         async with db.transaction():
             yield
+
+
+async def lock_rows(table: type[Table], *row_ids: int) -> None:
+    """Hold these rows' write locks until the current transaction ends.
+
+    Only inside a transaction: outside one the lock would end with the statement.
+    SQLite's write transactions are exclusive already (write_transaction); PostgreSQL
+    locks just these rows, in id order, so that two lockers cannot deadlock. The lock
+    is NO KEY UPDATE, what an UPDATE takes: it keeps out other writers, but not rows
+    that only reference these (a registration naming its event), which would otherwise
+    wait for the lock and deadlock with its holder.
+    """
+    require_transaction("a row lock")
+    if is_sqlite():
+        return
+    key = table._meta.primary_key
+    if len(row_ids) == 1:  # the registration hot path: one target row
+        query = table.select(key).where(key == row_ids[0])
+    else:
+        query = table.select(key).where(key.is_in(sorted(set(row_ids)))).order_by(key)
+    await query.lock_rows(LockStrength.no_key_update)
 
 
 def is_unique_violation(error: BaseException) -> bool:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import html
 import logging
+import sqlite3
 from typing import Any, ClassVar
 
+import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +156,45 @@ def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     return _answer(request, status, _CODES.get(status, "error"), exc.detail, None, headers)
 
 
+# Connection-level failures of either driver: the database is down, restarting or out of
+# connections. Each one passes; the client should try again shortly.
+_POSTGRES_UNAVAILABLE = (
+    asyncpg.PostgresConnectionError,  # class 08: the connection failed or was lost
+    asyncpg.CannotConnectNowError,  # the server is starting up or shutting down
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+_SQLITE_UNAVAILABLE = ("database is locked", "unable to open database file", "disk i/o error")
+RETRY_AFTER_S = 5
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """True when `error` says the database cannot be reached now, rather than that the
+    request or the code is wrong."""
+    if isinstance(error, (*_POSTGRES_UNAVAILABLE, OSError)):  # OSError: refused, reset, timeout
+        return True
+    if isinstance(error, asyncpg.InterfaceError):
+        return "connection is closed" in str(error)
+    if isinstance(error, asyncpg.InternalClientError):
+        # A connection the server ended a moment ago, taken from the pool before the
+        # driver saw it close: its protocol is still busy with the server's last error.
+        return "another operation" in str(error)
+    if isinstance(error, sqlite3.OperationalError):
+        return str(error).lower() in _SQLITE_UNAVAILABLE
+    return False
+
+
 def handle_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if database_unavailable(exc):
+        log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+        return _answer(
+            request,
+            HTTP_503_SERVICE_UNAVAILABLE,
+            "unavailable",
+            "The service cannot reach its database right now; try again shortly.",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _answer(
         request,

@@ -9,7 +9,7 @@ from treffpunkt.accounts.tables import AccessToken, Account
 from treffpunkt.calendars.tables import FeedVersion, InvitationRecord, PersonalFeed
 from treffpunkt.events.tables import Event, Programme, Session, Venue
 from treffpunkt.municipalities.tables import Municipality
-from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.outbox import OutboxMessage
 from treffpunkt.registrations.tables import Attendance, Registration
 
 

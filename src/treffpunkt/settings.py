@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     # How long the server keeps an idle connection open: longer than clients and reverse
     # proxies keep theirs (nginx: 60 s), so that the server never closes one under them.
     keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
+    # A mail a worker claimed and never finished (the worker died) is sent again after this.
+    mail_claim_timeout_seconds: int = Field(default=600, ge=5, le=24 * 3600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     token_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
     # `limits` storage URI: memory:// per process, redis://host:6379 shared by all processes.

@@ -31,8 +31,8 @@ from treffpunkt.events.tables import Event, Session
 from treffpunkt.i18n import LOCALES, format_when
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.notifications.rendering import labels, render
-from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.notifications.worker import Policy, run_once
+from treffpunkt.outbox import OutboxMessage
 from treffpunkt.registrations import service as registrations
 from treffpunkt.registrations.notices import queue_reminders
 from treffpunkt.registrations.service import registration_token

@@ -249,3 +249,17 @@ async def test_a_failing_series_leaves_nothing_behind(bensheim: Any) -> None:
     assert "series.until" in error.value.fields
     assert await Event.count() == 0
     assert await Session.count() == 0
+
+
+async def test_rows_that_count_places_are_saved_column_by_column(bensheim: Any) -> None:
+    """Saving a whole event or session would write back seat counters read earlier."""
+    event = await make_published_event(bensheim, registration_mode="per_session", capacity=5)
+    [session] = await sessions_of(event)
+    for row in (event, session):
+        with pytest.raises(TypeError, match="needs the columns"):
+            await row.save()
+        with pytest.raises(TypeError, match="counters"):
+            await row.save([type(row).seats_taken])  # type: ignore[attr-defined]
+    session.revision += 1
+    await session.save([Session.revision])
+    assert (await reload(session)).revision == session.revision

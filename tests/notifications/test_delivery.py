@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import mailbox
 import re
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -14,13 +16,15 @@ import pytest
 
 from tests.factories import make_published_event, register_for_session, sessions_of
 from tests.smtp import SMTPServer
+from treffpunkt import db
 from treffpunkt.events.tables import Event
 from treffpunkt.municipalities.tables import Municipality
-from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.notifications import registry
 from treffpunkt.notifications.worker import Policy, claim, run_once
+from treffpunkt.outbox import OutboxMessage
 from treffpunkt.registrations import service
 from treffpunkt.registrations.tables import Registration
-from treffpunkt.settings import Settings
+from treffpunkt.settings import Settings, load_settings
 
 
 async def drop_in(municipality: Any, capacity: int = 1) -> Any:
@@ -387,3 +391,83 @@ async def test_mail_texts_fall_back_field_by_field_and_say_interpretation_is_off
     body = parts(mail)
     assert "Надається усний переклад." in body["text/plain"]
     assert "Надається усний переклад." in body["text/html"]
+
+
+# --- what fails for good, and what is only tried again ------------------------------------
+
+
+async def _database_fails_for_now() -> None:
+    """A real, passing database error: this connection is dropped (PostgreSQL), or another
+    process holds SQLite's write lock past the busy timeout."""
+    if not db.is_sqlite():
+        await OutboxMessage.raw("SELECT pg_terminate_backend(pg_backend_pid())")
+        raise AssertionError("the connection should have been dropped")
+    path = str(db.engine().path)  # type: ignore[attr-defined]
+    other = sqlite3.connect(path, timeout=0)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        async with db.write_transaction():
+            await OutboxMessage.count()
+    finally:
+        other.rollback()
+        other.close()
+
+
+async def test_a_database_error_while_composing_is_tried_again_not_failed(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    session = await drop_in(bensheim, capacity=5)
+    await register_for_session(session.id, "olena@example.org")
+    calls = []
+
+    async def flaky(row: dict[str, Any], at: datetime) -> dict[str, Any]:
+        calls.append(at)
+        if len(calls) == 1:
+            await _database_fails_for_now()
+        return dict(row["context"])
+
+    wired = registry.current_registry()
+    flaky_registry = dataclasses.replace(
+        wired, mails={**wired.mails, "registration_confirm_request": flaky}
+    )
+    assert await run_once(mail_settings, "worker-1", registry=flaky_registry) == 0
+    [row] = await OutboxMessage.select().where(OutboxMessage.kind == "registration_confirm_request")
+    assert (row["status"], row["attempts"]) == ("queued", 1)
+    assert row["last_error"]
+    assert row["next_attempt_at"] > datetime.now(UTC)
+
+    await OutboxMessage.update({OutboxMessage.next_attempt_at: datetime.now(UTC)}, force=True)
+    assert await run_once(mail_settings, "worker-1", registry=flaky_registry) == 1
+    assert [str(m["To"]) for m in smtp.inbox.messages] == ["Person olena <olena@example.org>"]
+
+
+async def test_a_mail_nobody_can_write_fails_for_good(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    session = await drop_in(bensheim, capacity=5)
+    registration = await register_for_session(session.id, "olena@example.org")
+    await OutboxMessage.update({OutboxMessage.kind: "registration_lost_kind"}).where(
+        OutboxMessage.registration == registration.id
+    )
+    assert await run_once(mail_settings, "worker-1") == 0
+    [row] = await OutboxMessage.select()
+    assert (row["status"], row["attempts"]) == ("failed", 1)
+    assert "registration_lost_kind" in row["last_error"]
+    assert smtp.inbox.messages == []
+
+
+async def test_the_claim_timeout_is_a_setting(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TREFFPUNKT_MAIL_CLAIM_TIMEOUT_SECONDS", "30")
+    quick = load_settings().model_copy(
+        update={k: getattr(mail_settings, k) for k in ("smtp_host", "smtp_port", "smtp_tls")}
+    )
+    session = await drop_in(bensheim, capacity=5)
+    await register_for_session(session.id, "a@example.org")
+    assert len(await claim("crashed-worker", 10)) == 1
+    await OutboxMessage.update(
+        {OutboxMessage.claimed_at: datetime.now(UTC) - timedelta(seconds=31)}, force=True
+    )
+    assert await run_once(mail_settings, "worker-1") == 0  # the default waits 10 minutes
+    assert await run_once(quick, "worker-1") == 1

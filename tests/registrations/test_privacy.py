@@ -14,7 +14,7 @@ import pytest
 
 from tests.factories import make_published_event, sessions_of
 from treffpunkt.events.tables import Session
-from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.outbox import OutboxMessage
 from treffpunkt.registrations.tables import Registration
 
 PERSON = {"name": "Olena Demo", "locale": "uk", "consent": True}

@@ -11,9 +11,12 @@ import httpx
 import pytest
 
 from tests.factories import BERLIN, SECRET, make_published_event, sessions_of
-from treffpunkt.notifications.tables import OutboxMessage
+from tests.smtp import SMTPServer
+from treffpunkt.notifications.worker import run_once
+from treffpunkt.outbox import OutboxMessage
 from treffpunkt.registrations.service import registration_token
 from treffpunkt.registrations.tables import Registration
+from treffpunkt.settings import Settings
 
 PERSON = {"name": "Olena Demo", "email": "olena@example.org", "locale": "uk", "consent": True}
 
@@ -197,6 +200,33 @@ async def test_guide_sees_the_list_with_positions_and_adds_walk_ins(
         headers=bensheim_headers,
     )
     assert [r["status"] for r in raised.json()] == ["pending", "confirmed"]
+
+
+async def test_guide_sees_whether_each_mail_reached_the_person(
+    client: Any, bensheim: Any, bensheim_headers: Any, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    smtp.inbox.refuse = {"gone@example.org"}
+    session_id = await drop_in(bensheim, capacity=5)
+    for email in ("olena@example.org", "gone@example.org"):
+        await client.post(
+            f"/api/v1/sessions/{session_id}/registrations", json={**PERSON, "email": email}
+        )
+    path = f"/api/v1/guide/sessions/{session_id}/registrations"
+    [waiting, _] = [r["mails"] for r in (await client.get(path, headers=bensheim_headers)).json()]
+    assert [(m["kind"], m["status"], m["sent_at"]) for m in waiting] == [
+        ("registration_confirm_request", "queued", None)
+    ]
+    assert waiting[0]["next_attempt_at"] is not None
+
+    await run_once(mail_settings, "worker-1")
+
+    sent, failed = [r["mails"] for r in (await client.get(path, headers=bensheim_headers)).json()]
+    assert [(m["status"], m["error"]) for m in sent] == [("sent", None)]
+    assert sent[0]["sent_at"] is not None
+    assert [m["status"] for m in failed] == ["failed"]
+    assert "550" in failed[0]["error"]  # the server's answer
+    assert "No such mailbox" in failed[0]["error"]
+    assert all("context" not in m and "text" not in m for m in sent + failed)  # no bodies
 
 
 async def test_guide_cancels_and_records_attendance(

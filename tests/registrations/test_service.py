@@ -15,12 +15,12 @@ from tests.factories import (
     sessions_of,
 )
 from treffpunkt import db
+from treffpunkt.db import OutsideTransaction
 from treffpunkt.errors import Conflict, InvalidInput, NotFound
 from treffpunkt.events import service as events
 from treffpunkt.events.schemas import EventUpdate
 from treffpunkt.events.tables import Event, Session
-from treffpunkt.notifications.outbox import OutsideTransaction, enqueue_all, message
-from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.outbox import OutboxMessage, enqueue_all, message
 from treffpunkt.registrations import service, targets
 from treffpunkt.registrations.schemas import GuideRegistrationCreate, RegistrationCreate
 from treffpunkt.registrations.tables import Registration
@@ -201,6 +201,66 @@ async def test_raising_the_event_capacity_promotes_on_its_sessions(bensheim: Any
     await events.update_event(bensheim.id, session.event, EventUpdate(capacity=5))
     assert (await reload(waiting)).status == "pending"
     assert await counters(session) == (2, 0)
+
+
+async def test_a_session_keeps_the_capacity_a_guide_set_on_it(bensheim: Any) -> None:
+    event = await make_published_event(
+        bensheim,
+        registration_mode="per_session",
+        capacity=2,
+        sessions=[
+            {
+                "starts_at": (datetime.now(UTC) + timedelta(days=d)).isoformat(),
+                "ends_at": (datetime.now(UTC) + timedelta(days=d, hours=2)).isoformat(),
+            }
+            for d in (7, 14)
+        ],
+    )
+    own, follows = await sessions_of(event)
+    await service.set_capacity(await targets.session_target(own.id, bensheim.id), 8)
+    await events.update_event(bensheim.id, event.id, EventUpdate(capacity=5))
+    rows = await Session.select(Session.id, Session.capacity, Session.own_capacity).where(
+        Session.event == event.id
+    )
+    assert {r["id"]: (r["capacity"], r["own_capacity"]) for r in rows} == {
+        own.id: (8, True),
+        follows.id: (5, False),
+    }
+
+
+async def test_no_capacity_falls_below_the_places_taken(bensheim: Any) -> None:
+    session = await drop_in(bensheim, capacity=3)
+    for i in range(3):
+        await register_for_session(session.id, f"p{i}@example.org")
+    target = await targets.session_target(session.id, bensheim.id)
+    with pytest.raises(Conflict) as refused:
+        await service.set_capacity(target, 2)
+    assert refused.value.fields == {"capacity": "at least 3: places taken"}
+    with pytest.raises(Conflict):
+        await events.update_event(bensheim.id, session.event, EventUpdate(capacity=1))
+    assert (await Session.select(Session.capacity).where(Session.id == session.id).first()) == {
+        "capacity": 3
+    }
+
+
+async def test_more_room_is_served_in_the_transaction_that_makes_it(bensheim: Any) -> None:
+    """The waitlist rules refuse to run on their own: they belong to the change's
+    transaction, and take the target's lock, which only a transaction holds."""
+    session = await drop_in(bensheim, capacity=1)
+    target = await targets.session_target(session.id, bensheim.id)
+    with pytest.raises(OutsideTransaction):
+        await targets.lock(target)
+    with pytest.raises(OutsideTransaction):
+        await service.capacity_changed(session.event, [session.id])
+    await register_for_session(session.id, "holder@example.org")
+    waiting = await register_for_session(session.id, "waiting@example.org")
+    with pytest.raises(RuntimeError):
+        async with db.write_transaction():
+            await events.update_event(bensheim.id, session.event, EventUpdate(capacity=5))
+            assert (await reload(waiting)).status == "pending"  # promoted inside …
+            raise RuntimeError("… and the whole change rolls back")
+    assert (await reload(waiting)).status == "waitlisted"
+    assert await counters(session) == (1, 1)
 
 
 async def test_whole_course_registration_counts_on_the_event(bensheim: Any) -> None:

@@ -49,8 +49,10 @@ from treffpunkt.calendars.tables import InvitationRecord as Record
 from treffpunkt.events.public import Reader
 from treffpunkt.events.tables import SessionStatus
 from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.outbox import Row
 from treffpunkt.registrations import notices
 from treffpunkt.registrations.tables import Registration, RegistrationStatus
+from treffpunkt.settings import Settings
 
 REQUESTS = frozenset({"registration_confirmed", "registration_promoted", notices.CHANGED})
 # Mails about a place that ended or sessions that were cancelled: CANCEL what was invited.
@@ -69,6 +71,51 @@ class Invitation:
     sequence: int
     digest: str  # of the REQUEST's content; "" after a CANCEL
     instances: list[str] = field(default_factory=list)  # invited and not cancelled
+
+
+@dataclass(frozen=True)
+class Part:
+    """A calendar part for the worker (notifications/registry.py CalendarPart)."""
+
+    invitation: Invitation
+    entry: dict[str, Any]  # what a further object's own mail says: its sessions
+
+    @property
+    def method(self) -> str:
+        return self.invitation.method
+
+    @property
+    def body(self) -> bytes:
+        return self.invitation.body
+
+    @property
+    def key(self) -> str:
+        return self.invitation.key
+
+    async def sent(self) -> None:
+        await record(self.invitation)
+
+
+async def calendar_parts(row: Row, context: dict[str, Any], settings: Settings) -> list[Part]:
+    """For the worker (treffpunkt.app.wire): the calendar parts of a mail, each recorded
+    once it went out; a further object's mail names its sessions."""
+    if row["kind"] not in REQUESTS | CANCELS or row["registration"] is None:
+        return []
+    registration = (
+        await Registration.objects().where(Registration.id == row["registration"]).first()
+    )
+    return [
+        Part(
+            invite,
+            entry={
+                "calendar_method": invite.method,
+                "sessions": [
+                    s for s in context.get("sessions", []) if f"session-{s['id']}" == invite.key
+                ],
+            },
+        )
+        for invite in await invitations(row["kind"], registration, context, settings.base_url)
+    ]
 
 
 async def invitations(

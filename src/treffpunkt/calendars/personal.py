@@ -30,7 +30,9 @@ from treffpunkt.errors import NotFound
 from treffpunkt.events.public import Reader
 from treffpunkt.events.tables import Event, Session
 from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.outbox import Row
 from treffpunkt.registrations.tables import ACTIVE, Registration, RegistrationStatus
+from treffpunkt.settings import Settings
 from treffpunkt.tokens import derive_token, hash_token, new_salt
 
 TOKEN_PURPOSE = "feed"  # noqa: S105 (a label for the HMAC, not a secret)
@@ -186,3 +188,31 @@ async def _held(
             if held[registration["event"]].get(session_id) != CONFIRMED:
                 held[registration["event"]][session_id] = how
     return held
+
+
+async def calendar_links(rows: list[Row], settings: Settings) -> dict[int, dict[str, Any]]:
+    """For the worker (treffpunkt.app.wire): each mail links its reader's calendar feed,
+    making the feed for people who have none yet."""
+    ids = {row["registration"] for row in rows if row["registration"] is not None}
+    people = {
+        r["id"]: (r["municipality"], r["email"])
+        for r in await Registration.select(
+            Registration.id, Registration.municipality, Registration.email
+        ).where(Registration.id.is_in(list(ids) or [-1]) & Registration.email.is_not_null())
+    }
+    emails: dict[int, set[str]] = {}
+    for municipality, email in people.values():
+        emails.setdefault(municipality, set()).add(email)
+    secret_key = settings.resolved_secret_key()
+    tokens = {
+        municipality: await feed_tokens(municipality, wanted, secret_key)
+        for municipality, wanted in emails.items()
+    }
+    links: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        municipality, email = people.get(row["registration"], (None, ""))
+        token = tokens.get(municipality, {}).get(email.lower()) if municipality else None
+        links[row["id"]] = {
+            "calendar_url": f"{settings.base_url}{feed_path(token)}" if token else None
+        }
+    return links

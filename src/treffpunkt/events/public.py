@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 from piccolo.query.functions.aggregate import Min
 from pydantic import TypeAdapter
 
-from treffpunkt.calendars.links import When, feed_links, google_link, outlook_link
 from treffpunkt.db import array_contains
 from treffpunkt.errors import InvalidInput, NotFound
 from treffpunkt.events.programmes import get_programme_by_slug, list_programmes
@@ -41,6 +40,7 @@ from treffpunkt.events.service import (
 )
 from treffpunkt.events.tables import Event, EventStatus, Programme, Session, Venue
 from treffpunkt.i18n import reader_locale, translated
+from treffpunkt.links import When, feed_links, google_link, outlook_link
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.schemas import Id, Instant
 from treffpunkt.tenancy import owned

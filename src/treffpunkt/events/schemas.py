@@ -12,7 +12,6 @@ from pydantic import (
     field_validator,
 )
 
-from treffpunkt.calendars.links import FeedLinks
 from treffpunkt.events.recurrence import RuleError, SeriesDefinition, check_rule
 from treffpunkt.events.tables import (
     Audience,
@@ -22,6 +21,7 @@ from treffpunkt.events.tables import (
     SessionStatus,
 )
 from treffpunkt.i18n import Locale
+from treffpunkt.links import FeedLinks
 from treffpunkt.schemas import (
     MULTI_LINE,
     UNCHANGED,
@@ -296,6 +296,9 @@ class GuideSessionOut(AllDay):
     occurrence_start: datetime | None
     detached: bool
     capacity: int | None
+    own_capacity: bool = Field(
+        description="set for this session alone; a new event capacity leaves it as it is"
+    )
     seats_taken: int
     waiting: int
     revision: int

@@ -5,7 +5,12 @@ Rules:
 - times are UTC in the database; a series lives in the municipality's wall time;
 - `revision` (the calendar SEQUENCE) rises when a start, end, recurrence or status
   changes — never for a text edit;
-- a session that people have registered for is never deleted: it is cancelled, visibly.
+- a session that people have registered for is never deleted: it is cancelled, visibly;
+- every write takes the event's row lock first, then its sessions' (db.lock_rows), and
+  names the columns it changes: the seat counters on both rows belong to
+  registrations, which change them only under the same locks;
+- what registrations must do about a change happens through events.hooks (in this
+  transaction) or an outbox task (after it): events never import registrations.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from treffpunkt.db import write_transaction
+from treffpunkt.db import lock_rows, write_transaction
 from treffpunkt.errors import Conflict, InvalidInput, NotFound
+from treffpunkt.events import hooks
 from treffpunkt.events.recurrence import Occurrence, RuleError, expand
 from treffpunkt.events.schemas import (
     EventCreate,
@@ -37,9 +43,13 @@ from treffpunkt.events.tables import (
     Venue,
 )
 from treffpunkt.municipalities.tables import Municipality
-from treffpunkt.registrations import notices
-from treffpunkt.registrations.tables import Registration
+from treffpunkt.outbox import OutboxMessage, OutboxStatus, enqueue_all, task
 from treffpunkt.tenancy import owned
+
+# Outbox tasks: these sessions moved, or were cancelled (registrations tell their people).
+SESSIONS_MOVED, SESSIONS_CANCELLED = "sessions_moved", "sessions_cancelled"
+# Edits of an event within this time after the first reach each registrant as one mail.
+COALESCE_WINDOW = timedelta(minutes=2)
 
 
 def now() -> datetime:
@@ -56,7 +66,10 @@ async def _municipality(municipality_id: int) -> Municipality:
 # --- ownership lookups: another municipality's object is simply not found ----------------
 
 
-async def get_event(municipality_id: int, event_id: int) -> Event:
+async def get_event(municipality_id: int, event_id: int, lock: bool = False) -> Event:
+    """The municipality's event; with `lock`, read under its row lock (for writing)."""
+    if lock:
+        await lock_rows(Event, event_id)
     event = (
         await Event.objects()
         .where(owned(Event, municipality_id, event_id))
@@ -68,10 +81,18 @@ async def get_event(municipality_id: int, event_id: int) -> Event:
     return event
 
 
-async def get_session(municipality_id: int, session_id: int) -> Session:
-    session = await Session.objects().where(owned(Session, municipality_id, session_id)).first()
+async def get_session(municipality_id: int, session_id: int, lock: bool = False) -> Session:
+    """The municipality's session; with `lock`, read under its event's row lock and its
+    own, taken in that order (for writing)."""
+    query = Session.objects().where(owned(Session, municipality_id, session_id))
+    session = await query.first()
     if session is None:
         raise NotFound("No such session.")
+    if lock:
+        await lock_rows(Event, session.event)
+        await lock_rows(Session, session.id)
+        session = await query.first()
+        assert session is not None  # deleted only under the event's lock, which we hold
     return session
 
 
@@ -111,17 +132,20 @@ async def sessions_in_use(session_ids: Iterable[int]) -> set[int]:
     ids = list(session_ids)
     if not ids:
         return set()
-    named = await Registration.select(Registration.session).where(Registration.session.is_in(ids))
     courses = await Session.select(Session.id).where(
         Session.id.is_in(ids) & ((Session.event.seats_taken > 0) | (Session.event.waiting > 0))
     )
-    return {row["session"] for row in named} | {row["id"] for row in courses}
+    return await hooks.registered_sessions(ids) | {row["id"] for row in courses}
 
 
 async def _remove_sessions(sessions: list[Session], at: datetime) -> list[int]:
     """Delete sessions nobody registered for; cancel the others, so nobody is lost.
 
+    Runs under the event's lock; each session's lock is taken before it is looked at,
+    so no registration slips in between the look and the delete.
     Returns the sessions cancelled."""
+    if sessions:
+        await lock_rows(Session, *(s.id for s in sessions))
     in_use = await sessions_in_use(s.id for s in sessions)
     deletable = [s.id for s in sessions if s.id not in in_use]
     if deletable:
@@ -169,9 +193,11 @@ async def _sync_series(event: Event, rule: SeriesRule, zone: ZoneInfo, at: datet
     whose date left the series are removed, or cancelled if people hold places.
     """
     occurrences = {o.local_date: o for o in _expand(rule, zone)}
-    existing = await Session.objects().where(
-        (Session.event == event.id) & Session.occurrence_start.is_not_null()
-    )
+    series = (Session.event == event.id) & Session.occurrence_start.is_not_null()
+    ids = [row["id"] for row in await Session.select(Session.id).where(series)]
+    if ids:
+        await lock_rows(Session, *ids)
+    existing = await Session.objects().where(series)
     by_date = {s.occurrence_start.astimezone(zone).date(): s for s in existing}
     first_time = not existing
     leaving, moved_ids = [], []
@@ -189,7 +215,15 @@ async def _sync_series(event: Event, rule: SeriesRule, zone: ZoneInfo, at: datet
             session.revision += 1
             session.updated_at = at
             moved_ids.append(session.id)
-        await session.save()
+        await session.save(
+            [
+                Session.occurrence_start,
+                Session.starts_at,
+                Session.ends_at,
+                Session.revision,
+                Session.updated_at,
+            ]
+        )
     cancelled = await _remove_sessions(leaving, at)
     new = [
         Session(
@@ -264,11 +298,17 @@ async def create_event(municipality_id: int, data: EventCreate) -> Event:
 
 
 async def update_event(municipality_id: int, event_id: int, data: EventUpdate) -> Event:
-    """Change what an event is. A new capacity applies to its sessions still to come."""
+    """Change what an event is; only the fields sent change.
+
+    A new capacity is the course's (whole-event registration), and that of every
+    session still to come except those a guide gave a capacity of their own
+    (set_capacity): those keep theirs. More room serves the waitlists at once, in
+    this transaction.
+    """
     values = _event_columns(data)
     at = now()
     async with write_transaction():
-        event = await get_event(municipality_id, event_id)
+        event = await get_event(municipality_id, event_id, lock=True)
         if data.texts is not None:
             _check_texts(data.texts, await _municipality(municipality_id))
         await _check_references(
@@ -293,17 +333,45 @@ async def update_event(municipality_id: int, event_id: int, data: EventUpdate) -
                 {"registration_closes_at": "must be after registration_opens_at"},
             )
         event.updated_at = at
-        await event.save()
+        await event.save([Event._meta.get_column_by_name(name) for name in [*values, "updated_at"]])
         if "capacity" in values:
-            await Session.update({Session.capacity: event.capacity, Session.updated_at: at}).where(
-                (Session.event == event.id) & (Session.starts_at > at)
-            )
-    if "capacity" in values:
-        # Imported here: registrations build on events, not the other way round.
-        from treffpunkt.registrations.service import capacity_changed
-
-        await capacity_changed(event.id)
+            await hooks.capacity_changed(event.id, await _follow_capacity(event, at))
     return event
+
+
+async def _follow_capacity(event: Event, at: datetime) -> list[int]:
+    """Sessions still to come without a capacity of their own take the event's; none
+    may fall below the places it holds."""
+    capacity = event.capacity
+    check_capacity(capacity, event.seats_taken)  # a course's places count on the event
+    following = (
+        (Session.event == event.id) & (Session.starts_at > at) & (Session.own_capacity.eq(False))
+    )
+    ids = [row["id"] for row in await Session.select(Session.id).where(following)]
+    if not ids:
+        return []
+    await lock_rows(Session, *ids)
+    # Read again under the locks: a guide may have set one session's own meanwhile.
+    rows = await Session.select(Session.id, Session.seats_taken).where(
+        Session.id.is_in(ids) & following
+    )
+    for row in rows:
+        check_capacity(capacity, row["seats_taken"])
+    ids = [row["id"] for row in rows]
+    if ids:
+        await Session.update({Session.capacity: capacity, Session.updated_at: at}).where(
+            Session.id.is_in(ids)
+        )
+    return ids
+
+
+def check_capacity(capacity: int | None, seats_taken: int) -> None:
+    """A capacity never falls below the places already held (DESIGN.md invariant 3)."""
+    if capacity is not None and capacity < seats_taken:
+        raise Conflict(
+            f"{seats_taken} places are taken; cancel registrations before lowering the capacity.",
+            {"capacity": f"at least {seats_taken}: places taken"},
+        )
 
 
 async def _session_ids(event_id: int) -> list[dict[str, Any]]:
@@ -315,7 +383,7 @@ async def set_series(municipality_id: int, event_id: int, rule: SeriesRule) -> E
     municipality = await _municipality(municipality_id)
     at = now()
     async with write_transaction():
-        event = await get_event(municipality_id, event_id)
+        event = await get_event(municipality_id, event_id, lock=True)
         if event.status == EventStatus.cancelled:
             raise Conflict("The event is cancelled.", {"status": "cancelled"})
         changes = await _sync_series(event, rule, ZoneInfo(municipality.time_zone), at)
@@ -323,8 +391,8 @@ async def set_series(municipality_id: int, event_id: int, rule: SeriesRule) -> E
         event.revision += 1
         event.updated_at = at
         await event.save([Event.series, Event.revision, Event.updated_at])
-        await notices.sessions_changed(event.id, changes.moved, notices.CHANGED, at)
-        await notices.sessions_changed(event.id, changes.cancelled, notices.CANCELLED, at)
+        await sessions_changed(event, changes.moved, SESSIONS_MOVED, at)
+        await sessions_changed(event, changes.cancelled, SESSIONS_CANCELLED, at)
     return event
 
 
@@ -339,7 +407,7 @@ async def add_session(municipality_id: int, event_id: int, times: SessionTimes) 
     zone = ZoneInfo((await _municipality(municipality_id)).time_zone)
     at = now()
     async with write_transaction():
-        event = await get_event(municipality_id, event_id)
+        event = await get_event(municipality_id, event_id, lock=True)
         if event.status == EventStatus.cancelled:
             raise Conflict("The event is cancelled.", {"status": "cancelled"})
         session = Session(
@@ -363,7 +431,7 @@ async def move_session(municipality_id: int, session_id: int, times: SessionTime
     columns = _times(times, zone)
     at = now()
     async with write_transaction():
-        session = await get_session(municipality_id, session_id)
+        session = await get_session(municipality_id, session_id, lock=True)
         if times.all_day and session.occurrence_start is not None:
             raise InvalidInput(
                 "A session of a series cannot become an all-day session.",
@@ -377,10 +445,19 @@ async def move_session(municipality_id: int, session_id: int, times: SessionTime
             session.revision += 1
         session.detached = session.occurrence_start is not None
         session.updated_at = at
-        await session.save()
+        await session.save(
+            [
+                Session.starts_at,
+                Session.ends_at,
+                Session.all_day,
+                Session.revision,
+                Session.detached,
+                Session.updated_at,
+            ]
+        )
         await _touch(session.event, at)
         if moved:
-            await notices.sessions_changed(session.event, [session.id], notices.CHANGED, at)
+            await sessions_changed(await _event_of(session), [session.id], SESSIONS_MOVED, at)
     return session
 
 
@@ -388,12 +465,12 @@ async def cancel_session(municipality_id: int, session_id: int) -> Session:
     """Cancel one session; it stays visible as cancelled, also in calendars."""
     at = now()
     async with write_transaction():
-        session = await get_session(municipality_id, session_id)
+        session = await get_session(municipality_id, session_id, lock=True)
         session.detached = session.occurrence_start is not None
         await session.save([Session.detached])
         await _touch(session.event, at)
         if await _set_session_status(session, SessionStatus.cancelled, at):
-            await notices.sessions_changed(session.event, [session.id], notices.CANCELLED, at)
+            await sessions_changed(await _event_of(session), [session.id], SESSIONS_CANCELLED, at)
     return session
 
 
@@ -402,7 +479,7 @@ async def remove_session(municipality_id: int, session_id: int) -> None:
     registrations is cancelled instead of deleted."""
     at = now()
     async with write_transaction():
-        session = await get_session(municipality_id, session_id)
+        session = await get_session(municipality_id, session_id, lock=True)
         event = await get_event(municipality_id, session.event)
         if session.occurrence_start is not None and event.series:
             zone = ZoneInfo((await _municipality(municipality_id)).time_zone)
@@ -415,17 +492,74 @@ async def remove_session(municipality_id: int, session_id: int) -> None:
             await event.save([Event.series, Event.revision])
         await _touch(event.id, at)
         cancelled = await _remove_sessions([session], at)
-        await notices.sessions_changed(event.id, cancelled, notices.CANCELLED, at)
+        await sessions_changed(event, cancelled, SESSIONS_CANCELLED, at)
 
 
 async def _touch(event_id: int, at: datetime) -> None:
     await Event.update({Event.updated_at: at}).where(Event.id == event_id)
 
 
+async def _event_of(session: Session) -> Event:
+    event = await Event.objects().where(Event.id == session.event).first()
+    assert event is not None
+    return event
+
+
+async def sessions_changed(
+    event: Event, session_ids: Collection[int], kind: str, at: datetime
+) -> None:
+    """Record that these sessions moved (SESSIONS_MOVED) or were cancelled
+    (SESSIONS_CANCELLED), for registrations to tell the people who hold places.
+
+    An outbox task, due when COALESCE_WINDOW has passed; further edits of the event
+    within the window join it, so that each person hears of them in one mail. Runs
+    under the event's row lock: edits of one event join here one after another.
+    """
+    ids = sorted(set(session_ids))
+    if not ids:
+        return
+    key = f"event:{event.id}:{kind}:"
+    waiting = (
+        await OutboxMessage.select(OutboxMessage.id, OutboxMessage.context)
+        .where(
+            (OutboxMessage.status == OutboxStatus.queued)
+            & (OutboxMessage.kind == kind)
+            & (OutboxMessage.municipality == event.municipality)
+            & OutboxMessage.dedupe_key.like(f"{key}%")
+        )
+        .output(load_json=True)
+        .first()
+    )
+    if waiting is not None:
+        context = waiting["context"]
+        merged = {**context, "session_ids": sorted({*context["session_ids"], *ids})}
+        merged["changed_at"] = at.isoformat()
+        joined = (
+            await OutboxMessage.update({OutboxMessage.context: merged})
+            .where(
+                (OutboxMessage.id == waiting["id"]) & (OutboxMessage.status == OutboxStatus.queued)
+            )
+            .returning(OutboxMessage.id)
+        )
+        if joined:  # else a worker took it meanwhile: this change gets a task of its own
+            return
+    await enqueue_all(
+        [
+            task(
+                municipality_id=event.municipality,
+                kind=kind,
+                dedupe_key=f"{key}{at.timestamp():.6f}",
+                context={"event_id": event.id, "session_ids": ids, "changed_at": at.isoformat()},
+                send_after=at + COALESCE_WINDOW,
+            )
+        ]
+    )
+
+
 async def publish_event(municipality_id: int, event_id: int) -> Event:
     at = now()
     async with write_transaction():
-        event = await get_event(municipality_id, event_id)
+        event = await get_event(municipality_id, event_id, lock=True)
         if event.status == EventStatus.published:
             return event
         if event.status == EventStatus.cancelled:
@@ -445,9 +579,14 @@ async def cancel_event(municipality_id: int, event_id: int) -> Event:
     """Cancel the event and every session still to come; all stay visible as cancelled."""
     at = now()
     async with write_transaction():
-        event = await get_event(municipality_id, event_id)
+        event = await get_event(municipality_id, event_id, lock=True)
         if event.status == EventStatus.cancelled:
             return event
+        ids = [
+            row["id"] for row in await Session.select(Session.id).where(Session.event == event.id)
+        ]
+        if ids:
+            await lock_rows(Session, *ids)
         upcoming = await Session.objects().where(
             (Session.event == event.id)
             & (Session.status == SessionStatus.scheduled)
@@ -459,14 +598,14 @@ async def cancel_event(municipality_id: int, event_id: int) -> Event:
         await event.save([Event.status, Event.revision, Event.updated_at])
         for session in upcoming:
             await _set_session_status(session, SessionStatus.cancelled, at)
-        await notices.sessions_changed(event.id, [s.id for s in upcoming], notices.CANCELLED, at)
+        await sessions_changed(event, [s.id for s in upcoming], SESSIONS_CANCELLED, at)
     return event
 
 
 async def delete_event(municipality_id: int, event_id: int) -> None:
     """Only drafts can be deleted; published events are cancelled instead."""
     async with write_transaction():
-        event = await get_event(municipality_id, event_id)
+        event = await get_event(municipality_id, event_id, lock=True)
         if event.status != EventStatus.draft:
             raise Conflict(
                 "Only drafts can be deleted; cancel a published event.", {"status": event.status}

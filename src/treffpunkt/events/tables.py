@@ -1,4 +1,6 @@
+from collections.abc import Sequence
 from enum import StrEnum
+from typing import Any
 
 from piccolo.columns import (
     JSON,
@@ -13,7 +15,7 @@ from piccolo.columns import (
     Timestamptz,
     Varchar,
 )
-from piccolo.columns.base import OnDelete
+from piccolo.columns.base import Column, OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -51,6 +53,28 @@ class SessionStatus(StrEnum):
     cancelled = "cancelled"
 
 
+class HoldsPlaces:
+    """A row that counts places (`seats_taken`, `seats_pending`, `waiting`): a session, or
+    a course.
+
+    Registrations change the counters, under the row's lock, with relative updates.
+    Saving a whole row would write back counters read earlier, undoing registrations
+    that came in between (overbooking), so a saved row names its columns, and never
+    the counters.
+    """
+
+    COUNTERS = ("seats_taken", "seats_pending", "waiting")
+
+    def save(self, columns: Sequence[Column | str] | None = None) -> Any:
+        if getattr(self, "_exists_in_db", False):
+            if columns is None:
+                raise TypeError(f"{type(self).__name__}.save() needs the columns it changes")
+            names = {c if isinstance(c, str) else c._meta.name for c in columns}
+            if names & set(self.COUNTERS):
+                raise TypeError("seat counters change only through registrations' locked paths")
+        return super().save(columns)  # type: ignore[misc]
+
+
 class Venue(Table, tablename="venue"):
     """A place where sessions happen, with what people need to know to get in."""
 
@@ -83,7 +107,7 @@ class Programme(Table, tablename="programme"):
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
-class Event(Table, tablename="event"):
+class Event(HoldsPlaces, Table, tablename="event"):
     """What a guide plans: a dialogue round, a training, an office hour …
 
     `revision` is the calendar SEQUENCE of the event (its recurrence and status);
@@ -121,7 +145,7 @@ class Event(Table, tablename="event"):
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
-class Session(Table, tablename="event_session"):
+class Session(HoldsPlaces, Table, tablename="event_session"):
     """One occurrence of an event, stored in UTC.
 
     `occurrence_start` is the rule occurrence a series session stands for (the
@@ -129,6 +153,8 @@ class Session(Table, tablename="event_session"):
     a session a guide moved or cancelled on its own: series edits leave it alone.
     An `all_day` session runs from local midnight of its first day to local
     midnight after its last day, in the municipality's zone.
+    `own_capacity` marks a capacity a guide set on this session alone: a new event
+    capacity leaves it as it is.
     """
 
     id = Serial(primary_key=True)
@@ -141,6 +167,7 @@ class Session(Table, tablename="event_session"):
     detached = Boolean(default=False)
     all_day = Boolean(default=False)
     capacity = Integer(null=True, default=None)
+    own_capacity = Boolean(default=False)
     seats_taken = Integer(default=0)
     seats_pending = Integer(default=0)  # of seats_taken, held by unconfirmed registrations
     waiting = Integer(default=0)  # registrations on the waitlist

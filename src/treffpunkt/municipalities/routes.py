@@ -5,7 +5,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from treffpunkt.accounts.dependencies import ADMINS_ONLY, Tenant
-from treffpunkt.calendars.links import feed_links
+from treffpunkt.links import feed_links
 from treffpunkt.municipalities import service
 from treffpunkt.municipalities.schemas import (
     MunicipalityCreate,

@@ -5,8 +5,8 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
-from treffpunkt.calendars.links import FeedLinks
 from treffpunkt.i18n import DEFAULT_LOCALE, Locale
+from treffpunkt.links import FeedLinks
 from treffpunkt.schemas import (
     UNCHANGED,
     Email,

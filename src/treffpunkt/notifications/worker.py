@@ -1,9 +1,12 @@
-"""The worker: delivers the outbox, and runs the timed rules (expiring held places,
-queuing reminders).
+"""The worker: does the outbox (sends its mails, runs its tasks) and runs the timed
+rules (expiring held places, queuing reminders), in two loops that never wait for
+each other, so that a long mail queue does not hold up an expiry.
 
-Several workers may run: on PostgreSQL each claims its rows with
-FOR UPDATE SKIP LOCKED; SQLite's write transactions are exclusive anyway. A row
-left "sending" by a crashed worker goes back to the queue after CLAIM_TIMEOUT.
+It knows no domain: what a kind means comes from the registry the app wired
+(notifications/registry.py). Several workers may run: on PostgreSQL each claims its
+rows with FOR UPDATE SKIP LOCKED; SQLite's write transactions are exclusive anyway.
+A worker that stops hands back what it claimed; rows a crashed one left "sending"
+go back to the queue after the claim timeout (TREFFPUNKT_MAIL_CLAIM_TIMEOUT_SECONDS).
 """
 
 from __future__ import annotations
@@ -13,32 +16,29 @@ import logging
 import os
 import random
 import socket
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from treffpunkt import db
-from treffpunkt.calendars.invitations import Invitation, invitations
-from treffpunkt.calendars.invitations import record as record_invitation
-from treffpunkt.calendars.personal import feed_path, feed_tokens
 from treffpunkt.notifications.delivery import (
     Mailer,
     OutgoingMail,
     PermanentFailure,
-    TemporaryFailure,
     build_message,
     mailer_for,
 )
+from treffpunkt.notifications.registry import CalendarPart, Registry, current_registry
 from treffpunkt.notifications.rendering import render
-from treffpunkt.notifications.tables import OutboxMessage, OutboxStatus
-from treffpunkt.registrations import notices
-from treffpunkt.registrations.mail import current_context
-from treffpunkt.registrations.service import expire_overdue, registration_token
-from treffpunkt.registrations.tables import Registration
+from treffpunkt.outbox import OutboxMessage, OutboxStatus, Row
 from treffpunkt.settings import Settings
 
 log = logging.getLogger(__name__)
 CALENDAR_ENTRY = "calendar_entry"  # the mail for a further calendar object of one cause
+
+# How long a stopping worker may finish the mail in hand before it is cancelled.
+STOP_GRACE_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,17 @@ class Policy:
     retry_base: timedelta = timedelta(seconds=30)
     retry_max: timedelta = timedelta(hours=6)
     claim_timeout: timedelta = timedelta(minutes=10)
-    idle_sleep: float = 2.0
-    # Reminders are looked for this often, not every round: a minute late is on time,
-    # and each look reads every confirmed place in the sessions of the next hours.
-    reminder_interval: float = 60.0
+    idle_sleep: float = 2.0  # between delivery rounds
+    rules_tick: float = 1.0  # how often the timed rules look whether one is due
+
+    @classmethod
+    def of(cls, settings: Settings) -> Policy:
+        return cls(claim_timeout=timedelta(seconds=settings.mail_claim_timeout_seconds))
+
+
+class BrokenMail(Exception):
+    """The mail cannot be written (a broken template, a kind nobody wired): trying
+    again cannot help."""
 
 
 def now() -> datetime:
@@ -84,8 +91,25 @@ async def recover_abandoned(policy: Policy) -> int:
     return len(rows)
 
 
-async def claim(worker: str, limit: int) -> list[dict[str, Any]]:
-    """Mark up to `limit` due messages as this worker's, oldest first."""
+async def release(worker: str) -> int:
+    """Hand back what this worker claimed and did not finish (when it stops, or after
+    a failed round), so that nothing waits for the claim timeout."""
+    async with db.write_transaction():
+        rows = (
+            await OutboxMessage.update(
+                {OutboxMessage.status: OutboxStatus.queued, OutboxMessage.claimed_by: None}
+            )
+            .where(
+                (OutboxMessage.status == OutboxStatus.sending)
+                & (OutboxMessage.claimed_by == worker)
+            )
+            .returning(OutboxMessage.id)
+        )
+    return len(rows)
+
+
+async def claim(worker: str, limit: int) -> list[Row]:
+    """Mark up to `limit` due rows as this worker's, oldest first."""
     at = now()
     async with db.write_transaction():
         if db.is_sqlite():
@@ -124,43 +148,14 @@ async def claim(worker: str, limit: int) -> list[dict[str, Any]]:
     )
 
 
-Links = dict[int, dict[str, str | None]]
-NO_LINKS: dict[str, str | None] = {"manage_url": None, "confirm_url": None, "calendar_url": None}
-
-
-async def _links(
-    settings: Settings, messages: list[dict[str, Any]]
-) -> dict[int, dict[str, str | None]]:
-    """Links for a batch of mails, by registration: the registration page, with its
-    token derived now (never stored), and the person's calendar feed.
-
-    A registration anonymised meanwhile gets no links.
-    """
-    ids = {m["registration"] for m in messages if m["registration"] is not None}
-    if not ids:
-        return {}
-    rows = await Registration.select(
-        Registration.id, Registration.token_salt, Registration.municipality, Registration.email
-    ).where(Registration.id.is_in(list(ids)) & Registration.token_salt.is_not_null())
-    secret_key = settings.resolved_secret_key()
-    people: dict[int, set[str]] = {}
-    for row in rows:
-        if row["email"]:
-            people.setdefault(row["municipality"], set()).add(row["email"])
-    feeds = {
-        municipality: await feed_tokens(municipality, emails, secret_key)
-        for municipality, emails in people.items()
-    }
-    links = {}
-    for row in rows:
-        manage = f"{settings.base_url}/r/{registration_token(secret_key, row['token_salt'])}"
-        feed = feeds.get(row["municipality"], {}).get(row["email"] or "")
-        links[row["id"]] = {
-            "manage_url": manage,
-            "confirm_url": f"{manage}?confirm=1",
-            "calendar_url": f"{settings.base_url}{feed_path(feed)}" if feed else None,
-        }
-    return links
+async def _links(rows: list[Row], settings: Settings, registry: Registry) -> dict[int, Any]:
+    """What the domains add to a batch's mails (links, with tokens derived now)."""
+    mails = [row for row in rows if row["kind"] in registry.mails]
+    merged: dict[int, dict[str, Any]] = {}
+    for links in registry.links if mails else ():
+        for row_id, values in (await links(mails, settings)).items():
+            merged.setdefault(row_id, {}).update(values)
+    return merged
 
 
 async def _finish(message_id: int, worker: str, values: dict[Any, Any]) -> None:
@@ -170,150 +165,247 @@ async def _finish(message_id: int, worker: str, values: dict[Any, Any]) -> None:
         )
 
 
-# A mail, and the calendar part it carries (recorded once the mail went out).
-Composed = list[tuple[OutgoingMail, Invitation | None]]
+# A mail, and the calendar part it carries (told once the mail went out).
+Composed = list[tuple[OutgoingMail, CalendarPart | None]]
 
 
-async def _compose(message: dict[str, Any], links: Links, settings: Settings) -> Composed | None:
-    """The mail as it goes out now; None when a later change made it wrong.
+async def _compose(
+    row: Row, links: dict[int, Any], settings: Settings, registry: Registry
+) -> Composed | None:
+    """The mails as they go out now; None when a later change made them wrong.
 
-    An invitation covers one calendar object (RFC 5546): when a registration's
-    sessions belong to several (a course with dates outside its series), the others
-    follow in short mails of their own.
+    An invitation covers one calendar object (RFC 5546): when a cause concerns several
+    (a course with dates outside its series), the others follow in short mails of
+    their own.
     """
-    context, kind = message["context"], message["kind"]
-    registration = None
-    if message["registration"] is not None:
-        registration = (
-            await Registration.objects().where(Registration.id == message["registration"]).first()
-        )
-    if kind in notices.LIVE_KINDS:
-        context = await current_context(kind, registration, context, now())
-        if context is None:
-            return None
-    context = {**context, **links.get(message["registration"], NO_LINKS)}
-    invites: list[Invitation | None] = [
-        *await invitations(kind, registration, context, settings.base_url)
-    ] or [None]
-    municipality = context["municipality"]
-    composed: Composed = []
-    for number, invite in enumerate(invites):
+    kind = row["kind"]
+    if kind not in registry.mails:
+        raise BrokenMail(f"no mail of kind {kind!r} is wired")
+    live = registry.mails[kind]
+    context = row["context"] if live is None else await live(row, now())
+    if context is None:
+        return None
+    context = {**context, **links.get(row["id"], {})}
+    parts = await registry.calendar(row, context, settings) if registry.calendar else []
+    composed: Composed = [(_write(row, kind, context, row["dedupe_key"], None), None)]
+    for number, part in enumerate(parts):
         if number == 0:
-            mail, cause = render(kind, message["locale"], context), message["dedupe_key"]
-        else:  # another object: a short mail of its own
-            assert invite is not None
-            entry = {
-                **context,
-                "calendar_method": invite.method,
-                "sessions": [s for s in context["sessions"] if f"session-{s['id']}" == invite.key],
-            }
-            mail = render(CALENDAR_ENTRY, message["locale"], entry)
-            cause = f"{message['dedupe_key']}:{invite.key}"
-        outgoing = build_message(
+            composed[0] = (_write(row, kind, context, row["dedupe_key"], part), part)
+        else:
+            cause = f"{row['dedupe_key']}:{part.key}"
+            entry = {**context, **part.entry}
+            composed.append((_write(row, CALENDAR_ENTRY, entry, cause, part), part))
+    return composed
+
+
+def _write(
+    row: Row, kind: str, context: dict[str, Any], cause: str, calendar: CalendarPart | None
+) -> OutgoingMail:
+    """Templates and headers, from values alone: what fails here fails every time."""
+    try:
+        mail = render(kind, row["locale"], context)
+        municipality = context["municipality"]
+        return build_message(
             sender_name=municipality["sender_name"],
             sender_email=municipality["sender_email"],
-            recipient_name=message["recipient_name"],
-            recipient_email=message["recipient_email"],
+            recipient_name=row["recipient_name"],
+            recipient_email=row["recipient_email"],
             subject=mail.subject,
             text=mail.text,
             html=mail.html,
             dedupe_key=cause,
-            calendar=(invite.method, invite.body) if invite else None,
+            calendar=(calendar.method, calendar.body) if calendar else None,
         )
-        composed.append((outgoing, invite))
-    return composed
+    except Exception as error:
+        raise BrokenMail(f"{type(error).__name__}: {error}") from error
 
 
 async def deliver(
-    messages: list[dict[str, Any]], mailer: Mailer, settings: Settings, worker: str, policy: Policy
+    rows: list[Row],
+    mailer: Mailer,
+    settings: Settings,
+    worker: str,
+    policy: Policy,
+    registry: Registry | None = None,
+    stop: asyncio.Event | None = None,
 ) -> int:
-    """Send claimed messages over one mailer connection; returns how many were sent."""
+    """Do claimed rows, mails over one mailer connection; returns how many mails were sent.
+
+    Only a refusal by the mail server and a mail that cannot be written fail for good;
+    anything else (the database or the network failing for now) is tried again later.
+    With `stop` set, the rest is left for release().
+    """
+    registry = registry or current_registry()
     sent = 0
-    links = await _links(settings, messages)
-    for message in messages:
-        attempts = message["attempts"] + 1
+    links = await _links(rows, settings, registry)
+    for row in rows:
+        if stop is not None and stop.is_set():
+            break
+        attempts = row["attempts"] + 1
+        done = {
+            OutboxMessage.status: OutboxStatus.sent,
+            OutboxMessage.attempts: attempts,
+            OutboxMessage.sent_at: now(),
+            OutboxMessage.last_error: None,
+        }
         try:
-            composed = await _compose(message, links, settings)
+            task = registry.tasks.get(row["kind"])
+            if task is not None:
+                async with db.write_transaction():  # the task's effects and its row, together
+                    await task(row)
+                    await _finish(row["id"], worker, done)
+                continue
+            composed = await _compose(row, links, settings, registry)
             if composed is None:
                 await _finish(
-                    message["id"],
+                    row["id"],
                     worker,
                     {OutboxMessage.status: OutboxStatus.skipped, OutboxMessage.claimed_by: None},
                 )
                 continue
-            for mail, invite in composed:
+            for mail, part in composed:
                 await mailer.send(mail)
-                if invite is not None:  # the person's calendar now holds what it said
-                    await record_invitation(invite)
-        except TemporaryFailure as error:
-            failed = attempts >= policy.max_attempts
-            log.warning("mail %s: %s (attempt %d)", message["id"], error, attempts)
+                if part is not None:
+                    await part.sent()  # the person's calendar now holds what it said
+        except (PermanentFailure, BrokenMail) as error:
+            log.error("mail %s failed for good: %s", row["id"], error)
             await _finish(
-                message["id"],
+                row["id"],
+                worker,
+                {
+                    OutboxMessage.status: OutboxStatus.failed,
+                    OutboxMessage.attempts: attempts,
+                    OutboxMessage.last_error: str(error)[:2000],
+                    OutboxMessage.claimed_by: None,
+                },
+            )
+        except Exception as error:  # a temporary failure of the server, network or database
+            failed = attempts >= policy.max_attempts
+            log.warning("outbox row %s: %r (attempt %d)", row["id"], error, attempts)
+            await _finish(
+                row["id"],
                 worker,
                 {
                     OutboxMessage.status: OutboxStatus.failed if failed else OutboxStatus.queued,
                     OutboxMessage.attempts: attempts,
                     OutboxMessage.next_attempt_at: now() + retry_delay(attempts, policy),
-                    OutboxMessage.last_error: str(error)[:2000],
-                    OutboxMessage.claimed_by: None,
-                },
-            )
-        except (PermanentFailure, Exception) as error:  # a refusal or a broken template
-            log.error("mail %s failed for good: %s", message["id"], error)
-            await _finish(
-                message["id"],
-                worker,
-                {
-                    OutboxMessage.status: OutboxStatus.failed,
-                    OutboxMessage.attempts: attempts,
-                    OutboxMessage.last_error: f"{type(error).__name__}: {error}"[:2000],
+                    OutboxMessage.last_error: str(error)[:2000] or type(error).__name__,
                     OutboxMessage.claimed_by: None,
                 },
             )
         else:
             sent += 1
-            await _finish(
-                message["id"],
-                worker,
-                {
-                    OutboxMessage.status: OutboxStatus.sent,
-                    OutboxMessage.attempts: attempts,
-                    OutboxMessage.sent_at: now(),
-                    OutboxMessage.last_error: None,
-                },
-            )
+            await _finish(row["id"], worker, done)
     return sent
 
 
-async def run_once(
-    settings: Settings, worker: str, policy: Policy = Policy(), reminders: bool = True
+async def deliver_due(
+    settings: Settings,
+    worker: str,
+    policy: Policy,
+    registry: Registry | None = None,
+    stop: asyncio.Event | None = None,
 ) -> int:
-    """One round: timed rules, recovery, then every due message. Returns mails sent."""
-    await expire_overdue()
-    if reminders:
-        await notices.queue_reminders(now())
+    """Recover abandoned rows, then do every due row. Returns how many mails were sent."""
     await recover_abandoned(policy)
     sent = 0
     async with mailer_for(settings) as mailer:
-        while messages := await claim(worker, policy.batch_size):
-            sent += await deliver(messages, mailer, settings, worker, policy)
+        while not (stop is not None and stop.is_set()):
+            rows = await claim(worker, policy.batch_size)
+            if not rows:
+                break
+            sent += await deliver(rows, mailer, settings, worker, policy, registry, stop)
     return sent
 
 
-async def run_forever(settings: Settings, policy: Policy = Policy()) -> None:
+async def run_timed_rules(registry: Registry | None = None) -> None:
+    for rule in (registry or current_registry()).timed:
+        await rule.run()
+
+
+async def run_once(
+    settings: Settings,
+    worker: str,
+    policy: Policy | None = None,
+    registry: Registry | None = None,
+) -> int:
+    """One round of everything, one after another: the timed rules, then every due
+    row. Returns how many mails were sent. (run_forever runs both side by side.)"""
+    registry = registry or current_registry()
+    await run_timed_rules(registry)
+    return await deliver_due(settings, worker, policy or Policy.of(settings), registry)
+
+
+async def run_forever(
+    settings: Settings,
+    policy: Policy | None = None,
+    registry: Registry | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Deliver, and run the timed rules, until `stop` is set or the task is cancelled;
+    then hand back what this worker claimed and did not finish."""
+    registry = registry or current_registry()
+    policy = policy or Policy.of(settings)
+    stop = stop or asyncio.Event()
     worker = worker_name()
     log.info("worker %s started", worker)
-    loop = asyncio.get_running_loop()
-    reminders_due = loop.time()
-    while True:
-        reminders = loop.time() >= reminders_due
-        if reminders:
-            reminders_due = loop.time() + policy.reminder_interval
+    try:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(_rules_forever(registry, policy, stop))
+            group.create_task(_deliver_forever(settings, worker, policy, registry, stop))
+    finally:
         try:
-            sent = await run_once(settings, worker, policy, reminders)
+            released = await release(worker)
+        except Exception as error:  # the database is gone: the claim timeout recovers them
+            log.warning("worker %s could not hand back its claims: %r", worker, error)
+        else:
+            log.info("worker %s stopped; %d claimed rows handed back", worker, released)
+
+
+async def stop_worker(worker: asyncio.Task[None], stop: asyncio.Event) -> None:
+    """Let the worker finish what it has in hand (up to STOP_GRACE_S), then end it."""
+    stop.set()
+    try:
+        await asyncio.wait_for(asyncio.shield(worker), STOP_GRACE_S)
+    except TimeoutError:
+        worker.cancel()
+        with suppress(asyncio.CancelledError):
+            await worker
+    except Exception:
+        log.exception("the worker had failed")
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    with suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def _deliver_forever(
+    settings: Settings, worker: str, policy: Policy, registry: Registry, stop: asyncio.Event
+) -> None:
+    failed = False
+    while not stop.is_set():
+        try:
+            if failed:  # what the failed round had claimed goes back at once
+                await release(worker)
+                failed = False
+            await deliver_due(settings, worker, policy, registry, stop)
         except Exception:
-            log.exception("worker round failed; trying again")
-            sent = 0
-        if not sent:
-            await asyncio.sleep(policy.idle_sleep)
+            log.exception("delivery round failed; trying again")
+            failed = True
+        await _pause(stop, policy.idle_sleep)
+
+
+async def _rules_forever(registry: Registry, policy: Policy, stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    due = [loop.time()] * len(registry.timed)
+    while not stop.is_set():
+        for index, rule in enumerate(registry.timed):
+            if loop.time() < due[index]:
+                continue
+            due[index] = loop.time() + rule.every
+            try:
+                await rule.run()
+            except Exception:
+                log.exception("timed rule %r failed; trying again", rule.name)
+        await _pause(stop, policy.rules_tick)

@@ -13,7 +13,8 @@ from treffpunkt.errors import Conflict, InvalidInput, NotFound
 from treffpunkt.events.service import get_session
 from treffpunkt.events.tables import Session
 from treffpunkt.i18n import DEFAULT_LOCALE
-from treffpunkt.registrations.schemas import GuideRegistrationOut, NeedsOut
+from treffpunkt.outbox import OutboxMessage, OutboxStatus
+from treffpunkt.registrations.schemas import GuideRegistrationOut, NeedsOut, RegistrationMail
 from treffpunkt.registrations.tables import (
     Attendance,
     AttendanceStatus,
@@ -26,14 +27,15 @@ from treffpunkt.tenancy import owned
 
 
 async def guide_registrations(target: Target) -> list[GuideRegistrationOut]:
-    """Every registration of the target in arrival order, with waitlist positions."""
+    """Every registration of the target in arrival order, with waitlist positions and
+    whether each mail reached the person."""
     rows = await Registration.objects().where(target.registrations()).order_by(Registration.id)
+    ids = [r.id for r in rows] or [-1]
     attendance: dict[int, dict[int, AttendanceStatus]] = {}
-    for mark in await Attendance.select().where(
-        Attendance.registration.is_in([r.id for r in rows] or [-1])
-    ):
+    for mark in await Attendance.select().where(Attendance.registration.is_in(ids)):
         marks = attendance.setdefault(mark["registration"], {})
         marks[mark["session"]] = AttendanceStatus(mark["status"])
+    mails = await _mails(ids)
     out, position = [], 0
     for registration in rows:
         waitlisted = registration.status == RegistrationStatus.waitlisted
@@ -60,9 +62,41 @@ async def guide_registrations(target: Target) -> list[GuideRegistrationOut]:
                 created_at=registration.created_at,
                 email_confirmed_at=registration.email_confirmed_at,
                 attendance=attendance.get(registration.id, {}),
+                mails=mails.get(registration.id, []),
             )
         )
     return out
+
+
+async def _mails(registration_ids: list[int]) -> dict[int, list[RegistrationMail]]:
+    """The mails of these registrations, in one query; what they say stays out."""
+    rows = (
+        await OutboxMessage.select(
+            OutboxMessage.registration,
+            OutboxMessage.kind,
+            OutboxMessage.status,
+            OutboxMessage.created_at,
+            OutboxMessage.sent_at,
+            OutboxMessage.next_attempt_at,
+            OutboxMessage.last_error,
+        )
+        .where(OutboxMessage.registration.is_in(registration_ids))
+        .order_by(OutboxMessage.id)
+    )
+    mails: dict[int, list[RegistrationMail]] = {}
+    for row in rows:
+        status = OutboxStatus(row["status"])
+        mails.setdefault(row["registration"], []).append(
+            RegistrationMail(
+                kind=row["kind"],
+                status=status,
+                queued_at=row["created_at"],
+                sent_at=row["sent_at"],
+                next_attempt_at=row["next_attempt_at"] if status == OutboxStatus.queued else None,
+                error=row["last_error"] if status != OutboxStatus.sent else None,
+            )
+        )
+    return mails
 
 
 async def guide_registration(municipality_id: int, registration_id: int) -> Registration:

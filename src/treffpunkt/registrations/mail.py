@@ -13,8 +13,7 @@ from zoneinfo import ZoneInfo
 from treffpunkt.events.service import all_day_fields
 from treffpunkt.events.tables import EventStatus, Session, SessionStatus
 from treffpunkt.i18n import translated
-from treffpunkt.notifications.outbox import enqueue_all
-from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.outbox import OutboxMessage, enqueue_all
 from treffpunkt.registrations import notices
 from treffpunkt.registrations.tables import ACTIVE, Registration, RegistrationStatus
 from treffpunkt.registrations.targets import Target, position_of, target_of

@@ -1,27 +1,25 @@
 """What registrants hear when their sessions change: changes, cancellations, reminders.
 
-Like every mail, these are queued in the transaction of their cause. Unlike the
-others they say what is true when they are sent: a guide's quick edits give one
-mail per registrant, and a mail that a later change made wrong is not sent
-(a change followed by a cancellation sends only the cancellation).
+Events record a change as an outbox task, which a guide's further edits within a
+few minutes join (events.service.sessions_changed); the worker hands it to
+sessions_changed below, which queues one mail per registrant. Unlike the other
+mails these say what is true when they are sent: a mail that a later change made
+wrong is not sent (a change followed by a cancellation sends only the cancellation).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from treffpunkt import db
 from treffpunkt.events.tables import EventStatus, Session, SessionStatus
-from treffpunkt.notifications.outbox import enqueue_all, message
-from treffpunkt.notifications.tables import OutboxMessage, OutboxStatus
+from treffpunkt.outbox import OutboxMessage, OutboxStatus, enqueue_all, message
 from treffpunkt.registrations.tables import ACTIVE, Registration, RegistrationStatus
 
 CHANGED, CANCELLED, REMINDER = "event_changed", "event_cancelled", "session_reminder"
 LIVE_KINDS = frozenset({CHANGED, CANCELLED, REMINDER})
-# Edits within this time after the first reach each registrant as one mail.
-COALESCE_WINDOW = timedelta(minutes=2)
 REMINDER_HORIZON = timedelta(days=7)  # the most a municipality may set
 
 
@@ -50,11 +48,12 @@ def registration_message(
 async def sessions_changed(
     event_id: int, session_ids: Collection[int], kind: str, at: datetime
 ) -> int:
-    """Queue `kind` (CHANGED or CANCELLED) for everyone with a place or a queue place
-    in these sessions; join a mail of the same kind still waiting to be sent.
+    """Queue `kind` (CHANGED or CANCELLED) for everyone who had a place or a queue
+    place in these sessions at `at`, the change; join a mail of the same kind still
+    waiting to be sent.
 
-    Runs in the transaction of the change, which holds the event's row (every session
-    change touches it), so concurrent edits of one event queue here one after another.
+    Runs under the event's row lock, so that tasks of one event queue here one after
+    another.
     """
     ids = sorted(set(session_ids))
     if not ids:
@@ -65,6 +64,7 @@ async def sessions_changed(
         & Registration.status.is_in(list(ACTIVE))
         & Registration.email.is_not_null()
         & Registration.anonymised_at.is_null()
+        & (Registration.created_at <= at)
     )
     if not registrants:
         return 0
@@ -96,18 +96,18 @@ async def sessions_changed(
                 kind,
                 f"registration:{registration.id}:{kind}:{at.timestamp():.6f}",
                 {"session_ids": affected},
-                send_after=at + COALESCE_WINDOW,
             )
         )
     return await enqueue_all(new)
 
 
-async def queue_reminders(at: datetime) -> int:
+async def queue_reminders(at: datetime | None = None) -> int:
     """A reminder for each confirmed place in a session whose reminder time has come.
 
     The dedupe key names registration, session and start: a reminder goes out once,
     however many workers run this, and again only if the session moves.
     """
+    at = at or datetime.now(UTC)
     rows = await Session.select(
         Session.id,
         Session.event,

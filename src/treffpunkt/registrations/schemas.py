@@ -8,6 +8,7 @@ from pydantic import Field, StringConstraints
 from treffpunkt.events.schemas import AllDay, LanguageCode
 from treffpunkt.events.tables import SessionStatus
 from treffpunkt.i18n import Locale
+from treffpunkt.outbox import OutboxStatus
 from treffpunkt.registrations.tables import AttendanceStatus, RegistrationStatus
 from treffpunkt.schemas import MULTI_LINE, Id, Input, MailAddress, Name, Output
 
@@ -95,6 +96,20 @@ class RegistrationView(Output):
     expires_at: datetime | None = Field(description="an unconfirmed place is held until then")
 
 
+class RegistrationMail(Output):
+    """A mail to the person about this registration, and whether it reached them."""
+
+    kind: str = Field(description="what it says, e.g. registration_confirm_request")
+    status: OutboxStatus = Field(
+        description="queued (waiting, maybe to be tried again), sending, sent, failed "
+        "(for good), skipped (a later change made it wrong)"
+    )
+    queued_at: datetime
+    sent_at: datetime | None = Field(description="when the mail server accepted it")
+    next_attempt_at: datetime | None = Field(description="while queued: the next try")
+    error: str | None = Field(description="the mail server's answer when a try failed")
+
+
 class GuideRegistrationOut(Output):
     id: int
     status: RegistrationStatus
@@ -110,6 +125,7 @@ class GuideRegistrationOut(Output):
     created_at: datetime
     email_confirmed_at: datetime | None
     attendance: dict[int, AttendanceStatus] = Field(description="session id → attendance")
+    mails: list[RegistrationMail] = Field(description="the mails to this person, oldest first")
 
 
 class CapacityIn(Input):

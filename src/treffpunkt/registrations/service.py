@@ -14,6 +14,7 @@ Rules:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from treffpunkt import db
 from treffpunkt.errors import Conflict, InvalidInput, NotFound
-from treffpunkt.events.service import all_day_fields, registration_open
+from treffpunkt.events.service import all_day_fields, check_capacity, registration_open
 from treffpunkt.events.tables import (
     Event,
     EventStatus,
@@ -29,7 +30,7 @@ from treffpunkt.events.tables import (
     Session,
     SessionStatus,
 )
-from treffpunkt.notifications.outbox import enqueue_all
+from treffpunkt.outbox import enqueue_all
 from treffpunkt.registrations.combiner import Combiner
 from treffpunkt.registrations.mail import STATE_MAIL, base_context, mail_row, notify, text_in
 from treffpunkt.registrations.schemas import (
@@ -46,13 +47,13 @@ from treffpunkt.registrations.tables import (
 )
 from treffpunkt.registrations.targets import (
     Target,
+    any_event_target,
+    any_session_target,
     change_counters,
-    event_target,
     lock,
     municipality_of,
     position_of,
     read_counters,
-    session_target,
     target_of,
     visible_event,
 )
@@ -459,29 +460,44 @@ async def expire_overdue(limit: int = 200) -> int:
 
 
 async def set_capacity(target: Target, capacity: int | None) -> list[Registration]:
-    """A guide changes the capacity; more room promotes from the waitlist at once."""
+    """A guide changes one session's capacity: it is the session's own from now on
+    (a new event capacity leaves it be). More room promotes from the waitlist at once."""
     async with db.write_transaction():
         await lock(target)
-        table = target.table
-        await table.update({table.capacity: capacity}).where(table.id == target.row_id)
+        check_capacity(capacity, (await read_counters(target))["seats_taken"])
+        if target.session is not None:
+            await Session.update({Session.capacity: capacity, Session.own_capacity: True}).where(
+                Session.id == target.row_id
+            )
+        else:
+            await Event.update({Event.capacity: capacity}).where(Event.id == target.row_id)
         return await promote_waitlist(target)
 
 
-async def capacity_changed(event_id: int) -> None:
-    """After an event's capacity changed: serve the waitlists its new room allows."""
-    event = await Event.objects().where(Event.id == event_id).first()
-    assert event is not None
-    if event.registration_mode == RegistrationMode.whole_event:
-        targets = [await event_target(event.id, event.municipality)]
+async def capacity_changed(event_id: int, session_ids: Collection[int]) -> None:
+    """An event's capacity changed (events.hooks): serve the waitlists its new room
+    allows — the course's, or those of `session_ids` — in the same transaction."""
+    db.require_transaction("serving the waitlist after a capacity change")
+    mode = await Event.select(Event.registration_mode).where(Event.id == event_id).first()
+    assert mode is not None
+    if mode["registration_mode"] == RegistrationMode.whole_event:
+        targets = [await any_event_target(event_id)]
     else:
-        sessions = await Session.select(Session.id).where(
-            (Session.event == event.id) & (Session.waiting > 0)
+        queues = await Session.select(Session.id).where(
+            Session.id.is_in(list(session_ids) or [-1]) & (Session.waiting > 0)
         )
-        targets = [await session_target(s["id"], event.municipality) for s in sessions]
+        targets = [await any_session_target(row["id"]) for row in queues]
     for target in targets:
-        async with db.write_transaction():
-            await lock(target)
-            await promote_waitlist(target)
+        await lock(target)
+        await promote_waitlist(target)
+
+
+async def registered_sessions(session_ids: Collection[int]) -> set[int]:
+    """The sessions that registrations name, cancelled ones too (events.hooks)."""
+    rows = await Registration.select(Registration.session).where(
+        Registration.session.is_in(list(session_ids))
+    )
+    return {row["session"] for row in rows}
 
 
 # --- self-service by link -----------------------------------------------------------------

@@ -196,15 +196,13 @@ async def event_target(event_id: int, municipality_id: int | None = None) -> Tar
 
 
 async def lock(target: Target) -> None:
-    """Take the target row's lock before touching its places.
+    """Take the target row's lock before touching its places; refuses to run outside a
+    transaction (the lock would end with the statement).
 
     SQLite's write transactions are IMMEDIATE and exclusive already; PostgreSQL
     locks the one row, so other targets stay free.
     """
-    if not db.is_sqlite():
-        await (
-            target.table.select(target.table.id).where(target.table.id == target.row_id).lock_rows()
-        )
+    await db.lock_rows(target.table, target.row_id)
 
 
 async def read_counters(target: Target) -> dict[str, Any]:
@@ -251,18 +249,18 @@ async def position_of(registration: Registration) -> int | None:
 
 async def target_of(registration: Registration) -> Target:
     if registration.session is not None:
-        return await _any_session_target(registration.session)
-    return await _any_event_target(registration.event)
+        return await any_session_target(registration.session)
+    return await any_event_target(registration.event)
 
 
-async def _any_session_target(session_id: int) -> Target:
+async def any_session_target(session_id: int) -> Target:
     """A registration's target as it is now, whatever its state (no visibility rules)."""
     parts = await _target_row(True, session_id)
     assert parts is not None
     return _target(parts, None)
 
 
-async def _any_event_target(event_id: int) -> Target:
+async def any_event_target(event_id: int) -> Target:
     parts = await _target_row(False, event_id)
     assert parts is not None
     return _target(parts, await _first_start(event_id))

@@ -19,8 +19,8 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from treffpunkt.calendars import personal
-from treffpunkt.calendars.links import feed_links
 from treffpunkt.i18n import DEFAULT_LOCALE, RTL_LOCALES, format_when
+from treffpunkt.links import feed_links
 from treffpunkt.municipalities.service import get_municipality
 from treffpunkt.registrations import service
 from treffpunkt.schemas import PathToken
