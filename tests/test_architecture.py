@@ -1,4 +1,4 @@
-"""The arrows between packages run one way (DESIGN.md), checked on the import graph.
+"""The arrows between packages run one way (docs/contributing.md), checked on the import graph.
 
 The layers are import-linter's contract in pyproject.toml ([tool.importlinter]):
 municipalities <- accounts <- events <- registrations, with the core modules below

@@ -1,7 +1,7 @@
 """Rules of a later domain that an events change must run inside its own transaction.
 
-Events come before registrations (DESIGN.md: municipalities <- accounts <- events <-
-registrations), so they cannot call registrations. Yet more room must serve the
+Events come before registrations (docs/contributing.md: municipalities <- accounts <-
+events <- registrations), so they cannot call registrations. Yet more room must serve the
 waitlist in the transaction that made it, and a session people registered for must
 never be deleted. Registrations connects those rules here when the app is wired
 (`treffpunkt.app.wire`); unwired, a hook refuses to run rather than skip its rule.

@@ -366,7 +366,7 @@ async def _follow_capacity(event: Event, at: datetime) -> list[int]:
 
 
 def check_capacity(capacity: int | None, seats_taken: int) -> None:
-    """A capacity never falls below the places already held (DESIGN.md invariant 3)."""
+    """A capacity never falls below the places already held."""
     if capacity is not None and capacity < seats_taken:
         raise Conflict(
             f"{seats_taken} places are taken; cancel registrations before lowering the capacity.",
