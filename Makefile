@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
+# test processes per database run (pytest-xdist, one per core); JOBS=0 runs in one process
+JOBS   ?= auto
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CODE   := $(wildcard src tests bench)
 export PICCOLO_CONF := treffpunkt.piccolo_conf
@@ -37,10 +39,10 @@ run: $(VENV)/.installed
 test: lint test-sqlite test-postgres
 
 test-sqlite: $(VENV)/.installed-test
-	$(BIN)/pytest --db=sqlite $(PYTEST_ARGS)
+	$(BIN)/pytest --db=sqlite -n $(JOBS) --dist loadfile $(PYTEST_ARGS)
 
 test-postgres: $(VENV)/.installed-test
-	$(BIN)/pytest --db=postgres $(PYTEST_ARGS)
+	$(BIN)/pytest --db=postgres -n $(JOBS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check $(CODE)

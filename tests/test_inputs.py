@@ -46,6 +46,23 @@ async def test_a_body_that_is_not_utf8_is_refused(client: Any, bensheim_headers:
     assert await row_counts() == before
 
 
+@pytest.mark.parametrize("body", [b"", b"\n", b"  ", b'{"name": "Rathaus"', b"{,}", b"nul"])
+async def test_a_body_that_is_not_json_is_refused_naming_the_body(
+    client: Any, bensheim: Any, bensheim_headers: Any, body: bytes
+) -> None:
+    [session] = await sessions_of(await make_published_event(bensheim))
+    for url, headers in [
+        ("/api/v1/guide/venues", bensheim_headers),
+        (f"/api/v1/sessions/{session.id}/registrations", {}),
+    ]:
+        before = await row_counts()
+        response = await client.post(
+            url, content=body, headers={**headers, "content-type": "application/json"}
+        )
+        assert_invalid(response, "body")
+        assert await row_counts() == before
+
+
 @pytest.mark.parametrize("nesting", ["[" * 5000 + "]" * 5000, '{"a":' * 5000 + "1" + "}" * 5000])
 async def test_json_nested_thousands_deep_is_refused(
     client: Any, bensheim_headers: Any, nesting: str
