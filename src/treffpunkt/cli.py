@@ -17,18 +17,29 @@ from treffpunkt.embedded import only_process, sqlite_file
 from treffpunkt.settings import Settings, SettingsError, load_settings
 
 
-async def _with_database(settings: Settings, work: Callable[[], Awaitable[None]]) -> None:
+async def _with_database(
+    settings: Settings, work: Callable[[], Awaitable[None]], *, schema_current: bool = True
+) -> None:
+    """Run `work` on the configured database; stops with DatabaseUnreachable when it
+    cannot be reached and, unless `schema_current` is False, with SchemaOutdated when
+    migrations have not run."""
     from treffpunkt import db
     from treffpunkt.app import wire
 
-    engine = db.create_engine(settings.resolved_database_url)
+    engine = db.engine_for(settings)
     db.use_engine(engine)
     wire()
     await db.open_database(engine, settings.database_pool_size)
     try:
+        if schema_current:
+            await db.require_current_schema()
         await work()
     finally:
         await db.close_database(engine)
+
+
+async def _ready() -> None:
+    """Nothing: `serve` checks the database in _with_database before it starts serving."""
 
 
 async def migrate() -> None:
@@ -194,6 +205,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         with hold:
             if args.command == "serve":
+                # Here, so that an unreachable or outdated database is one clear line
+                # rather than a traceback from inside the server.
+                asyncio.run(_with_database(settings, _ready))
                 _serve(settings, args)
                 return
             work: dict[str, Callable[[], Awaitable[None]]] = {
@@ -202,7 +216,11 @@ def main(argv: list[str] | None = None) -> None:
                 "create-admin": lambda: _create_admin(args),
                 "demo": lambda: _demo(settings),
             }
-            asyncio.run(_with_database(settings, work[args.command]))
+            asyncio.run(
+                _with_database(
+                    settings, work[args.command], schema_current=args.command != "migrate"
+                )
+            )
     except Exception as error:
         if not _is_expected(error):
             raise

@@ -471,3 +471,29 @@ async def test_the_claim_timeout_is_a_setting(
     )
     assert await run_once(mail_settings, "worker-1") == 0  # the default waits 10 minutes
     assert await run_once(quick, "worker-1") == 1
+
+
+async def test_bounces_go_to_the_sender_or_to_treffpunkt_mail_from(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    """The envelope sender (where bounces go) is the municipality's sender_email, or
+    TREFFPUNKT_MAIL_FROM when the operator sets one; the From line stays the town's."""
+    session = await drop_in(bensheim, capacity=5)
+    await register_for_session(session.id, "first@example.org")
+    await run_once(mail_settings, "worker-1")
+    await register_for_session(session.id, "second@example.org")
+    operator = load_settings(
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        smtp_tls="none",
+        mail_from="Treffpunkt Betrieb <bounces@kreis.example.org>",
+    )
+    await run_once(operator, "worker-1")
+
+    assert [e.sender for e in smtp.inbox.envelopes] == [
+        bensheim.sender_email,
+        "bounces@kreis.example.org",
+    ]
+    assert {m["From"].addresses[0].addr_spec for m in smtp.inbox.messages} == {
+        bensheim.sender_email
+    }
