@@ -276,13 +276,34 @@ async def test_csv_export_opens_in_german_excel(
         f"/api/v1/guide/sessions/{session_id}/registrations.csv", headers=bensheim_headers
     )
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers.get_list("content-type") == ["text/csv; charset=utf-8"]
     assert "attachment" in response.headers["content-disposition"]
     assert response.content.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:3] == ["Name", "E-Mail", "Telefon"]
     assert rows[1][0] == "Müller; Jörg"
     assert rows[1][3] == "unbestätigt"
+
+
+async def test_both_exports_name_their_charset_once(
+    client: Any, bensheim: Any, bensheim_headers: Any
+) -> None:
+    session_id = await drop_in(bensheim, capacity=5)
+    course = await make_published_event(
+        bensheim, kind="training", registration_mode="whole_event", capacity=12
+    )
+    for url in (
+        f"/api/v1/guide/sessions/{session_id}/registrations.csv",
+        f"/api/v1/guide/events/{course.id}/registrations.csv",
+    ):
+        response = await client.get(url, headers=bensheim_headers)
+        assert response.headers.get_list("content-type") == ["text/csv; charset=utf-8"], url
+    schema = (await client.get("/schema/openapi.json")).json()
+    for path in (
+        "/api/v1/guide/sessions/{session_id}/registrations.csv",
+        "/api/v1/guide/events/{event_id}/registrations.csv",
+    ):
+        assert list(schema["paths"][path]["get"]["responses"]["200"]["content"]) == ["text/csv"]
 
 
 def read_csv(content: bytes) -> list[dict[str, str]]:
