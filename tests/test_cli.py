@@ -28,6 +28,7 @@ from tests.smtp import free_port
 from treffpunkt import demo
 from treffpunkt.accounts.tables import Account
 from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.piccolo_app import APP_CONFIG
 
 
 def treffpunkt(
@@ -47,6 +48,7 @@ def treffpunkt(
 async def test_migrate_is_idempotent(app: Any) -> None:
     result = treffpunkt("migrate")
     assert result.returncode == 0, result.stderr
+    assert result.stdout == "The database is up to date; no migration to apply.\n"
 
 
 async def test_create_admin_makes_an_account_that_can_log_in(client: Any) -> None:
@@ -236,7 +238,10 @@ def test_serve_and_worker_refuse_a_database_that_migrate_has_not_brought_up_to_d
         [line] = result.stderr.splitlines()
         assert line.startswith("treffpunkt: the database is not up to date (")
         assert line.endswith("not run yet): run `treffpunkt migrate` first")
-    assert treffpunkt("migrate", env=env).returncode == 0
+    migrated = treffpunkt("migrate", env=env)
+    assert migrated.returncode == 0, migrated.stderr
+    count = len(list(Path(APP_CONFIG.resolved_migrations_folder_path).glob("treffpunkt_*.py")))
+    assert migrated.stdout == f"Applied {count} migrations; the database is up to date.\n"
     demo_run = treffpunkt("demo", env=env)  # once migrated, the same database works
     assert demo_run.returncode == 0, demo_run.stderr
 

@@ -157,6 +157,10 @@ class TreffpunktSQLiteEngine(SQLiteEngine):
 
     POOL_SIZE = 16
 
+    async def check_version(self) -> None:
+        """Nothing: Piccolo would log SQLite's version (wrongly, as "3.4") for every
+        engine made."""
+
     def __init__(self, path: str, **connection_kwargs: Any) -> None:
         super().__init__(path=path, **connection_kwargs)
         self._idle: list[sqlite3.Connection] = []
