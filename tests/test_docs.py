@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -152,3 +153,45 @@ def test_the_readme_shows_each_command_with_its_real_options_and_defaults(
         for option, value in re.findall(r"\[(--[\w-]+) ([^\]…]+)\]", shown.group(1)):
             assert option in defaults, f"{name} has no {option}"
             assert str(defaults[option]) == value, (name, option)
+
+
+def test_the_readme_configuration_table_gives_the_real_defaults() -> None:
+    from treffpunkt.settings import ENV_PREFIX, Settings
+
+    table = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    for row in table.splitlines():
+        if not row.startswith("| `TREFFPUNKT_"):
+            continue
+        names, default = (cell.strip() for cell in row.split("|")[1:3])
+        for name in SETTING_NAME.findall(names):
+            field = Settings.model_fields[name.removeprefix(ENV_PREFIX).lower()]
+            real = field.default
+            if default == "–":
+                assert real in (None, ""), name
+            elif re.fullmatch(r"`[^`]*`", default):
+                shown = str(real).lower() if isinstance(real, bool) else str(real)
+                assert default == f"`{shown}`", name
+
+
+async def test_every_operation_the_readme_names_exists(client: Any) -> None:
+    """Each `METHOD /path` of the README's API table (the ones written out in full)."""
+    schema = (await client.get("/schema/openapi.json")).json()
+    operations = {
+        (method.upper(), re.sub(r"\{[^}]*\}", "{}", path))
+        for path, item in schema["paths"].items()
+        for method in item
+    }
+    operations |= {(method, path.replace(".csv", "")) for method, path in operations}
+    named = re.findall(r"`((?:GET|POST|PUT|PATCH|DELETE)(?:, [A-Z]+)*) (/[^`…]+)`", README)
+    assert len(named) > 20
+    missing = []
+    for methods, path in named:
+        optional = re.fullmatch(r"(.*)\[(/[^\]]+)\]", path)
+        paths = [optional.group(1), optional.group(1) + optional.group(2)] if optional else [path]
+        for one in paths:
+            for method in methods.split(", "):
+                # `{id}.ics` is one path parameter (a file name) to the router.
+                generic = re.sub(r"\{[^}]*\}(\.ics)?", "{}", one)
+                if (method, generic) not in operations:
+                    missing.append(f"{method} {one}")
+    assert not missing, missing
