@@ -141,3 +141,15 @@ async def test_head_answers_headers_without_a_body_from_a_served_app(
             )
             assert length > 0
             assert body == b""
+
+
+def test_no_route_names_a_charset_litestar_adds_itself(app: Any) -> None:
+    """Litestar appends "; charset=utf-8" to every text/* media type: a route that named
+    one too would send it twice (it did, on the CSV exports)."""
+    doubled = [
+        f"{route.path}: {handler.media_type}"
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", [])
+        if str(handler.media_type).startswith("text/") and "charset" in str(handler.media_type)
+    ]
+    assert not doubled, doubled

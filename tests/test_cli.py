@@ -6,19 +6,29 @@ import argparse
 import asyncio
 import os
 import re
+import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import httpx
 import pytest
 
 from tests import serving
 from tests.factories import login_headers
+from tests.postgres import OwnPostgres
+from tests.smtp import free_port
 from treffpunkt import demo
 from treffpunkt.accounts.tables import Account
 from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.piccolo_app import APP_CONFIG
 
 
 def treffpunkt(
@@ -38,6 +48,7 @@ def treffpunkt(
 async def test_migrate_is_idempotent(app: Any) -> None:
     result = treffpunkt("migrate")
     assert result.returncode == 0, result.stderr
+    assert result.stdout == "The database is up to date; no migration to apply.\n"
 
 
 async def test_create_admin_makes_an_account_that_can_log_in(client: Any) -> None:
@@ -181,3 +192,82 @@ async def test_a_burst_of_1000_requests_on_kept_alive_connections_gets_1000_answ
         answers = [s for c in await asyncio.gather(*map(connection, range(100))) for s in c]
     assert len(answers) == 1000
     assert Counter(answers) == {200: 1000}
+
+
+# --- start-up: a database that is not there, or not up to date --------------------------------
+
+
+@pytest.mark.parametrize("command", ["serve", "worker", "migrate"])
+def test_an_unreachable_database_stops_start_up_with_one_line(command: str) -> None:
+    port = free_port()  # nothing listens here
+    url = f"postgresql://treffpunkt@127.0.0.1:{port}/treffpunkt"
+    result = treffpunkt(command, env={"TREFFPUNKT_DATABASE_URL": url})
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"treffpunkt: cannot reach the database (PostgreSQL treffpunkt@127.0.0.1:{port}"
+        "/treffpunkt): connection refused: is the database server running and listening there?"
+    ]
+
+
+@pytest.fixture
+async def unmigrated_database(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """The URL of an empty database of the run's engine, on which no migration has run."""
+    if request.config.getoption("--db") == "sqlite":
+        folder = Path(tempfile.mkdtemp(prefix="treffpunkt-empty-"))
+        yield f"sqlite:///{folder / 'treffpunkt.sqlite'}"
+        shutil.rmtree(folder)
+        return
+    name = f"treffpunkt_empty_{secrets.token_hex(4)}"
+    parts = urlsplit(os.environ["TREFFPUNKT_DATABASE_URL"])
+    admin = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def test_serve_and_worker_refuse_a_database_that_migrate_has_not_brought_up_to_date(
+    unmigrated_database: str,
+) -> None:
+    env = {"TREFFPUNKT_DATABASE_URL": unmigrated_database}
+    for command in (["serve", "--port", str(free_port())], ["worker"], ["demo"]):
+        result = treffpunkt(*command, env=env)
+        assert result.returncode == 1, (command, result.stderr)
+        [line] = result.stderr.splitlines()
+        assert line.startswith("treffpunkt: the database is not up to date (")
+        assert line.endswith("not run yet): run `treffpunkt migrate` first")
+    migrated = treffpunkt("migrate", env=env)
+    assert migrated.returncode == 0, migrated.stderr
+    count = len(list(Path(APP_CONFIG.resolved_migrations_folder_path).glob("treffpunkt_*.py")))
+    assert migrated.stdout == f"Applied {count} migrations; the database is up to date.\n"
+    demo_run = treffpunkt("demo", env=env)  # once migrated, the same database works
+    assert demo_run.returncode == 0, demo_run.stderr
+
+
+@pytest.mark.postgres_only
+def test_the_database_password_comes_from_its_own_variable() -> None:
+    """Against a PostgreSQL that asks for a password; it is never printed."""
+    server = OwnPostgres(password="pass/with:@ and spaces")  # would need escaping in a URL
+    try:
+        server.start()
+        url = server.url.replace("/treffpunkt", "/postgres")
+        refused = treffpunkt("migrate", env={"TREFFPUNKT_DATABASE_URL": url})
+        assert refused.returncode == 1
+        [line] = refused.stderr.splitlines()
+        assert line.startswith("treffpunkt: cannot reach the database (PostgreSQL postgres@")
+        wrong = treffpunkt(
+            "migrate",
+            env={"TREFFPUNKT_DATABASE_URL": url, "TREFFPUNKT_DATABASE_PASSWORD": "wrong"},
+        )
+        assert wrong.returncode == 1
+        assert 'password authentication failed for user "postgres"' in wrong.stderr
+        assert "wrong" not in wrong.stderr.replace("password authentication", "")
+        right = treffpunkt(
+            "migrate",
+            env={"TREFFPUNKT_DATABASE_URL": url, "TREFFPUNKT_DATABASE_PASSWORD": server.password},
+        )
+        assert right.returncode == 0, right.stderr
+    finally:
+        server.drop()

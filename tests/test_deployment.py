@@ -6,6 +6,7 @@ import fnmatch
 import json
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -38,6 +39,30 @@ def test_compose_runs_the_app_on_postgres_with_mail_and_no_secret_in_the_file() 
     # Secrets come from the operator's .env, never from the file itself.
     assert environment["TREFFPUNKT_SECRET_KEY"].startswith("${")
     assert "${POSTGRES_PASSWORD" in services["db"]["environment"]["POSTGRES_PASSWORD"]
+    # One password for both sides, and none in the URL.
+    assert "${POSTGRES_PASSWORD" in environment["TREFFPUNKT_DATABASE_PASSWORD"]
+    assert urlsplit(environment["TREFFPUNKT_DATABASE_URL"]).password is None
+
+
+def _as_compose_resolves(value: str) -> str:
+    """A value with ${VAR:-default} as its default, and ${VAR:?error} (required) as a
+    value an operator's .env would give."""
+    value = re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", value)
+    return re.sub(r"\$\{\w+:\?[^}]*\}", "x" * 40, value)
+
+
+def test_compose_defaults_are_valid_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from treffpunkt.settings import ENV_PREFIX, load_settings
+
+    for name, value in compose()["services"]["app"]["environment"].items():
+        if name.startswith(ENV_PREFIX):
+            monkeypatch.setenv(name, _as_compose_resolves(str(value)))
+    monkeypatch.setenv("TREFFPUNKT_DATA_DIR", str(tmp_path))  # the image's is not here
+    settings = load_settings()
+    assert settings.resolved_database_password() == "x" * 40
+    assert settings.smtp_host == "mail"
 
 
 def test_every_setting_in_compose_exists() -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -81,10 +82,156 @@ def test_invalid_setting_names_the_variable(
         load_settings()
 
 
-def test_cli_stops_with_one_clear_line_on_an_invalid_setting() -> None:
-    env = {**os.environ, "TREFFPUNKT_SMTP_PORT": "seventy"}
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("TREFFPUNKT_DATABASE_URL", "mysql://localhost/x", "unknown scheme mysql://"),
+        # asyncpg would take a database named like the user: refuse, don't guess.
+        ("TREFFPUNKT_DATABASE_URL", "postgresql://treffpunkt@db:5432", "names no database"),
+        ("TREFFPUNKT_DATABASE_URL", "postgresql://treffpunkt@db:5432/", "names no database"),
+        ("TREFFPUNKT_DATABASE_URL", "postgresql:///treffpunkt", "names no host"),
+        ("TREFFPUNKT_DATABASE_URL", "postgresql://db:54x2/treffpunkt", "port that is not"),
+        ("TREFFPUNKT_DATABASE_URL", "sqlite:///", "names no file"),
+        ("TREFFPUNKT_DATABASE_URL", "var/treffpunkt.sqlite", "is not a database URL"),
+        ("TREFFPUNKT_MAIL_FROM", "noreply", "must be one mail address"),
+        ("TREFFPUNKT_MAIL_FROM", "a@kreis.example, b@kreis.example", "must be one mail address"),
+        ("TREFFPUNKT_MAIL_FROM", "Treffpunkt <noreply>", "must be one mail address"),
+        ("TREFFPUNKT_SMTP_PORT", "70000", "less than or equal to 65535"),
+        ("TREFFPUNKT_SMTP_TLS", "yes", "'starttls', 'tls' or 'none'"),
+        ("TREFFPUNKT_SMTP_HOST", "smtp://smtp.kreis.example", "the host name alone"),
+        ("TREFFPUNKT_SMTP_HOST", "smtp.kreis.example:587", "TREFFPUNKT_SMTP_PORT"),
+        ("TREFFPUNKT_BASE_URL", "https://", "http:// or https:// address"),
+        ("TREFFPUNKT_BASE_URL", "ftp://treffpunkt.example", "http:// or https:// address"),
+        ("TREFFPUNKT_BASE_URL", "https://treffpunkt.example/?x=1", "without ?query"),
+        ("TREFFPUNKT_RATE_LIMIT_STORAGE", "redis:6379", "memory:// or a Redis address"),
+    ],
+)
+def test_a_malformed_value_is_named_with_what_is_wrong(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, says: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    assert str(error.value).startswith(f"invalid setting {variable}: ")
+    assert says in str(error.value)
+
+
+def test_a_database_url_with_a_password_is_never_repeated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TREFFPUNKT_DATABASE_URL", "postgresql://treffpunkt:s3cr3t@db:x/tp")
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    assert "s3cr3t" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("port", "tls", "says"),
+    [(465, "starttls", "port 465"), (587, "tls", "port 587")],
+)
+def test_an_smtp_port_that_speaks_the_other_tls_is_refused(
+    monkeypatch: pytest.MonkeyPatch, port: int, tls: str, says: str
+) -> None:
+    monkeypatch.setenv("TREFFPUNKT_SMTP_PORT", str(port))
+    monkeypatch.setenv("TREFFPUNKT_SMTP_TLS", tls)
+    with pytest.raises(SettingsError, match=f"invalid setting TREFFPUNKT_SMTP_TLS: {says}"):
+        load_settings()
+    monkeypatch.delenv("TREFFPUNKT_SMTP_TLS")
+    if port == 465:
+        with pytest.raises(SettingsError, match="TREFFPUNKT_SMTP_TLS"):  # the default, too
+            load_settings()
+
+
+def test_an_smtp_login_needs_both_halves(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TREFFPUNKT_SMTP_USER", "treffpunkt@kreis.example")
+    with pytest.raises(SettingsError, match="TREFFPUNKT_SMTP_PASSWORD: is needed"):
+        load_settings()
+    monkeypatch.delenv("TREFFPUNKT_SMTP_USER")
+    monkeypatch.setenv("TREFFPUNKT_SMTP_PASSWORD", "secret")
+    with pytest.raises(SettingsError, match="TREFFPUNKT_SMTP_PASSWORD: is set, but"):
+        load_settings()
+
+
+def test_empty_values_from_compose_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "MAIL_FROM", "DATABASE_PASSWORD"):
+        monkeypatch.setenv(f"TREFFPUNKT_{name}", "")
+    settings = load_settings()
+    assert settings.smtp_host is None
+    assert settings.smtp_user is None
+    assert settings.mail_from is None
+    assert settings.database_password is None
+
+
+def test_mail_from_is_kept_as_its_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TREFFPUNKT_MAIL_FROM", "Treffpunkt Betrieb <bounces@kreis.example>")
+    assert load_settings().mail_from == "bounces@kreis.example"
+
+
+def test_a_data_dir_that_cannot_be_created_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("TREFFPUNKT_DATA_DIR", str(tmp_path / "a-file" / "var"))
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    assert str(error.value).startswith("invalid setting TREFFPUNKT_DATA_DIR: the folder ")
+    assert "cannot be created: Not a directory" in str(error.value)
+    monkeypatch.setenv("TREFFPUNKT_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("TREFFPUNKT_DATABASE_URL", f"sqlite:///{tmp_path}/a-file/x.sqlite")
+    with pytest.raises(SettingsError, match="TREFFPUNKT_DATABASE_URL: the folder "):
+        load_settings()
+
+
+def test_a_data_dir_that_cannot_be_written_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    if os.geteuid() == 0:  # root writes into any folder, but not into sysfs
+        locked = Path("/sys")
+        if not _unwritable_for_root(locked):
+            pytest.skip("no folder here that root cannot write")
+    monkeypatch.setenv("TREFFPUNKT_DATA_DIR", str(locked))
+    with pytest.raises(SettingsError, match=r"DATA_DIR: the folder .* cannot be written"):
+        load_settings()
+
+
+def _unwritable_for_root(folder: Path) -> bool:
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return False
+    except OSError:
+        return True
+
+
+def test_the_database_password_is_for_postgresql_and_the_urls_own_wins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TREFFPUNKT_DATABASE_PASSWORD", "from-the-variable")
+    monkeypatch.setenv("TREFFPUNKT_DATABASE_URL", "sqlite:///var/x.sqlite")
+    with pytest.raises(SettingsError, match="TREFFPUNKT_DATABASE_PASSWORD: is for PostgreSQL"):
+        load_settings()
+    monkeypatch.setenv("TREFFPUNKT_DATABASE_URL", "postgresql://treffpunkt@db/treffpunkt")
+    assert load_settings().resolved_database_password() == "from-the-variable"
+    monkeypatch.setenv("TREFFPUNKT_DATABASE_URL", "postgresql://treffpunkt:in-url@db/treffpunkt")
+    assert load_settings().resolved_database_password() is None
+
+
+@pytest.mark.parametrize("command", ["serve", "worker", "migrate", "demo"])
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TREFFPUNKT_SMTP_PORT", "seventy"),
+        ("TREFFPUNKT_DATABASE_URL", "postgres://db"),
+        ("TREFFPUNKT_MAIL_FROM", "noreply"),
+    ],
+)
+def test_cli_stops_with_one_clear_line_on_an_invalid_setting(
+    command: str, variable: str, value: str
+) -> None:
+    env = {**os.environ, variable: value}
     result = subprocess.run(
-        [sys.executable, "-m", "treffpunkt.cli", "migrate"],
+        [sys.executable, "-m", "treffpunkt.cli", command],
         env=env,
         capture_output=True,
         text=True,
@@ -93,8 +240,8 @@ def test_cli_stops_with_one_clear_line_on_an_invalid_setting() -> None:
     )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1
-    assert lines[0].startswith("treffpunkt: invalid setting TREFFPUNKT_SMTP_PORT:")
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"treffpunkt: invalid setting {variable}:")
 
 
 @pytest.mark.parametrize("value", ["*", "127.0.0.1,*", "proxy.internal", "10.0.0.0/33"])

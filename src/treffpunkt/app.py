@@ -97,7 +97,7 @@ def wire() -> Registry:
 
 def create_app(settings: Settings) -> Litestar:
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-    engine = db.create_engine(settings.resolved_database_url)
+    engine = db.engine_for(settings)
     db.use_engine(engine)
     wire()
     throttle = Throttle(settings.rate_limit_storage)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import io
 import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from contextlib import nullcontext
+from contextlib import nullcontext, redirect_stdout
 from typing import NoReturn
 
 from treffpunkt import __version__
@@ -17,27 +18,49 @@ from treffpunkt.embedded import only_process, sqlite_file
 from treffpunkt.settings import Settings, SettingsError, load_settings
 
 
-async def _with_database(settings: Settings, work: Callable[[], Awaitable[None]]) -> None:
+async def _with_database(
+    settings: Settings, work: Callable[[], Awaitable[None]], *, schema_current: bool = True
+) -> None:
+    """Run `work` on the configured database; stops with DatabaseUnreachable when it
+    cannot be reached and, unless `schema_current` is False, with SchemaOutdated when
+    migrations have not run."""
     from treffpunkt import db
     from treffpunkt.app import wire
 
-    engine = db.create_engine(settings.resolved_database_url)
+    engine = db.engine_for(settings)
     db.use_engine(engine)
     wire()
     await db.open_database(engine, settings.database_pool_size)
     try:
+        if schema_current:
+            await db.require_current_schema()
         await work()
     finally:
         await db.close_database(engine)
 
 
+async def _ready() -> None:
+    """Nothing: `serve` checks the database in _with_database before it starts serving."""
+
+
 async def migrate() -> None:
-    """Apply every pending migration; raise if one fails."""
+    """Apply every pending migration and say how many; raise if one fails."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
-    result = await run_forwards("all")
+    from treffpunkt import db
+
+    pending = await db.pending_migrations()
+    # Piccolo's own report counts every migration as "already complete", even on an
+    # empty database; say what happened instead.
+    with redirect_stdout(io.StringIO()):
+        result = await run_forwards("all")
     if not result.success:
         raise RuntimeError(f"migration failed: {result.message}")
+    if pending:
+        count = "1 migration" if len(pending) == 1 else f"{len(pending)} migrations"
+        print(f"Applied {count}; the database is up to date.")
+    else:
+        print("The database is up to date; no migration to apply.")
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
@@ -125,12 +148,21 @@ def _parser() -> argparse.ArgumentParser:
         "serve",
         "serve the web app and API",
         "Serve the web pages, the JSON API (described at /schema) and the calendar feeds."
-        " Unless TREFFPUNKT_WORKER_IN_PROCESS=false, the process delivers mail itself.",
+        " Unless TREFFPUNKT_WORKER_IN_PROCESS=false, the process delivers mail itself."
+        " Stops at once if the database cannot be reached or `treffpunkt migrate` has"
+        " migrations left to apply.",
     )
     serve.add_argument(
-        "--host", default=os.environ.get("HOST", "127.0.0.1"), help="address to listen on"
+        "--host",
+        default=os.environ.get("HOST", "127.0.0.1"),
+        help="address to listen on; $HOST, if set, replaces the default",
     )
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")), help="port")
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("PORT", "8000")),
+        help="port; $PORT, if set, replaces the default",
+    )
     serve.add_argument(
         "--workers",
         type=int,
@@ -141,12 +173,15 @@ def _parser() -> argparse.ArgumentParser:
         "worker",
         "deliver mail and run timed rules",
         "Deliver the mail outbox and run the timed rules (expiring unconfirmed places,"
-        " reminders) until stopped; for when TREFFPUNKT_WORKER_IN_PROCESS=false.",
+        " reminders) until stopped (SIGTERM or Ctrl-C); for when"
+        " TREFFPUNKT_WORKER_IN_PROCESS=false. Stops at once if the database cannot be"
+        " reached or `treffpunkt migrate` has migrations left to apply.",
     )
     command(
         "migrate",
         "apply pending database migrations",
-        "Apply every pending migration from migrations/; safe to run on every start.",
+        "Apply every migration from the repository's migrations/ folder that has not run"
+        " on the configured database yet; safe to run on every start.",
     )
     admin = command(
         "create-admin",
@@ -194,6 +229,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         with hold:
             if args.command == "serve":
+                # Here, so that an unreachable or outdated database is one clear line
+                # rather than a traceback from inside the server.
+                asyncio.run(_with_database(settings, _ready))
                 _serve(settings, args)
                 return
             work: dict[str, Callable[[], Awaitable[None]]] = {
@@ -202,7 +240,11 @@ def main(argv: list[str] | None = None) -> None:
                 "create-admin": lambda: _create_admin(args),
                 "demo": lambda: _demo(settings),
             }
-            asyncio.run(_with_database(settings, work[args.command]))
+            asyncio.run(
+                _with_database(
+                    settings, work[args.command], schema_current=args.command != "migrate"
+                )
+            )
     except Exception as error:
         if not _is_expected(error):
             raise

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from piccolo.engine.base import Engine
@@ -21,11 +21,24 @@ from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionTy
 from piccolo.query.mixins import LockStrength
 from piccolo.table import Table
 
+if TYPE_CHECKING:
+    from treffpunkt.settings import Settings
+
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_S = 30
 INLINE_BUSY_TIMEOUT_S = 5
 PING_TIMEOUT_S = 3
+# asyncpg waits 60 s for a host that does not answer; a start-up or a request waits less.
+CONNECT_TIMEOUT_S = 10
+
+
+class DatabaseUnreachable(RuntimeError):
+    """The database did not let us in; the message says where we tried and what failed."""
+
+
+class SchemaOutdated(RuntimeError):
+    """Migrations have not run: the code expects tables the database does not have yet."""
 
 
 class OutsideTransaction(RuntimeError):
@@ -117,6 +130,10 @@ async def _end(transaction: SQLiteTransaction | PostgresTransaction, exception: 
 
 
 class TreffpunktPostgresEngine(PostgresEngine):
+    async def check_version(self) -> None:
+        """Nothing. Piccolo connects when an engine is made, only to log the server's
+        version, and warns (several lines) when it cannot; open_database says it once."""
+
     def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
         return _PostgresTransaction(engine=self, allow_nested=allow_nested)
 
@@ -139,6 +156,10 @@ class TreffpunktSQLiteEngine(SQLiteEngine):
     """
 
     POOL_SIZE = 16
+
+    async def check_version(self) -> None:
+        """Nothing: Piccolo would log SQLite's version (wrongly, as "3.4") for every
+        engine made."""
 
     def __init__(self, path: str, **connection_kwargs: Any) -> None:
         super().__init__(path=path, **connection_kwargs)
@@ -274,14 +295,25 @@ class _InlineConnection:
         return self.raw.in_transaction
 
 
-def create_engine(url: str) -> Engine:
+def create_engine(url: str, password: str | None = None) -> Engine:
+    """The engine for a database URL; `password` is PostgreSQL's, when the URL has none."""
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
         return TreffpunktSQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_S)
     if urlsplit(url).scheme in ("postgresql", "postgres"):
-        return TreffpunktPostgresEngine(config={"dsn": url}, extensions=())
+        config: dict[str, Any] = {"dsn": url, "timeout": CONNECT_TIMEOUT_S}
+        if password is not None:
+            config["password"] = password
+        return TreffpunktPostgresEngine(config=config, extensions=())
     raise ValueError(f"unsupported database URL scheme: {url.split(':', 1)[0]}")
+
+
+def engine_for(settings: Settings) -> Engine:
+    """The engine the settings name: the one way the app and its commands make one."""
+    return create_engine(
+        settings.resolved_database_url, password=settings.resolved_database_password()
+    )
 
 
 _engine: Engine | None = None
@@ -290,12 +322,15 @@ _engine: Engine | None = None
 def use_engine(engine: Engine) -> None:
     """Make `engine` the one every table and migration uses."""
     global _engine
+    from piccolo.apps.migrations.tables import Migration
+
     from treffpunkt import piccolo_conf
     from treffpunkt.piccolo_app import APP_CONFIG
 
     _engine = engine
     piccolo_conf.DB = engine
-    for table in APP_CONFIG.table_classes:
+    tables: list[type[Table]] = [*APP_CONFIG.table_classes, Migration]
+    for table in tables:
         table._meta.db = engine
 
 
@@ -313,15 +348,73 @@ def is_sqlite() -> bool:
 
 
 async def open_database(db: Engine, pool_size: int = 10) -> None:
-    """Prepare the engine for serving: WAL on SQLite, a connection pool on PostgreSQL."""
+    """Prepare the engine for serving: WAL on SQLite, a connection pool on PostgreSQL.
+    Raises DatabaseUnreachable, naming the database and the reason, when that fails."""
+    import asyncpg
+
+    try:
+        if isinstance(db, SQLiteEngine):
+            connection = await db.get_connection()
+            try:
+                await connection.execute("PRAGMA journal_mode = WAL")
+            finally:
+                await connection.close()
+        elif isinstance(db, PostgresEngine):
+            await db.start_connection_pool(min_size=1, max_size=pool_size)
+    except (OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        raise DatabaseUnreachable(
+            f"cannot reach the database ({describe(db)}): {_reason(error)}"
+        ) from error
+
+
+def describe(db: Engine) -> str:
+    """Where the engine's database is, without its password."""
     if isinstance(db, SQLiteEngine):
-        connection = await db.get_connection()
-        try:
-            await connection.execute("PRAGMA journal_mode = WAL")
-        finally:
-            await connection.close()
-    elif isinstance(db, PostgresEngine):
-        await db.start_connection_pool(min_size=1, max_size=pool_size)
+        return f"SQLite file {db.connection_kwargs.get('database')}"
+    parts = urlsplit(getattr(db, "config", {}).get("dsn", ""))
+    user = f"{parts.username}@" if parts.username else ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"PostgreSQL {user}{parts.hostname or ''}{port}{parts.path}"
+
+
+def _reason(error: BaseException) -> str:
+    import socket
+
+    if isinstance(error, socket.gaierror):
+        return "the host name is unknown"
+    if isinstance(error, TimeoutError):
+        return f"no answer within {CONNECT_TIMEOUT_S} s"
+    if isinstance(error, ConnectionRefusedError) or "Connect call failed" in str(error):
+        return "connection refused: is the database server running and listening there?"
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+async def pending_migrations() -> list[str]:
+    """The migrations in migrations/ that have not run on this database, oldest first."""
+    from piccolo.apps.migrations.commands.base import BaseMigrationManager
+    from piccolo.apps.migrations.tables import Migration
+
+    from treffpunkt.piccolo_app import APP_CONFIG
+
+    manager = BaseMigrationManager()
+    modules = manager.get_migration_modules(APP_CONFIG.resolved_migrations_folder_path)
+    known = manager.get_migration_ids(modules)
+    if not await Migration.table_exists():
+        return known
+    rows = await Migration.select(Migration.name).where(Migration.app_name == APP_CONFIG.app_name)
+    ran = {row["name"] for row in rows}
+    return [name for name in known if name not in ran]
+
+
+async def require_current_schema() -> None:
+    """Refuse to work on a database whose migrations have not all run."""
+    pending = await pending_migrations()
+    if pending:
+        count = "1 migration has" if len(pending) == 1 else f"{len(pending)} migrations have"
+        raise SchemaOutdated(
+            f"the database is not up to date ({count} not run yet): run `treffpunkt migrate` first"
+        )
 
 
 async def close_database(db: Engine) -> None:

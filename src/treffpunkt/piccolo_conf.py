@@ -6,10 +6,10 @@ The engine comes from the same settings the app uses, so `piccolo` commands and
 
 from piccolo.conf.apps import AppRegistry
 
-from treffpunkt.db import create_engine
+from treffpunkt.db import engine_for
 from treffpunkt.settings import load_settings
 
 _settings = load_settings()
-DB = create_engine(_settings.resolved_database_url)
+DB = engine_for(_settings)
 
 APP_REGISTRY = AppRegistry(apps=["treffpunkt.piccolo_app"])

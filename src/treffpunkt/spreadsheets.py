@@ -14,6 +14,9 @@ import io
 from collections.abc import Iterable
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Without a charset: Litestar appends "; charset=utf-8" to every text/* type itself, so
+# one written here would be sent twice.
+CSV_MEDIA_TYPE = "text/csv"
 
 
 def cell(value: object) -> str:

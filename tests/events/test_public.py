@@ -277,6 +277,33 @@ async def test_programmes_list_and_detail_with_published_events(client: Any, ben
     assert missing.status_code == 404
 
 
+async def test_a_programme_answers_with_its_feed_to_subscribe_to(
+    client: Any, bensheim: Any
+) -> None:
+    programme = await create_programme(
+        bensheim.id,
+        ProgrammeCreate.model_validate(
+            {
+                "slug": "iwk-2027",
+                "texts": {"de": {"title": "Interkulturelle Woche 2027"}},
+                "starts_on": "2027-09-19",
+                "ends_on": "2027-09-26",
+            }
+        ),
+    )
+    await make_published_event(bensheim, programme_id=programme["id"])
+    feed = "testserver/m/bensheim/programmes/iwk-2027/calendar.ics"
+    expected = {"https": f"http://{feed}", "webcal": f"webcal://{feed}"}
+    [listed] = (await client.get("/api/v1/municipalities/bensheim/programmes")).json()
+    detail = (await client.get("/api/v1/municipalities/bensheim/programmes/iwk-2027")).json()
+    assert listed["calendar"] == expected
+    assert detail["calendar"] == expected
+    # The link leads to that programme's feed, which holds its event.
+    answer = await client.get(expected["https"].removeprefix("http://testserver"))
+    assert answer.status_code == 200
+    assert answer.text.count("BEGIN:VEVENT") == 1
+
+
 PARTLY_TRANSLATED = {
     "de": {
         "title": "Elterncafé",

@@ -10,14 +10,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import AsyncExitStack
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -25,7 +22,8 @@ import httpx
 import pytest
 
 from tests import serving
-from tests.smtp import SMTPServer, free_port
+from tests.postgres import OwnPostgres
+from tests.smtp import SMTPServer
 
 pytestmark = pytest.mark.postgres_only
 
@@ -58,45 +56,6 @@ async def main():
 
 asyncio.run(main())
 """
-
-
-class OwnPostgres:
-    """A PostgreSQL cluster of this test's own, run as the `postgres` user."""
-
-    def __init__(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="treffpunkt-pg-"))
-        self.port = free_port()
-        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/treffpunkt"
-        self._bin = Path(subprocess.check_output(["pg_config", "--bindir"], text=True).strip())
-        self._as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        if os.geteuid() == 0:
-            shutil.chown(self.folder, "postgres", "postgres")
-
-    def _run(self, tool: str, *args: str) -> None:
-        subprocess.run(
-            [*self._as_postgres, str(self._bin / tool), *args],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def pg_ctl(self, *args: str) -> None:
-        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
-        log = str(self.folder / "server.log")
-        self._run("pg_ctl", "-D", str(self.folder / "data"), "-o", options, "-l", log, "-w", *args)
-
-    def start(self) -> None:
-        self._run("initdb", "-A", "trust", "-U", "postgres", "-D", str(self.folder / "data"))
-        self.pg_ctl("start")
-
-    def restart(self) -> None:
-        self.pg_ctl("restart", "-m", "fast")
-
-    def drop(self) -> None:
-        try:
-            self.pg_ctl("stop", "-m", "immediate")
-        finally:
-            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -471,3 +471,69 @@ async def test_the_claim_timeout_is_a_setting(
     )
     assert await run_once(mail_settings, "worker-1") == 0  # the default waits 10 minutes
     assert await run_once(quick, "worker-1") == 1
+
+
+async def test_bounces_go_to_the_sender_or_to_treffpunkt_mail_from(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    """The envelope sender (where bounces go) is the municipality's sender_email, or
+    TREFFPUNKT_MAIL_FROM when the operator sets one; the From line stays the town's."""
+    session = await drop_in(bensheim, capacity=5)
+    await register_for_session(session.id, "first@example.org")
+    await run_once(mail_settings, "worker-1")
+    await register_for_session(session.id, "second@example.org")
+    operator = load_settings(
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        smtp_tls="none",
+        mail_from="Treffpunkt Betrieb <bounces@kreis.example.org>",
+    )
+    await run_once(operator, "worker-1")
+
+    assert [e.sender for e in smtp.inbox.envelopes] == [
+        bensheim.sender_email,
+        "bounces@kreis.example.org",
+    ]
+    assert {m["From"].addresses[0].addr_spec for m in smtp.inbox.messages} == {
+        bensheim.sender_email
+    }
+
+
+@pytest.mark.parametrize("locale", ["de", "en", "uk", "ar", "tr", "fa"])
+async def test_the_footer_says_what_its_links_do_and_why_the_mail_came(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings, locale: str
+) -> None:
+    """Offers to cancel only while a place can be cancelled; says the address was
+    registered (someone else, or a guide, may have done it); names whose dates the
+    calendar address holds and that it is one to subscribe to."""
+    from treffpunkt.notifications.rendering import labels
+
+    said = labels(locale)
+    session = await drop_in(bensheim, capacity=5)
+    registration = await register_for_session(session.id, "olena@example.org", locale=locale)
+    await run_once(mail_settings, "worker-1")
+    await service.confirm_registration(registration.id)
+    await run_once(mail_settings, "worker-1")
+    await service.cancel_registration(registration.id)
+    await run_once(mail_settings, "worker-1")
+
+    texts = {
+        str(m["X-Treffpunkt-Cause"]).rpartition(":")[2]: {
+            kind: str(m.get_body((kind.split("/")[1],)).get_content())  # type: ignore[union-attr]
+            for kind in ("text/plain", "text/html")
+        }
+        for m in smtp.inbox.to("olena@example.org")
+    }
+    assert set(texts) == {"confirm_request", "confirmed", "cancelled"}
+    reason = said["reason"].replace("{municipality}", bensheim.name)
+    calendar = said["calendar"].replace("{municipality}", bensheim.name)
+    for kind, body in texts.items():
+        for part in body.values():
+            assert reason in part, kind
+            assert "{municipality}" not in part
+        offers_cancel = f"{said['manage']}: http://testserver/r/" in body["text/plain"]
+        assert offers_cancel == (kind != "cancelled"), kind
+        only_view = f"{said['view']}: http://testserver/r/" in body["text/plain"]
+        assert only_view == (kind == "cancelled"), kind
+    assert calendar in texts["confirmed"]["text/plain"]
+    assert calendar in texts["confirmed"]["text/html"]

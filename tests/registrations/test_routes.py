@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.factories import BERLIN, SECRET, make_published_event, sessions_of
+from tests.factories import (
+    BERLIN,
+    SECRET,
+    future_day,
+    make_event,
+    make_published_event,
+    sessions_of,
+)
 from tests.smtp import SMTPServer
+from treffpunkt.events.tables import Event, Session
 from treffpunkt.notifications.worker import run_once
 from treffpunkt.outbox import OutboxMessage
 from treffpunkt.registrations.service import registration_token
@@ -126,6 +134,73 @@ async def test_refusals_say_why(client: Any, bensheim: Any) -> None:
     assert missing.status_code == 404
 
 
+async def test_the_wrong_kind_of_target_is_told_which_one_to_use(
+    client: Any, bensheim: Any, bensheim_headers: Any
+) -> None:
+    dates = [
+        {
+            "starts_at": datetime.combine(future_day(days), time(18), BERLIN).isoformat(),
+            "ends_at": datetime.combine(future_day(days), time(20), BERLIN).isoformat(),
+        }
+        for days in (14, 21, 28)
+    ]
+    course = await make_published_event(
+        bensheim, kind="training", registration_mode="whole_event", sessions=dates
+    )
+    course_date = (await sessions_of(course))[-1]
+    drop_in_id = await drop_in(bensheim)
+    # Ids that name an object of one kind only (a course has more dates than events exist).
+    assert not await Event.exists().where(Event.id == drop_in_id)
+    await Session.delete().where(Session.id == course.id)
+    assert course.id != course_date.id
+    round_id = (await Session.select(Session.event).where(Session.id == drop_in_id).first())[
+        "event"
+    ]
+    walk_in = {"name": "Jörg Demo", "phone": "+49 6251 1234"}
+    for prefix, headers, body in (
+        ("/api/v1", {}, PERSON),
+        ("/api/v1/guide", bensheim_headers, walk_in),
+    ):
+        # One date of a course, registered for as a session:
+        answer = await client.post(
+            f"{prefix}/sessions/{course_date.id}/registrations", json=body, headers=headers
+        )
+        assert answer.status_code == 409
+        assert answer.json()["detail"] == (
+            f"Session {course_date.id} is one date of the course {course.id}, whose places"
+            f" count for all its dates together: use the event (/events/{course.id}/…)"
+            " instead of the session."
+        )
+        # A drop-in round, registered for as a course:
+        answer = await client.post(
+            f"{prefix}/events/{round_id}/registrations", json=body, headers=headers
+        )
+        assert answer.status_code == 409
+        assert answer.json()["detail"].startswith(
+            f"Event {round_id} is not a course registered for as a whole: its places count"
+            " per date, so use one of its sessions (/sessions/{session_id}/…"
+        )
+        assert answer.json()["fields"] == {"event_id": "counts places per session: use a session"}
+    # A course's id given as a session's, and a session's id as an event's:
+    answer = await client.post(f"/api/v1/sessions/{course.id}/registrations", json=PERSON)
+    assert answer.status_code == 404
+    assert answer.json()["detail"] == (
+        f"No such session. There is an event {course.id}, a course registered for as a"
+        f" whole: use /events/{course.id}/… for it."
+    )
+    answer = await client.post(f"/api/v1/events/{drop_in_id}/registrations", json=PERSON)
+    assert answer.status_code == 404
+    assert answer.json()["detail"] == (
+        f"No such event. There is a session {drop_in_id} of event {round_id}, whose places"
+        f" count per date: use /sessions/{drop_in_id}/… for it."
+    )
+    # A draft is not given away.
+    draft = await make_event(bensheim, registration_mode="whole_event")
+    await Session.delete().where(Session.id == draft.id)  # whosever date has that id
+    answer = await client.post(f"/api/v1/sessions/{draft.id}/registrations", json=PERSON)
+    assert answer.json()["detail"] == "No such session."
+
+
 async def test_whole_course_registers_through_the_event(client: Any, bensheim: Any) -> None:
     course = await make_published_event(
         bensheim, kind="training", registration_mode="whole_event", capacity=12
@@ -135,7 +210,9 @@ async def test_whole_course_registers_through_the_event(client: Any, bensheim: A
     assert response.status_code == 201
     wrong = await client.post(f"/api/v1/sessions/{session.id}/registrations", json=PERSON)
     assert wrong.status_code == 409
-    assert "registration_mode" in wrong.json()["fields"]
+    assert wrong.json()["fields"] == {
+        "session_id": f"a date of the course {course.id}: use the event"
+    }
     public = (await client.get(f"/api/v1/events/{course.id}")).json()
     assert public["sessions"][0]["seats_left"] == 12  # an unconfirmed place is not counted
     await client.post(f"/api/v1/registrations/{await token_of(PERSON['email'])}/confirm")
@@ -276,13 +353,34 @@ async def test_csv_export_opens_in_german_excel(
         f"/api/v1/guide/sessions/{session_id}/registrations.csv", headers=bensheim_headers
     )
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers.get_list("content-type") == ["text/csv; charset=utf-8"]
     assert "attachment" in response.headers["content-disposition"]
     assert response.content.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:3] == ["Name", "E-Mail", "Telefon"]
     assert rows[1][0] == "Müller; Jörg"
     assert rows[1][3] == "unbestätigt"
+
+
+async def test_both_exports_name_their_charset_once(
+    client: Any, bensheim: Any, bensheim_headers: Any
+) -> None:
+    session_id = await drop_in(bensheim, capacity=5)
+    course = await make_published_event(
+        bensheim, kind="training", registration_mode="whole_event", capacity=12
+    )
+    for url in (
+        f"/api/v1/guide/sessions/{session_id}/registrations.csv",
+        f"/api/v1/guide/events/{course.id}/registrations.csv",
+    ):
+        response = await client.get(url, headers=bensheim_headers)
+        assert response.headers.get_list("content-type") == ["text/csv; charset=utf-8"], url
+    schema = (await client.get("/schema/openapi.json")).json()
+    for path in (
+        "/api/v1/guide/sessions/{session_id}/registrations.csv",
+        "/api/v1/guide/events/{event_id}/registrations.csv",
+    ):
+        assert list(schema["paths"][path]["get"]["responses"]["200"]["content"]) == ["text/csv"]
 
 
 def read_csv(content: bytes) -> list[dict[str, str]]:

@@ -364,6 +364,10 @@ def _programme_out(reader: Reader, row: dict[str, Any]) -> PublicProgramme:
         description=texts.get("description", ""),
         starts_on=row["starts_on"],
         ends_on=row["ends_on"],
+        calendar=feed_links(
+            reader.base_url,
+            f"/m/{reader.municipality.slug}/programmes/{row['slug']}/calendar.ics",
+        ),
     )
 
 

@@ -496,6 +496,7 @@ class PublicProgramme(Output):
     description: str
     starts_on: date
     ends_on: date
+    calendar: FeedLinks = Field(description="this programme's events as a feed to subscribe to")
 
 
 class PublicProgrammeDetail(PublicProgramme):

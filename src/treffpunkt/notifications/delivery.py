@@ -93,7 +93,8 @@ class SMTPMailer:
                     f"{mail.sender} needs: the part before the @ is not ASCII."
                 )
             await self._smtp.sendmail(
-                mail.sender,
+                # TREFFPUNKT_MAIL_FROM, if set, takes the bounces instead of the sender.
+                self._settings.mail_from or mail.sender,
                 [mail.recipient],
                 mail.data,
                 mail_options=["SMTPUTF8"] if mail.utf8 else [],

@@ -19,7 +19,7 @@ from treffpunkt.outbox import Row
 from treffpunkt.registrations import notices
 from treffpunkt.registrations.mail import current_context
 from treffpunkt.registrations.service import registration_token
-from treffpunkt.registrations.tables import Registration
+from treffpunkt.registrations.tables import ACTIVE, Registration
 from treffpunkt.settings import Settings
 
 
@@ -65,19 +65,22 @@ async def registration_links(rows: list[Row], settings: Settings) -> dict[int, d
     ids = {row["registration"] for row in rows if row["registration"] is not None}
     if not ids:
         return {}
-    salts = {
-        r["id"]: r["token_salt"]
-        for r in await Registration.select(Registration.id, Registration.token_salt).where(
-            Registration.id.is_in(list(ids)) & Registration.token_salt.is_not_null()
-        )
+    found = {
+        r["id"]: r
+        for r in await Registration.select(
+            Registration.id, Registration.token_salt, Registration.status
+        ).where(Registration.id.is_in(list(ids)) & Registration.token_salt.is_not_null())
     }
     secret_key = settings.resolved_secret_key()
     links: dict[int, dict[str, Any]] = {}
     for row in rows:
-        salt = salts.get(row["registration"])
+        registration = found.get(row["registration"])
+        salt = registration["token_salt"] if registration else None
         manage = f"{settings.base_url}/r/{registration_token(secret_key, salt)}" if salt else None
         links[row["id"]] = {
             "manage_url": manage,
             "confirm_url": f"{manage}?confirm=1" if manage else None,
+            # The footer offers to cancel only what can still be cancelled.
+            "can_cancel": registration is not None and registration["status"] in ACTIVE,
         }
     return links

@@ -23,6 +23,7 @@ from treffpunkt.registrations.schemas import (
 )
 from treffpunkt.schemas import PathId, PathToken
 from treffpunkt.settings import Settings
+from treffpunkt.spreadsheets import CSV_MEDIA_TYPE
 from treffpunkt.throttle import Throttle, client_of
 
 
@@ -169,7 +170,7 @@ class GuideRegistrationController(Controller):
         "/sessions/{session_id:int}/registrations.csv",
         operation_id="exportSessionRegistrations",
         responses=errors(409),
-        media_type="text/csv; charset=utf-8",
+        media_type=CSV_MEDIA_TYPE,
     )
     async def export_session(
         self, session_id: PathId, tenant: NamedDependency[Tenant]
@@ -182,7 +183,7 @@ class GuideRegistrationController(Controller):
         "/events/{event_id:int}/registrations.csv",
         operation_id="exportEventRegistrations",
         responses=errors(409),
-        media_type="text/csv; charset=utf-8",
+        media_type=CSV_MEDIA_TYPE,
     )
     async def export_event(
         self, event_id: PathId, tenant: NamedDependency[Tenant]
@@ -269,6 +270,6 @@ class GuideRegistrationController(Controller):
 def _csv(content: bytes, name: str) -> Response[bytes]:
     return Response(
         content,
-        media_type="text/csv; charset=utf-8",
+        media_type=CSV_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="registrations-{name}.csv"'},
     )

@@ -169,15 +169,44 @@ def _visible(event: dict[str, Any], municipality_id: int | None) -> bool:
     return bool(event["status"] != EventStatus.draft)
 
 
+# Places are counted on one of two targets, and a client that picks the wrong one is
+# told which one to use, in words (a session id and an event id are easily swapped).
+
+
+async def _mixed_up(by_session: bool, row_id: int, municipality_id: int | None) -> str:
+    """When an id names no target of the kind asked for but one of the other kind, a
+    sentence saying so; else nothing. Drafts stay hidden from the public."""
+    parts = await _target_row(not by_session, row_id)
+    if parts is None or not _visible(parts["event"], municipality_id):
+        return ""
+    mode = parts["event"]["registration_mode"]
+    if by_session and mode == RegistrationMode.whole_event:
+        return (
+            f" There is an event {row_id}, a course registered for as a whole:"
+            f" use /events/{row_id}/… for it."
+        )
+    if not by_session and mode == RegistrationMode.per_session:
+        event_id = parts["event"]["id"]
+        return (
+            f" There is a session {row_id} of event {event_id}, whose places count per date:"
+            f" use /sessions/{row_id}/… for it."
+        )
+    return ""
+
+
 async def session_target(session_id: int, municipality_id: int | None = None) -> Target:
     """The target for a drop-in session; `municipality_id` scopes it for guides."""
     parts = await _target_row(True, session_id)
     if parts is None or not _visible(parts["event"], municipality_id):
-        raise NotFound("No such session.")
+        hint = await _mixed_up(True, session_id, municipality_id)
+        raise NotFound(f"No such session.{hint}")
     if parts["event"]["registration_mode"] == RegistrationMode.whole_event:
+        event_id = parts["event"]["id"]
         raise Conflict(
-            "This course is registered for as a whole.",
-            {"registration_mode": "whole_event: register for the event"},
+            f"Session {session_id} is one date of the course {event_id}, whose places count"
+            f" for all its dates together: use the event (/events/{event_id}/…) instead of"
+            " the session.",
+            {"session_id": f"a date of the course {event_id}: use the event"},
         )
     return _target(parts, None)
 
@@ -186,11 +215,14 @@ async def event_target(event_id: int, municipality_id: int | None = None) -> Tar
     """The target for a whole-event course."""
     parts = await _target_row(False, event_id)
     if parts is None or not _visible(parts["event"], municipality_id):
-        raise NotFound("No such event.")
+        hint = await _mixed_up(False, event_id, municipality_id)
+        raise NotFound(f"No such event.{hint}")
     if parts["event"]["registration_mode"] == RegistrationMode.per_session:
         raise Conflict(
-            "Register for a single session of this event.",
-            {"registration_mode": "per_session: register for a session"},
+            f"Event {event_id} is not a course registered for as a whole: its places count"
+            " per date, so use one of its sessions (/sessions/{session_id}/…; the event"
+            " lists their ids) instead of the event.",
+            {"event_id": "counts places per session: use a session"},
         )
     return _target(parts, await _first_start(event_id))
 
