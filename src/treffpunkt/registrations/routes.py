@@ -29,13 +29,12 @@ from treffpunkt.throttle import Throttle, client_of
 async def _received(
     target: targets.Target, data: RegistrationCreate, secret_key: str
 ) -> RegistrationReceived:
-    """One answer for a new and a repeated registration: same status code, same fields,
-    no id (ids would count registrations, and a repeat has no new one)."""
+    """One answer for a new and a repeated registration: same status code, the status
+    alone; no id (ids would count registrations, and a repeat has no new one), no
+    queue position (it would count the people waiting)."""
     outcome = await service.register(target, data, secret_key)
     # Validated, not cast: a self-registration is pending or waitlisted, never confirmed.
-    return RegistrationReceived.model_validate(
-        {"status": outcome.status, "position": outcome.position}
-    )
+    return RegistrationReceived.model_validate({"status": outcome.status})
 
 
 async def _created(
@@ -77,7 +76,8 @@ class PublicRegistrationController(Controller):
         secret_key: NamedDependency[str],
     ) -> RegistrationReceived:
         """Register for a drop-in session: 201 with `pending` (a place is held until the
-        link in the mail confirms the address) or `waitlisted` with the position.
+        link in the mail confirms the address) or `waitlisted`; the mail says more
+        (the queue position, how long the place is held).
 
         An email that already has a place or a queue place here keeps it and gets its
         mail again; the answer is the one a new registration would get, so that it never

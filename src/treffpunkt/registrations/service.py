@@ -108,15 +108,15 @@ def _hold_until(target: Target, at: datetime) -> datetime:
 class Outcome:
     """What a registration request got, and what its answer says.
 
-    For a repeated self-registration `status` and `position` are what a new one
-    would have got at that moment (see `_take_places_once`), not the existing
-    registration's: the public answer must not tell whether an address is registered.
+    For a repeated self-registration `status` is what a new one would have got at
+    that moment (see `_take_places_once`), not the existing registration's, and there
+    is no `position`: the public answer must not tell whether an address is registered.
     """
 
     registration: Registration  # the new one, or the one this email already had
     created: bool  # False: this email already had a place (or a queue place) here
     status: RegistrationStatus
-    position: int | None  # on the waitlist
+    position: int | None  # on the waitlist; for guides (the public answer has none)
 
 
 @dataclass(frozen=True)
@@ -231,9 +231,7 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
                 elif has_seat:  # what a new registration would get; the counters stay
                     results.append(Outcome(holder, False, RegistrationStatus.pending, None))
                 elif target.event.waitlist:
-                    results.append(
-                        Outcome(holder, False, RegistrationStatus.waitlisted, waiting + 1)
-                    )
+                    results.append(Outcome(holder, False, RegistrationStatus.waitlisted, None))
                 else:
                     results.append(Conflict("No places are left.", {"seats": "fully booked"}))
                 continue
