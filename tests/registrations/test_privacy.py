@@ -14,7 +14,9 @@ import pytest
 
 from tests.factories import make_published_event, sessions_of
 from treffpunkt.events.tables import Session
+from treffpunkt.notifications.worker import run_once
 from treffpunkt.outbox import OutboxMessage
+from treffpunkt.registrations import service
 from treffpunkt.registrations.tables import Registration
 
 PERSON = {"name": "Olena Demo", "locale": "uk", "consent": True}
@@ -123,3 +125,63 @@ async def test_the_described_answer_to_a_self_registration_is_the_status_alone(
     document = (await client.get("/schema/openapi.json")).json()
     received = document["components"]["schemas"]["RegistrationReceived"]
     assert set(received["properties"]) == {"status"}
+
+
+# --- what a stranger can make the town's mail say -------------------------------------
+
+
+def text_parts(message: Any) -> str:
+    return "\n".join(
+        str(part.get_content()) for part in message.walk() if part.get_content_maintype() == "text"
+    )
+
+
+async def test_mail_to_an_unconfirmed_address_carries_no_text_the_registrant_typed(
+    client: Any, bensheim: Any, smtp: Any, mail_settings: Any
+) -> None:
+    """Whoever registers types the name: until the address is confirmed, the mail
+    greets neutrally and its To: header names nobody."""
+    event = await make_published_event(bensheim, registration_mode="per_session", capacity=1)
+    [session] = await sessions_of(event)
+    url = f"/api/v1/sessions/{session.id}/registrations"
+    bait = "Eve visit http://evil.example now"
+    for email, locale in (("victim@example.org", "de"), ("other@example.org", "uk")):
+        answer = await client.post(url, json={**person(email), "name": bait, "locale": locale})
+        assert answer.status_code == 201  # the first holds the place, the second waits
+
+    await run_once(mail_settings, "worker-1")
+
+    received = smtp.inbox.messages
+    assert sorted(str(m["To"]) for m in received) == ["other@example.org", "victim@example.org"]
+    for message in received:
+        assert "evil" not in message.as_string()
+        assert "Eve" not in text_parts(message)
+    [victim] = smtp.inbox.to("victim@example.org")
+    assert text_parts(victim).lstrip().startswith("Hallo,")
+    [other] = smtp.inbox.to("other@example.org")
+    assert text_parts(other).lstrip().startswith("Вітаємо!")
+
+    # Once the owner confirms the address by the link, mails use the name they confirmed.
+    [registration] = await Registration.objects().where(Registration.email == "victim@example.org")
+    await service.confirm_registration(registration.id)
+    await run_once(mail_settings, "worker-1")
+    [confirmed] = [m for m in smtp.inbox.to("victim@example.org") if m is not victim]
+    assert confirmed["To"].addresses[0].display_name == bait
+    assert text_parts(confirmed).lstrip().startswith(f"Hallo {bait},")
+
+
+async def test_a_person_a_guide_registered_is_greeted_by_name(
+    client: Any, bensheim: Any, bensheim_headers: Any, smtp: Any, mail_settings: Any
+) -> None:
+    event = await make_published_event(bensheim, registration_mode="per_session", capacity=5)
+    [session] = await sessions_of(event)
+    answer = await client.post(
+        f"/api/v1/guide/sessions/{session.id}/registrations",
+        json={"name": "Olena Demo", "email": "olena@example.org"},
+        headers=bensheim_headers,
+    )
+    assert answer.status_code == 201
+    await run_once(mail_settings, "worker-1")
+    [mail] = smtp.inbox.to("olena@example.org")
+    assert str(mail["To"]) == "Olena Demo <olena@example.org>"
+    assert text_parts(mail).lstrip().startswith("Hallo Olena Demo,")

@@ -109,7 +109,7 @@ def registration_context(
         **{k: v for k, v in base.items() if k != "event_texts"},
         "event_title": text_in(texts, registration.locale, default)["title"],
         "registration_id": registration.id,
-        "name": registration.name,
+        "name": notices.name_for_mail(registration),  # greets neutrally until confirmed
         "seats": registration.seats,
         "status": registration.status,
         "position": position,
