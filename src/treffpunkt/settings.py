@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Holds back only addresses that have not logged in to the account lately.
     login_failures_per_account: str = "20/15minutes"
     registrations_per_client: str = "30/minute"
+    # Self-registrations per email address and municipality; beyond it the answer is
+    # the usual one, but no mail goes to that address (anyone can type anyone's).
+    registrations_per_email: str = "10/day"
     # Reverse proxies whose X-Forwarded-For is believed: addresses or networks (CIDR).
     trusted_proxies: str = "127.0.0.1,::1"
 
@@ -70,6 +73,7 @@ class Settings(BaseSettings):
         "login_failures_per_account_and_client",
         "login_failures_per_account",
         "registrations_per_client",
+        "registrations_per_email",
     )
     @classmethod
     def _is_a_rate(cls, value: str) -> str:

@@ -44,6 +44,11 @@ class Throttle:
         if not await self._limiter.test(item, *key):
             raise await self._too_many(item, key)
 
+    async def allow(self, limit: str, *key: str) -> bool:
+        """Count one action against `limit` and say whether it was within it; the
+        caller decides what happens beyond (e.g. no mail), and nobody is refused."""
+        return await self._limiter.hit(parse(limit), *key)
+
     async def count(self, limit: str, *key: str) -> None:
         """Count one action without refusing it (e.g. a failed login)."""
         await self._limiter.hit(parse(limit), *key)

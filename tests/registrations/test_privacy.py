@@ -7,6 +7,8 @@ seat count; only the owner learns of it, by mail.
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -17,6 +19,7 @@ from treffpunkt.events.tables import Session
 from treffpunkt.notifications.worker import run_once
 from treffpunkt.outbox import OutboxMessage
 from treffpunkt.registrations import service
+from treffpunkt.registrations.mail import HELD_BACK
 from treffpunkt.registrations.tables import Registration
 
 PERSON = {"name": "Olena Demo", "locale": "uk", "consent": True}
@@ -185,3 +188,49 @@ async def test_a_person_a_guide_registered_is_greeted_by_name(
     [mail] = smtp.inbox.to("olena@example.org")
     assert str(mail["To"]) == "Olena Demo <olena@example.org>"
     assert text_parts(mail).lstrip().startswith("Hallo Olena Demo,")
+
+
+# --- mail bombing ------------------------------------------------------------------------
+
+
+async def test_past_the_limit_an_address_gets_no_more_mail_and_the_answer_stays_the_same(
+    client: Any, bensheim: Any, butzbach: Any, smtp: Any, mail_settings: Any, settings: Any
+) -> None:
+    """Anyone can register anyone's address for every event of a town: past
+    TREFFPUNKT_REGISTRATIONS_PER_EMAIL per address and town, registrations go on as
+    ever (the answer tells nothing) but their mails are held back."""
+    limit = int(settings.registrations_per_email.split("/")[0])
+    urls = []
+    for _ in range(limit + 2):
+        event = await make_published_event(bensheim, registration_mode="per_session", capacity=5)
+        [session] = await sessions_of(event)
+        urls.append(f"/api/v1/sessions/{session.id}/registrations")
+    answers = [await client.post(url, json=person("victim@example.org")) for url in urls]
+    fresh = await client.post(urls[-1], json=person("someone@example.org"))
+    assert all(observable(answer) == observable(fresh) for answer in answers)
+    elsewhere = await make_published_event(butzbach, registration_mode="per_session")
+    [other_town] = await sessions_of(elsewhere)
+    await client.post(
+        f"/api/v1/sessions/{other_town.id}/registrations", json=person("victim@example.org")
+    )
+    assert await Registration.count().where(Registration.email == "victim@example.org") == limit + 3
+
+    await run_once(mail_settings, "worker-1")
+
+    assert len(smtp.inbox.to("victim@example.org")) == limit + 1  # + the other town's
+    held = await OutboxMessage.select(OutboxMessage.status, OutboxMessage.last_error).where(
+        (OutboxMessage.recipient_email == "victim@example.org")
+        & (OutboxMessage.status == "skipped")
+    )
+    assert held == [{"status": "skipped", "last_error": HELD_BACK}] * 2
+
+    # A held-back registration stays silent to its end (here: its hold runs out).
+    await Registration.update({Registration.expires_at: datetime.now(UTC)}, force=True)
+    await service.expire_overdue()
+    await run_once(mail_settings, "worker-1")
+    expired = await OutboxMessage.select(OutboxMessage.status).where(
+        (OutboxMessage.recipient_email == "victim@example.org")
+        & (OutboxMessage.kind == "registration_expired")
+    )
+    assert Counter(row["status"] for row in expired) == {"sent": limit + 1, "skipped": 2}
+    assert len(smtp.inbox.to("victim@example.org")) == 2 * (limit + 1)

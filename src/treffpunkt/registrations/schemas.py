@@ -103,7 +103,8 @@ class RegistrationMail(Output):
     kind: str = Field(description="what it says, e.g. registration_confirm_request")
     status: OutboxStatus = Field(
         description="queued (waiting, maybe to be tried again), sending, sent, failed "
-        "(for good), skipped (a later change made it wrong)"
+        "(for good), skipped (a later change made it wrong, or held back: too many"
+        " registrations for this address lately; `error` says which)"
     )
     queued_at: datetime
     sent_at: datetime | None = Field(description="when the mail server accepted it")

@@ -30,9 +30,16 @@ from treffpunkt.events.tables import (
     Session,
     SessionStatus,
 )
-from treffpunkt.outbox import enqueue_all
+from treffpunkt.outbox import OutboxMessage, enqueue_all
 from treffpunkt.registrations.combiner import Combiner
-from treffpunkt.registrations.mail import STATE_MAIL, base_context, mail_row, notify, text_in
+from treffpunkt.registrations.mail import (
+    STATE_MAIL,
+    base_context,
+    hold_back,
+    mail_row,
+    notify,
+    text_in,
+)
 from treffpunkt.registrations.schemas import (
     GuideRegistrationCreate,
     RegistrationCreate,
@@ -127,10 +134,14 @@ class _Request:
     registration: Registration  # not yet saved; its status is decided in the batch
     base: dict[str, Any]
     by_guide: bool
+    mail: bool  # False: this address had too many registrations lately; hold its mail back
 
 
 async def register(
-    target: Target, data: RegistrationCreate | GuideRegistrationCreate, secret_key: str
+    target: Target,
+    data: RegistrationCreate | GuideRegistrationCreate,
+    secret_key: str,
+    mail: bool = True,
 ) -> Outcome:
     """Register someone.
 
@@ -138,6 +149,10 @@ async def register(
     mail again (at most once per RESEND_WINDOW). The answer to a repeated
     self-registration is the one a new registration would get, so that nobody learns
     from it whether an address is registered; a guide gets the existing registration.
+
+    `mail=False` (the address had too many registrations in this municipality lately)
+    changes nothing but the mail: it is written and held back (mail.hold_back), so
+    that neither the answer nor the work done tells a stranger about the address.
     """
     by_guide = isinstance(data, GuideRegistrationCreate)
     at = now()
@@ -168,7 +183,7 @@ async def register(
         created_at=at,
         updated_at=at,
     )
-    request = _Request(target, registration, await base_context(target), by_guide)
+    request = _Request(target, registration, await base_context(target), by_guide, mail)
     return await _places.run((target.tablename, target.row_id), request)
 
 
@@ -278,11 +293,14 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
             for registration in new:
                 registration.id = ids[registration.token_hash]
             mails = [
-                mail_row(
-                    request.registration,
-                    STATE_MAIL[RegistrationStatus(request.registration.status)],
-                    request.base,
-                    position,
+                _as_allowed(
+                    request,
+                    mail_row(
+                        request.registration,
+                        STATE_MAIL[RegistrationStatus(request.registration.status)],
+                        request.base,
+                        position,
+                    ),
                 )
                 for request, position in accepted
                 if request.registration.email
@@ -297,7 +315,9 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
             else:
                 position = await position_of(holder)
                 kind = STATE_MAIL[RegistrationStatus(holder.status)]
-                mails.append(mail_row(holder, kind, request.base, position, resend=True))
+                mails.append(
+                    _as_allowed(request, mail_row(holder, kind, request.base, position, True))
+                )
             if request.by_guide:
                 results[index] = Outcome(holder, False, RegistrationStatus(holder.status), position)
         await enqueue_all(mails)
@@ -305,6 +325,10 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
 
 
 _places: Combiner[_Request, Outcome] = Combiner(_take_places)
+
+
+def _as_allowed(request: _Request, row: OutboxMessage) -> OutboxMessage:
+    return row if request.mail else hold_back(row)
 
 
 async def _reload(registration_id: int) -> Registration:
