@@ -8,7 +8,7 @@ seat count; only the owner learns of it, by mail.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -234,3 +234,74 @@ async def test_past_the_limit_an_address_gets_no_more_mail_and_the_answer_stays_
     )
     assert Counter(row["status"] for row in expired) == {"sent": limit + 1, "skipped": 2}
     assert len(smtp.inbox.to("victim@example.org")) == 2 * (limit + 1)
+
+
+# --- seat squatting ----------------------------------------------------------------------
+
+
+async def test_past_a_quarter_of_the_places_unconfirmed_holds_last_an_hour(
+    client: Any,
+    bensheim: Any,
+    smtp: Any,
+    mail_settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A script registering made-up addresses holds places only briefly: once
+    unconfirmed holds exceed a quarter of the capacity, new ones are held for an hour;
+    the worker's expiry frees them then, and the earlier ones keep their day."""
+    event = await make_published_event(bensheim, registration_mode="per_session", capacity=8)
+    [session] = await sessions_of(event)
+    url = f"/api/v1/sessions/{session.id}/registrations"
+    start = datetime.now(UTC)
+    for i in range(4):
+        answer = await client.post(url, json=person(f"p{i}@example.org"))
+        assert answer.json() == {"status": "pending"}
+    holds = {
+        row["email"]: row["expires_at"] - start
+        for row in await Registration.select(Registration.email, Registration.expires_at)
+    }
+    for email in ("p0@example.org", "p1@example.org"):  # 2 of 8: a quarter, not more
+        assert timedelta(hours=23, minutes=59) < holds[email] <= timedelta(hours=24, seconds=5)
+    for email in ("p2@example.org", "p3@example.org"):
+        assert timedelta(minutes=59) < holds[email] <= timedelta(hours=1, seconds=5)
+
+    later = start + timedelta(hours=1, minutes=1)
+    monkeypatch.setattr(service, "now", lambda: later)
+    await run_once(mail_settings, "worker-1")  # the worker's timed rules expire holds
+
+    statuses = {
+        row["email"]: row["status"]
+        for row in await Registration.select(Registration.email, Registration.status)
+    }
+    assert statuses == {
+        "p0@example.org": "pending",
+        "p1@example.org": "pending",
+        "p2@example.org": "expired",
+        "p3@example.org": "expired",
+    }
+    counters = await Session.select(Session.seats_taken, Session.seats_pending).where(
+        Session.id == session.id
+    )
+    assert counters == [{"seats_taken": 2, "seats_pending": 2}]
+
+
+async def test_promoted_unconfirmed_places_past_a_quarter_are_held_an_hour(
+    client: Any, bensheim: Any, bensheim_headers: Any
+) -> None:
+    event = await make_published_event(bensheim, registration_mode="per_session", capacity=4)
+    [session] = await sessions_of(event)
+    url = f"/api/v1/sessions/{session.id}/registrations"
+    for i in range(6):  # 4 hold places (the first alone for a day), 2 wait
+        await client.post(url, json=person(f"p{i}@example.org"))
+    start = datetime.now(UTC)
+    freed = await client.put(
+        f"/api/v1/guide/sessions/{session.id}/capacity",
+        json={"capacity": 6},
+        headers=bensheim_headers,
+    )
+    assert freed.status_code == 200
+    promoted = await Registration.select(Registration.expires_at).where(
+        Registration.email.is_in(["p4@example.org", "p5@example.org"])
+    )
+    for row in promoted:  # 5 and 6 of 6 places unconfirmed: an hour
+        assert timedelta(minutes=59) < row["expires_at"] - start <= timedelta(hours=1, seconds=5)

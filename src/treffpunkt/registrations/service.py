@@ -106,9 +106,23 @@ def _check_open(target: Target, seats: int, at: datetime) -> None:
         )
 
 
-def _hold_until(target: Target, at: datetime) -> datetime:
-    hold = at + timedelta(hours=target.municipality.confirmation_hold_hours)
-    return min(hold, target.starts_at) if target.starts_at else hold
+# Unconfirmed places are held for the municipality's hold time, but only while they
+# are few: past a quarter of a target's capacity, new ones are held for SHORT_HOLD, so
+# that a script registering made-up addresses cannot keep the places from people.
+SHORT_HOLD = timedelta(hours=1)
+
+
+def _hold_until(
+    target: Target, at: datetime, capacity: int | None = None, seats_pending: int = 0
+) -> datetime:
+    """Until when an unconfirmed place is held. `capacity` and `seats_pending` (the
+    target's unconfirmed seats, this one's included) are read under the target's lock;
+    without them (a queue place) the municipality's hold time applies."""
+    hold = timedelta(hours=target.municipality.confirmation_hold_hours)
+    if capacity is not None and seats_pending * 4 > capacity:
+        hold = min(hold, SHORT_HOLD)
+    until = at + hold
+    return min(until, target.starts_at) if target.starts_at else until
 
 
 @dataclass(frozen=True)
@@ -258,6 +272,9 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
                 else:
                     registration.status = RegistrationStatus.pending
                     seats_pending += seats
+                    registration.expires_at = _hold_until(
+                        target, registration.created_at, capacity, seats_pending
+                    )
             elif target.event.waitlist:
                 waiting += 1
                 position = waiting
@@ -352,6 +369,7 @@ async def promote_waitlist(target: Target, at: datetime | None = None) -> list[R
         return []
     capacity = counters["capacity"]
     free = None if capacity is None else capacity - counters["seats_taken"]
+    seats_pending = counters["seats_pending"]
     queue = (
         await Registration.objects()
         .where(target.registrations() & (Registration.status == RegistrationStatus.waitlisted))
@@ -370,9 +388,10 @@ async def promote_waitlist(target: Target, at: datetime | None = None) -> list[R
             if registration.email_confirmed_at
             else RegistrationStatus.pending
         )
-        registration.expires_at = (
-            None if registration.email_confirmed_at else _hold_until(target, at)
-        )
+        registration.expires_at = None
+        if not registration.email_confirmed_at:
+            seats_pending += registration.seats
+            registration.expires_at = _hold_until(target, at, capacity, seats_pending)
         registration.updated_at = at
         promoted.append(registration)
     if promoted:
