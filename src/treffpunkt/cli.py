@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
 from typing import NoReturn
 
-from treffpunkt import __version__
+from treffpunkt import __version__, logs
 from treffpunkt.embedded import only_process, sqlite_file
 from treffpunkt.settings import Settings, SettingsError, load_settings
 
@@ -173,6 +173,7 @@ def _fail(message: str) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    logs.install()  # no token or email address in any log line, whichever command runs
     try:
         settings = load_settings()
     except SettingsError as error:
