@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.factories import PASSWORD, login_headers, make_guide
+from treffpunkt.accounts.dependencies import LOG_IN_FIRST, LOGIN_ENDED
 from treffpunkt.accounts.tables import AccessToken, Account
 
 
@@ -67,19 +68,37 @@ async def test_logout_revokes_the_token(client: Any, bensheim_headers: Any) -> N
     response = await client.get("/api/v1/auth/me", headers=bensheim_headers)
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["detail"] == LOGIN_ENDED
 
 
-async def test_expired_token_is_refused(client: Any, bensheim_headers: Any) -> None:
+async def test_expired_token_is_refused_saying_the_login_has_ended(
+    client: Any, bensheim_headers: Any
+) -> None:
     await AccessToken.update(
         {AccessToken.expires_at: datetime.now(UTC) - timedelta(seconds=1)}, force=True
     )
-    assert (await client.get("/api/v1/auth/me", headers=bensheim_headers)).status_code == 401
+    response = await client.get("/api/v1/guide/events", headers=bensheim_headers)
+    assert response.status_code == 401
+    assert response.json()["error"] == "unauthorized"
+    assert response.json()["detail"] == LOGIN_ENDED
+
+
+async def test_a_deactivated_accounts_login_has_ended(
+    client: Any, admin_headers: Any, bensheim_guide: Any, bensheim_headers: Any
+) -> None:
+    deactivated = await client.patch(
+        f"/api/v1/accounts/{bensheim_guide['id']}", json={"active": False}, headers=admin_headers
+    )
+    assert deactivated.status_code == 200
+    response = await client.get("/api/v1/auth/me", headers=bensheim_headers)
+    assert (response.status_code, response.json()["detail"]) == (401, LOGIN_ENDED)
 
 
 @pytest.mark.parametrize("header", ["", "Bearer", "Bearer not-a-token", "Basic Zm9vOmJhcg=="])
 async def test_missing_or_unknown_token_answers_401(client: Any, header: str) -> None:
     response = await client.get("/api/v1/auth/me", headers={"Authorization": header})
     assert response.status_code == 401
+    assert response.json()["detail"] == LOG_IN_FIRST  # differs only in words from an ended one
 
 
 async def test_login_is_limited_per_client(app: Any, bensheim_guide: Any) -> None:
