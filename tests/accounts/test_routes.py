@@ -265,3 +265,37 @@ async def test_a_failed_login_names_its_scheme(client: Any, bensheim_guide: Any)
     )
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_passwords_are_taken_as_typed_when_set_and_at_login(
+    client: Any, admin_headers: Any, bensheim: Any
+) -> None:
+    typed = " leading and trailing spaces\t "
+    created = await client.post(
+        "/api/v1/municipalities/bensheim/guides",
+        json={"email": "new@bensheim.example", "display_name": "New", "password": typed},
+        headers=admin_headers,
+    )
+    assert created.status_code == 201, created.text
+
+    async def login(password: str) -> int:
+        body = {"email": "new@bensheim.example", "password": password}
+        return (await client.post("/api/v1/auth/login", json=body)).status_code
+
+    assert await login(typed) == 200
+    assert await login(typed.strip()) == 401
+    changed = await client.patch(
+        f"/api/v1/accounts/{created.json()['id']}",
+        json={"password": "  another one  "},
+        headers=admin_headers,
+    )
+    assert changed.status_code == 200
+    assert await login("another one") == 401
+    assert await login("  another one  ") == 200
+    # Spaces count towards the length as typed: 12 characters, 10 of them spaces.
+    short = await client.patch(
+        f"/api/v1/accounts/{created.json()['id']}",
+        json={"password": "     ab     "},
+        headers=admin_headers,
+    )
+    assert short.status_code == 200
