@@ -58,8 +58,12 @@ class Throttle:
         await self._limiter.clear(parse(limit), *key)
 
     async def remember(self, seconds: int, *key: str) -> None:
-        """Note that something happened, for `seconds` (e.g. a successful login)."""
-        await self._limiter.storage.incr(self._note(key), seconds)
+        """Note that something happened, for `seconds` from now (e.g. a successful
+        login). Sliding: noting it again starts the time anew (the storages' `incr`
+        keeps a key's first expiry, so the note is dropped and made again)."""
+        note = self._note(key)
+        await self._limiter.storage.clear(note)
+        await self._limiter.storage.incr(note, seconds)
 
     async def remembers(self, *key: str) -> bool:
         return await self._limiter.storage.get(self._note(key)) > 0
