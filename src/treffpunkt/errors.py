@@ -13,7 +13,12 @@ from typing import Any, ClassVar
 
 import asyncpg
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    SerializationException,
+    ValidationException,
+)
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
@@ -151,7 +156,9 @@ def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     headers = dict(exc.headers or {})
     if isinstance(exc, NotAuthorizedException):
         headers.setdefault("WWW-Authenticate", "Bearer")
-    if status == 400 and "JSON" in exc.detail:
+    # A body that is no JSON at all (e.g. only whitespace: "Input data was truncated").
+    unparseable = isinstance(exc.__cause__, SerializationException) or "JSON" in exc.detail
+    if status == 400 and unparseable:
         return _answer(request, 422, "invalid_input", exc.detail, {"body": exc.detail}, headers)
     return _answer(request, status, _CODES.get(status, "error"), exc.detail, None, headers)
 
