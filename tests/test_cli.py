@@ -69,6 +69,34 @@ async def test_create_admin_refuses_a_short_password_and_a_taken_email(client: A
     assert "exists" in again.stderr
 
 
+@pytest.mark.parametrize(
+    ("email", "password", "says"),
+    [
+        ("not-an-address", "x" * 16, "invalid --email: value is not a valid email address"),
+        ("a@b.example", "eleven char", "invalid the password: String should have at least 12"),
+        ("a@b.example", "   short   ", "invalid the password: String should have at least 12"),
+        ("a@b.example", "x" * 1025, "invalid the password: String should have at most 1024"),
+    ],
+)
+async def test_create_admin_checks_email_and_password_as_the_api_does(
+    client: Any, email: str, password: str, says: str
+) -> None:
+    result = treffpunkt("create-admin", "--email", email, "--password", password)
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"treffpunkt: {says}"), line
+    assert await Account.count() == 0
+
+
+async def test_create_admin_takes_the_password_as_typed(client: Any) -> None:
+    typed = "  spaced secret \t"  # also when asked for it on the terminal
+    result = treffpunkt("create-admin", "--email", "ops@kreis.example", stdin=typed + "\n")
+    assert result.returncode == 0, result.stderr
+    await login_headers(client, "ops@kreis.example", typed)
+    stripped = {"email": "ops@kreis.example", "password": typed.strip()}
+    assert (await client.post("/api/v1/auth/login", json=stripped)).status_code == 401
+
+
 async def test_demo_loads_once_and_its_logins_work(client: Any) -> None:
     first = treffpunkt("demo")
     assert first.returncode == 0, first.stderr

@@ -63,6 +63,19 @@ async def test_a_body_that_is_not_json_is_refused_naming_the_body(
         assert await row_counts() == before
 
 
+@pytest.mark.parametrize("body", [b"\n", b"  ", b'{"registration_id": 1'])
+async def test_a_body_that_is_no_json_is_refused_naming_it(
+    client: Any, bensheim_headers: Any, body: bytes
+) -> None:
+    """Found by the fuzz run: whitespace alone answered 400 "Input data was truncated"."""
+    response = await client.put(
+        "/api/v1/guide/sessions/1/attendance",
+        content=body,
+        headers={**bensheim_headers, "content-type": "application/json"},
+    )
+    assert_invalid(response, "body")
+
+
 @pytest.mark.parametrize("nesting", ["[" * 5000 + "]" * 5000, '{"a":' * 5000 + "1" + "}" * 5000])
 async def test_json_nested_thousands_deep_is_refused(
     client: Any, bensheim_headers: Any, nesting: str

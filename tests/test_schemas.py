@@ -24,6 +24,7 @@ from treffpunkt.schemas import MULTI_LINE, Day, Input, Instant, Name
 # Where each request body is stored, and the fields stored under another column name.
 STORED_IN: dict[type[BaseModel], type[Table]] = {
     accounts.GuideCreate: Account,
+    accounts.AdminCreate: Account,
     accounts.AccountUpdate: Account,
     accounts.LoginIn: Account,
     municipalities.MunicipalityCreate: Municipality,

@@ -244,7 +244,20 @@ def test_cli_stops_with_one_clear_line_on_an_invalid_setting(
     assert lines[0].startswith(f"treffpunkt: invalid setting {variable}:")
 
 
-@pytest.mark.parametrize("value", ["*", "127.0.0.1,*", "proxy.internal", "10.0.0.0/33"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "*",
+        "127.0.0.1,*",
+        "proxy.internal",
+        "10.0.0.0/33",
+        "0.0.0.0/0",
+        "::/0",
+        "10.0.0.1, ::/0",
+        "192.0.2.1/0",  # the same network, written from one of its addresses
+        "0.0.0.0/1,128.0.0.0/1",  # every address all the same
+    ],
+)
 def test_trusted_proxies_are_addresses_or_networks_never_anyone(
     monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
@@ -257,3 +270,20 @@ def test_trusted_proxies_are_written_as_the_proxy_middleware_reads_them() -> Non
     settings = load_settings(trusted_proxies=" 10.1.2.3/8, 192.0.2.1 ,, ::1 ")
     assert settings.trusted_proxy_list == ["10.0.0.0/8", "192.0.2.1", "::1"]
     assert load_settings(trusted_proxies="").trusted_proxy_list == []
+
+
+@pytest.mark.parametrize("value", ["0.0.0.0/0", "::/0", "*"])
+def test_trusting_every_address_as_a_proxy_stops_the_start_with_one_line(value: str) -> None:
+    env = {**os.environ, "TREFFPUNKT_TRUSTED_PROXIES": value}
+    result = subprocess.run(
+        [sys.executable, "-m", "treffpunkt.cli", "serve", "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("treffpunkt: invalid setting TREFFPUNKT_TRUSTED_PROXIES:")
+    assert "X-Forwarded-For of any client" in line

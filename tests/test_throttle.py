@@ -46,6 +46,20 @@ async def test_notes_last_their_time_and_counts_can_be_forgotten(storage: str) -
     await throttle.check("1/minute", "failures", key)
 
 
+@pytest.mark.parametrize("storage", ["memory://", "redis://127.0.0.1:6379"])
+async def test_a_note_noted_again_lasts_from_then_on(storage: str) -> None:
+    """Sliding: a client that keeps logging in stays known (login.known_client_for)."""
+    throttle = Throttle(storage)
+    key = secrets.token_hex(8)
+    await throttle.remember(2, "known", key)
+    await asyncio.sleep(1.2)
+    await throttle.remember(2, "known", key)
+    await asyncio.sleep(1.2)  # past the first note's end, within the second's
+    assert await throttle.remembers("known", key)
+    await asyncio.sleep(1.2)
+    assert not await throttle.remembers("known", key)
+
+
 async def test_two_processes_share_counters_through_redis() -> None:
     key = secrets.token_hex(8)
     first, second = Throttle("redis://127.0.0.1:6379"), Throttle("redis://127.0.0.1:6379")

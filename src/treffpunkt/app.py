@@ -18,7 +18,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from treffpunkt import __version__, db, inputs
+from treffpunkt import __version__, db, inputs, logs
 from treffpunkt.accounts.dependencies import BEARER, TENANT, guides_only
 from treffpunkt.accounts.routes import AdminAccountController, AuthController, GuideTeamController
 from treffpunkt.accounts.service import LoginPolicy
@@ -96,6 +96,7 @@ def wire() -> Registry:
 
 
 def create_app(settings: Settings) -> Litestar:
+    logs.install()  # no token or email address in any log line
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     engine = db.engine_for(settings)
     db.use_engine(engine)

@@ -11,11 +11,14 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext, redirect_stdout
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from treffpunkt import __version__
+from treffpunkt import __version__, logs
 from treffpunkt.embedded import only_process, sqlite_file
 from treffpunkt.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from treffpunkt.accounts.schemas import AdminCreate
 
 
 async def _with_database(
@@ -92,17 +95,35 @@ async def _worker(settings: Settings) -> None:
     await run_forever(settings, stop=stop)
 
 
-async def _create_admin(args: argparse.Namespace) -> None:
+_ADMIN_OPTIONS = {"email": "--email", "display_name": "--name", "password": "the password"}
+
+
+def _admin_input(args: argparse.Namespace) -> AdminCreate:
+    """The new admin, checked by the API's rules before the database is touched; the
+    password is taken as typed (getpass strips nothing but the line's end)."""
+    from pydantic import ValidationError
+
+    from treffpunkt.accounts.schemas import MIN_PASSWORD_LENGTH, AdminCreate
+
+    password = args.password
+    if password is None:
+        password = getpass.getpass(f"Password ({MIN_PASSWORD_LENGTH} characters or more): ")
+    try:
+        return AdminCreate(email=args.email, display_name=args.name, password=password)
+    except ValidationError as error:
+        first = error.errors()[0]
+        option = _ADMIN_OPTIONS.get(str(first["loc"][0]), str(first["loc"][0]))
+        _fail(f"invalid {option}: {first['msg']}")
+
+
+async def _create_admin(data: AdminCreate) -> None:
     from treffpunkt.accounts.service import create_account
     from treffpunkt.accounts.tables import Role
 
-    password = args.password or getpass.getpass("Password (12 characters or more): ")
-    if len(password) < 12:
-        raise SystemExit("treffpunkt: the password needs 12 characters or more")
     await create_account(
-        email=args.email, display_name=args.name, password=password, role=Role.admin
+        email=data.email, display_name=data.display_name, password=data.password, role=Role.admin
     )
-    print(f"Admin account {args.email} created.")
+    print(f"Admin account {data.email} created.")
 
 
 async def _demo(settings: Settings) -> None:
@@ -189,7 +210,9 @@ def _parser() -> argparse.ArgumentParser:
         "Create a platform admin, who creates municipalities and guide accounts.",
     )
     admin.add_argument("--email", required=True, help="the admin's login")
-    admin.add_argument("--password", help="12 characters or more; asked for when left out")
+    admin.add_argument(
+        "--password", help="12 characters or more, taken as typed; asked for when left out"
+    )
     admin.add_argument("--name", default="Platform admin", help="the name shown for the account")
     command(
         "demo",
@@ -208,6 +231,7 @@ def _fail(message: str) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    logs.install()  # no token or email address in any log line, whichever command runs
     try:
         settings = load_settings()
     except SettingsError as error:
@@ -224,6 +248,7 @@ def main(argv: list[str] | None = None) -> None:
             "the embedded SQLite database is for one process: --workers needs PostgreSQL"
             " (TREFFPUNKT_DATABASE_URL)"
         )
+    admin = _admin_input(args) if args.command == "create-admin" else None
     # create-admin may run beside a serving process; the others hold the embedded database.
     hold = nullcontext() if args.command == "create-admin" else only_process(database)
     try:
@@ -237,7 +262,7 @@ def main(argv: list[str] | None = None) -> None:
             work: dict[str, Callable[[], Awaitable[None]]] = {
                 "migrate": migrate,
                 "worker": lambda: _worker(settings),
-                "create-admin": lambda: _create_admin(args),
+                "create-admin": lambda: _create_admin(admin),  # type: ignore[arg-type]
                 "demo": lambda: _demo(settings),
             }
             asyncio.run(

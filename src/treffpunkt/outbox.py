@@ -34,7 +34,9 @@ class OutboxStatus(StrEnum):
     sending = "sending"
     sent = "sent"  # a task: done
     failed = "failed"
-    skipped = "skipped"  # a later change made it wrong, e.g. a reminder for a cancelled place
+    # A later change made it wrong (e.g. a reminder for a cancelled place), or it was held
+    # back (see registrations.mail.hold_back); `last_error` then says why.
+    skipped = "skipped"
 
 
 class OutboxMessage(Table, tablename="outbox_message"):

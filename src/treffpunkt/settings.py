@@ -23,6 +23,12 @@ MIN_SECRET_BYTES = 32
 HOW = 'make one with: python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
 
 
+_ANYONE = (
+    "{!r} would believe the X-Forwarded-For of any client; list the addresses or networks"
+    " (CIDR) of your reverse proxies"
+)
+
+
 class SettingsError(Exception):
     """A setting is missing or invalid; the message names the variable."""
 
@@ -67,6 +73,9 @@ class Settings(BaseSettings):
     # Holds back only addresses that have not logged in to the account lately.
     login_failures_per_account: str = "20/15minutes"
     registrations_per_client: str = "30/minute"
+    # Self-registrations per email address and municipality; beyond it the answer is
+    # the usual one, but no mail goes to that address (anyone can type anyone's).
+    registrations_per_email: str = "10/day"
     # Reverse proxies whose X-Forwarded-For is believed: addresses or networks (CIDR).
     trusted_proxies: str = "127.0.0.1,::1"
 
@@ -100,6 +109,7 @@ class Settings(BaseSettings):
         "login_failures_per_account_and_client",
         "login_failures_per_account",
         "registrations_per_client",
+        "registrations_per_email",
     )
     @classmethod
     def _is_a_rate(cls, value: str) -> str:
@@ -113,18 +123,25 @@ class Settings(BaseSettings):
     @classmethod
     def _proxies_are_addresses(cls, value: str) -> str:
         proxies = []
+        networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
         for entry in filter(None, (part.strip() for part in value.split(","))):
             if entry == "*":
-                raise ValueError(
-                    "'*' would believe the X-Forwarded-For of any client; list the addresses"
-                    " or networks (CIDR) of your reverse proxies"
-                )
+                raise ValueError(_ANYONE.format(entry))
             try:
                 network = ipaddress.ip_network(entry, strict=False)
             except ValueError:
                 raise ValueError(f"{entry!r} is not an IP address or network (CIDR)") from None
             single = network.num_addresses == 1 and "/" not in entry
             proxies.append(str(network.network_address) if single else str(network))
+            networks.append(network)
+        # 0.0.0.0/0, ::/0, or networks that together cover every address: anyone could
+        # name their own client address and escape the rate limits, as with "*".
+        for version in (4, 6):
+            same = [n for n in networks if n.version == version]
+            covered = ipaddress.collapse_addresses(same)  # type: ignore[type-var]
+            if any(n.prefixlen == 0 for n in covered):
+                everyone = "0.0.0.0/0" if version == 4 else "::/0"
+                raise ValueError(_ANYONE.format(everyone))
         return ",".join(proxies)
 
     @field_validator("database_url")

@@ -44,6 +44,11 @@ class Throttle:
         if not await self._limiter.test(item, *key):
             raise await self._too_many(item, key)
 
+    async def allow(self, limit: str, *key: str) -> bool:
+        """Count one action against `limit` and say whether it was within it; the
+        caller decides what happens beyond (e.g. no mail), and nobody is refused."""
+        return await self._limiter.hit(parse(limit), *key)
+
     async def count(self, limit: str, *key: str) -> None:
         """Count one action without refusing it (e.g. a failed login)."""
         await self._limiter.hit(parse(limit), *key)
@@ -53,8 +58,12 @@ class Throttle:
         await self._limiter.clear(parse(limit), *key)
 
     async def remember(self, seconds: int, *key: str) -> None:
-        """Note that something happened, for `seconds` (e.g. a successful login)."""
-        await self._limiter.storage.incr(self._note(key), seconds)
+        """Note that something happened, for `seconds` from now (e.g. a successful
+        login). Sliding: noting it again starts the time anew (the storages' `incr`
+        keeps a key's first expiry, so the note is dropped and made again)."""
+        note = self._note(key)
+        await self._limiter.storage.clear(note)
+        await self._limiter.storage.incr(note, seconds)
 
     async def remembers(self, *key: str) -> bool:
         return await self._limiter.storage.get(self._note(key)) > 0

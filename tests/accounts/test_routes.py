@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.factories import PASSWORD, login_headers, make_guide
+from treffpunkt.accounts.dependencies import LOG_IN_FIRST, LOGIN_ENDED
 from treffpunkt.accounts.tables import AccessToken, Account
 
 
@@ -67,19 +68,37 @@ async def test_logout_revokes_the_token(client: Any, bensheim_headers: Any) -> N
     response = await client.get("/api/v1/auth/me", headers=bensheim_headers)
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["detail"] == LOGIN_ENDED
 
 
-async def test_expired_token_is_refused(client: Any, bensheim_headers: Any) -> None:
+async def test_expired_token_is_refused_saying_the_login_has_ended(
+    client: Any, bensheim_headers: Any
+) -> None:
     await AccessToken.update(
         {AccessToken.expires_at: datetime.now(UTC) - timedelta(seconds=1)}, force=True
     )
-    assert (await client.get("/api/v1/auth/me", headers=bensheim_headers)).status_code == 401
+    response = await client.get("/api/v1/guide/events", headers=bensheim_headers)
+    assert response.status_code == 401
+    assert response.json()["error"] == "unauthorized"
+    assert response.json()["detail"] == LOGIN_ENDED
+
+
+async def test_a_deactivated_accounts_login_has_ended(
+    client: Any, admin_headers: Any, bensheim_guide: Any, bensheim_headers: Any
+) -> None:
+    deactivated = await client.patch(
+        f"/api/v1/accounts/{bensheim_guide['id']}", json={"active": False}, headers=admin_headers
+    )
+    assert deactivated.status_code == 200
+    response = await client.get("/api/v1/auth/me", headers=bensheim_headers)
+    assert (response.status_code, response.json()["detail"]) == (401, LOGIN_ENDED)
 
 
 @pytest.mark.parametrize("header", ["", "Bearer", "Bearer not-a-token", "Basic Zm9vOmJhcg=="])
 async def test_missing_or_unknown_token_answers_401(client: Any, header: str) -> None:
     response = await client.get("/api/v1/auth/me", headers={"Authorization": header})
     assert response.status_code == 401
+    assert response.json()["detail"] == LOG_IN_FIRST  # differs only in words from an ended one
 
 
 async def test_login_is_limited_per_client(app: Any, bensheim_guide: Any) -> None:
@@ -246,3 +265,102 @@ async def test_a_failed_login_names_its_scheme(client: Any, bensheim_guide: Any)
     )
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_passwords_are_taken_as_typed_when_set_and_at_login(
+    client: Any, admin_headers: Any, bensheim: Any
+) -> None:
+    typed = " leading and trailing spaces\t "
+    created = await client.post(
+        "/api/v1/municipalities/bensheim/guides",
+        json={"email": "new@bensheim.example", "display_name": "New", "password": typed},
+        headers=admin_headers,
+    )
+    assert created.status_code == 201, created.text
+
+    async def login(password: str) -> int:
+        body = {"email": "new@bensheim.example", "password": password}
+        return (await client.post("/api/v1/auth/login", json=body)).status_code
+
+    assert await login(typed) == 200
+    assert await login(typed.strip()) == 401
+    changed = await client.patch(
+        f"/api/v1/accounts/{created.json()['id']}",
+        json={"password": "  another one  "},
+        headers=admin_headers,
+    )
+    assert changed.status_code == 200
+    assert await login("another one") == 401
+    assert await login("  another one  ") == 200
+    # Spaces count towards the length as typed: 12 characters, 10 of them spaces.
+    short = await client.patch(
+        f"/api/v1/accounts/{created.json()['id']}",
+        json={"password": "     ab     "},
+        headers=admin_headers,
+    )
+    assert short.status_code == 200
+
+
+async def test_an_unknown_address_costs_the_same_work_as_a_known_one(
+    app: Any, bensheim_guide: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No timing tells whether an account exists: a wrong password for a guide and any
+    password for an address without account do the same work — one argon2 check
+    against a hash of the same cost, the same counters — and get the same answer."""
+    from treffpunkt.accounts import passwords
+
+    work: list[tuple[str, ...]] = []
+
+    class CountingHasher:
+        def __init__(self, hasher: Any) -> None:
+            self._hasher = hasher
+
+        def verify(self, hash_: str, password: str) -> bool:
+            work.append(("argon2", hash_.split("$")[3]))  # its cost: memory, time, lanes
+            return bool(self._hasher.verify(hash_, password))
+
+    monkeypatch.setattr(passwords, "_hasher", CountingHasher(passwords._hasher))
+    throttle = app.state.throttle
+    for name in ("hit", "check", "count", "forget", "remember", "remembers"):
+        method = getattr(throttle, name)
+
+        async def recorded(*args: Any, _name: str = name, _method: Any = method) -> Any:
+            work.append((_name, *(str(a).replace("nobody", "guide") for a in args)))
+            return await _method(*args)
+
+        monkeypatch.setattr(throttle, name, recorded)
+
+    answers = []
+    for email in ("guide@bensheim.example", "nobody@bensheim.example"):
+        work.clear()
+        response = await login_from(app, "203.0.113.9", {**WRONG, "email": email})
+        answers.append((response.status_code, response.json(), list(work)))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 401
+    [check] = [step for step in answers[0][2] if step[0] == "argon2"]
+    [stored] = await Account.select(Account.password_hash)
+    assert check == ("argon2", stored["password_hash"].split("$")[3])
+
+
+async def test_guessing_an_unknown_address_is_held_back_like_a_real_one(
+    app: Any, bensheim_guide: Any
+) -> None:
+    """The account-wide limit counts addresses without account too: being held back
+    tells nothing about whether the account exists."""
+    for email in ("guide@bensheim.example", "nobody@bensheim.example"):
+        body = {**WRONG, "email": email}
+        statuses = [(await login_from(app, f"203.0.113.{i}", body)).status_code for i in range(22)]
+        assert statuses == [401] * 20 + [429] * 2, email
+
+
+async def test_a_client_that_keeps_logging_in_stays_known_through_an_attack(
+    app: Any, bensheim_guide: Any
+) -> None:
+    """A distributed attack never locks the owner out of the address they use: each
+    success there renews it as known (sliding; see tests/test_throttle.py)."""
+    assert (await login_from(app, "198.51.100.1", RIGHT)).status_code == 200
+    for round_ in range(3):
+        for i in range(25):
+            await login_from(app, f"203.0.{113 + round_}.{i}", WRONG)
+        assert (await login_from(app, "203.0.113.250", RIGHT)).status_code == 429
+        assert (await login_from(app, "198.51.100.1", RIGHT)).status_code == 200

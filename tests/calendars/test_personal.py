@@ -137,6 +137,7 @@ async def test_a_cancelled_place_leaves_the_feed_and_caching_follows(
 async def test_the_registration_page_links_and_renews_the_feed(client: Any, bensheim: Any) -> None:
     sessions = await dialogue_series(bensheim)
     registration = await register_for_session(sessions[3].id, EMAIL)
+    await registrations.confirm_registration(registration.id)  # only then is the feed shown
     page_url = f"/r/{registration_token(SECRET, registration.token_salt)}"
     old = await feed_url(bensheim)
     page = (await client.get(page_url)).text

@@ -56,7 +56,7 @@ async def test_register_confirm_and_cancel_by_link(client: Any, bensheim: Any) -
     session_id = await drop_in(bensheim, capacity=10)
     created = await client.post(f"/api/v1/sessions/{session_id}/registrations", json=PERSON)
     assert created.status_code == 201, created.text
-    assert created.json() == {"status": "pending", "position": None}
+    assert created.json() == {"status": "pending"}
     token = await token_of(PERSON["email"])
 
     view = (await client.get(f"/api/v1/registrations/{token}")).json()
@@ -89,7 +89,9 @@ async def test_a_guide_adding_a_registered_email_gets_the_existing_registration(
     assert await Registration.count() == 1
 
 
-async def test_full_session_answers_with_the_waitlist_position(client: Any, bensheim: Any) -> None:
+async def test_full_session_answers_waitlisted_and_the_mail_names_the_position(
+    client: Any, bensheim: Any
+) -> None:
     session_id = await drop_in(bensheim, capacity=1)
     await client.post(f"/api/v1/sessions/{session_id}/registrations", json=PERSON)
     late = await client.post(
@@ -97,7 +99,14 @@ async def test_full_session_answers_with_the_waitlist_position(client: Any, bens
         json={**PERSON, "email": "karim@example.org"},
     )
     assert late.status_code == 201
-    assert late.json() == {"status": "waitlisted", "position": 1}
+    assert late.json() == {"status": "waitlisted"}  # how many wait is nobody else's business
+    [mail] = (
+        await OutboxMessage.select(OutboxMessage.kind, OutboxMessage.context)
+        .where(OutboxMessage.recipient_email == "karim@example.org")
+        .output(load_json=True)
+    )
+    assert mail["kind"] == "registration_waitlisted"
+    assert mail["context"]["position"] == 1
 
 
 @pytest.mark.parametrize(

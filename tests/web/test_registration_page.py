@@ -57,9 +57,16 @@ async def test_a_resident_confirms_subscribes_and_cancels(
         await page.goto(url + path)
         status = page.get_by_role("status")
         await expect(status).to_contain_text("Noch nicht bestätigt")
+        # Anyone can have typed this address: its places in the town stay private until
+        # the link in the mail confirms it.
+        subscribe = page.get_by_role("link", name="Im Kalender abonnieren")
+        await expect(subscribe).to_have_count(0)
+        assert "/feeds/" not in await page.content()
+
+        await page.get_by_role("button", name="Anmeldung bestätigen").click()
+        await expect(status).to_contain_text("Bestätigt")
 
         # The personal calendar: a webcal:// button and an https:// address to copy.
-        subscribe = page.get_by_role("link", name="Im Kalender abonnieren")
         assert (await subscribe.get_attribute("href") or "").startswith("webcal://127.0.0.1")
         address = page.get_by_label("Link zum Kopieren")
         old_feed = await address.input_value()
@@ -67,11 +74,7 @@ async def test_a_resident_confirms_subscribes_and_cancels(
         feed = await http.get(old_feed)
         assert feed.status_code == 200
         assert feed.headers["content-type"] == "text/calendar; charset=utf-8"
-        assert b"STATUS:TENTATIVE" in feed.content  # not confirmed yet
-
-        await page.get_by_role("button", name="Anmeldung bestätigen").click()
-        await expect(status).to_contain_text("Bestätigt")
-        assert b"STATUS:CONFIRMED" in (await http.get(old_feed)).content
+        assert b"STATUS:CONFIRMED" in feed.content
 
         # A link shared by mistake is replaced; the old one stops working.
         await page.get_by_role("button", name="Neuen Kalender-Link erzeugen").click()
@@ -82,12 +85,14 @@ async def test_a_resident_confirms_subscribes_and_cancels(
         await page.get_by_role("button", name="Anmeldung absagen").click()
         await expect(status).to_contain_text("Storniert")
         await expect(page.get_by_role("button", name="Anmeldung absagen")).to_have_count(0)
+        await expect(subscribe).to_have_count(0)  # an ended registration leads to no feed
 
 
 async def test_the_page_reads_right_to_left_in_arabic(app: Any, bensheim: Any, page: Page) -> None:
     path = await link_for(bensheim, "karim@example.org", locale="ar")
     async with serving.served() as url:
         await page.goto(url + path)
+        await page.get_by_role("button", name="تأكيد التسجيل").click()  # shows the calendar
         assert await page.locator("html").get_attribute("dir") == "rtl"
         assert await page.locator("html").get_attribute("lang") == "ar"
         await expect(page.get_by_role("heading", name="تقويمك")).to_be_visible()
@@ -109,3 +114,23 @@ async def test_the_page_keeps_its_looks_under_its_content_security_policy(
         colour = await button.evaluate("button => getComputedStyle(button).backgroundColor")
     assert colour == "rgb(0, 90, 140)"  # from /static/registration.css
     assert not [text for text in refused if "Content Security Policy" in text]
+
+
+async def test_an_unconfirmed_link_can_neither_show_nor_renew_the_personal_feed(
+    client: Any, bensheim: Any
+) -> None:
+    """The feed shows every place of the address in the town; a link anybody could
+    have caused with that address shows none of it, and cannot revoke the owner's."""
+    from treffpunkt.calendars import personal
+
+    owner = await link_for(bensheim, "olena@example.org")
+    await client.post(f"{owner}/confirm")
+    feed = (await client.get(owner)).text
+    assert "/feeds/" in feed
+    stranger = await link_for(bensheim, "olena@example.org")  # another event, unconfirmed
+    page = await client.get(stranger)
+    assert page.status_code == 200
+    assert "/feeds/" not in page.text
+    tokens = await personal.feed_tokens(bensheim.id, ["olena@example.org"], SECRET)
+    await client.post(f"{stranger}/calendar/renew")
+    assert await personal.feed_tokens(bensheim.id, ["olena@example.org"], SECRET) == tokens

@@ -17,7 +17,7 @@ from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
-from treffpunkt.accounts.service import Principal, authenticate
+from treffpunkt.accounts.service import Principal, authenticate, has_ended
 from treffpunkt.accounts.tables import Role
 
 # The OpenAPI security requirement of every guarded route.
@@ -32,13 +32,18 @@ class Tenant:
     account_id: int
 
 
+LOG_IN_FIRST = "Log in first: send 'Authorization: Bearer <token>'."
+LOGIN_ENDED = "Your login has ended (it expired, or was logged out or revoked); log in again."
+
+
 async def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     scheme, _, token = connection.headers.get("authorization", "").partition(" ")
-    principal = None
-    if scheme.lower() == "bearer" and token.strip():
-        principal = await authenticate(token.strip())
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise NotAuthorizedException(LOG_IN_FIRST)
+    principal = await authenticate(token)
     if principal is None:
-        raise NotAuthorizedException("Log in first: send 'Authorization: Bearer <token>'.")
+        raise NotAuthorizedException(LOGIN_ENDED if await has_ended(token) else LOG_IN_FIRST)
     connection.state.principal = principal
     return principal
 

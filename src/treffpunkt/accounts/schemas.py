@@ -7,9 +7,18 @@ from pydantic import StringConstraints
 
 from treffpunkt.schemas import UNCHANGED, VERBATIM, Email, Input, Name, Output
 
-# Passwords are compared as hashes, never shown or sent: any characters are fine.
-NewPassword = Annotated[str, StringConstraints(min_length=12, max_length=1024), VERBATIM]
-Password = Annotated[str, StringConstraints(min_length=1, max_length=1024), VERBATIM]
+# Passwords are compared as hashes, never shown or sent: any characters are fine, and
+# exactly those typed, at setting and at login alike: no stripping (Input strips other
+# texts) and no normalising, so that "  secret " stays a different password from "secret".
+_AS_TYPED = StringConstraints(strip_whitespace=False)
+MIN_PASSWORD_LENGTH = 12
+NewPassword = Annotated[
+    str,
+    StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=1024),
+    _AS_TYPED,
+    VERBATIM,
+]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=1024), _AS_TYPED, VERBATIM]
 
 
 class LoginIn(Input):
@@ -18,6 +27,14 @@ class LoginIn(Input):
 
 
 class GuideCreate(Input):
+    email: Email
+    display_name: Name
+    password: NewPassword
+
+
+class AdminCreate(Input):
+    """A platform admin, as `treffpunkt create-admin` makes one: the API's rules."""
+
     email: Email
     display_name: Name
     password: NewPassword

@@ -198,6 +198,13 @@ async def authenticate(token: str) -> Principal | None:
     )
 
 
+async def has_ended(token: str) -> bool:
+    """Whether `token` was a login that has ended (expired, logged out, revoked, or its
+    account deactivated), as opposed to one that never was: only the words of the
+    401 differ, so a client can tell its user to log in again."""
+    return await AccessToken.exists().where(AccessToken.token_hash == hash_token(token))
+
+
 async def logout(principal: Principal) -> None:
     async with write_transaction():
         await AccessToken.update({AccessToken.revoked_at: datetime.now(UTC)}).where(

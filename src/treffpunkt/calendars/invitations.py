@@ -136,7 +136,7 @@ async def invitations(
     assert municipality is not None
     publication = Publication(Reader(municipality, registration.locale, None, base_url), base_url)
     [event] = await calendar_events([registration.event], publication)
-    person = Person(municipality, registration.name, registration.email)
+    person = Person(municipality, notices.name_for_mail(registration), registration.email)
     objects = calendar_objects(event, municipality.time_zone)
     records = await _records(municipality.id, registration.email)
     keys = {objects[s][0] for s in _sessions_concerned(kind, registration, context, event)}

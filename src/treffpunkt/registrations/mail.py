@@ -13,12 +13,17 @@ from zoneinfo import ZoneInfo
 from treffpunkt.events.service import all_day_fields
 from treffpunkt.events.tables import EventStatus, Session, SessionStatus
 from treffpunkt.i18n import translated
-from treffpunkt.outbox import OutboxMessage, enqueue_all
+from treffpunkt.outbox import OutboxMessage, OutboxStatus, enqueue_all
 from treffpunkt.registrations import notices
 from treffpunkt.registrations.tables import ACTIVE, Registration, RegistrationStatus
 from treffpunkt.registrations.targets import Target, position_of, target_of
 
 RESEND_WINDOW = timedelta(minutes=10)  # at most one repeated mail per registration and window
+# Why a mail was not sent: anyone can register anyone's address, so past a number of
+# self-registrations per address and municipality (TREFFPUNKT_REGISTRATIONS_PER_EMAIL)
+# their mails are written, as ever, but held back; so are the later mails of such a
+# registration until its address is confirmed (it cannot be: no link went out).
+HELD_BACK = "held back: too many registrations for this address lately"
 
 
 def text_in(texts: dict[str, Any], locale: str, default: str) -> dict[str, Any]:
@@ -96,7 +101,32 @@ async def notify(
         return
     if base is None:
         base = await base_context(await target_of(registration))
-    await enqueue_all([mail_row(registration, kind, base, position, resend)])
+    row = mail_row(registration, kind, base, position, resend)
+    if registration.email_confirmed_at is None and await was_held_back(registration.id):
+        hold_back(row)
+    await enqueue_all([row])
+
+
+def hold_back(row: OutboxMessage) -> OutboxMessage:
+    """Write the mail as it would be, but never send it (see HELD_BACK)."""
+    row.status = OutboxStatus.skipped
+    row.last_error = HELD_BACK
+    return row
+
+
+async def was_held_back(registration_id: int) -> bool:
+    """Whether this registration's last mail was held back: then so are its later
+    ones, until a repeated registration within the limit sends its link after all."""
+    last = (
+        await OutboxMessage.select(OutboxMessage.last_error)
+        .where(
+            (OutboxMessage.registration == registration_id)
+            & (OutboxMessage.kind.like("registration_%"))
+        )
+        .order_by(OutboxMessage.id, ascending=False)
+        .first()
+    )
+    return last is not None and last["last_error"] == HELD_BACK
 
 
 def registration_context(
@@ -109,7 +139,7 @@ def registration_context(
         **{k: v for k, v in base.items() if k != "event_texts"},
         "event_title": text_in(texts, registration.locale, default)["title"],
         "registration_id": registration.id,
-        "name": registration.name,
+        "name": notices.name_for_mail(registration),  # greets neutrally until confirmed
         "seats": registration.seats,
         "status": registration.status,
         "position": position,
@@ -149,6 +179,8 @@ async def current_context(
     if registration is None or registration.anonymised_at is not None or not registration.email:
         return None
     if registration.status not in ACTIVE:
+        return None
+    if registration.email_confirmed_at is None and await was_held_back(registration.id):
         return None
     base = await base_context(await target_of(registration))
     wanted = set(stored["session_ids"])

@@ -23,6 +23,15 @@ LIVE_KINDS = frozenset({CHANGED, CANCELLED, REMINDER})
 REMINDER_HORIZON = timedelta(days=7)  # the most a municipality may set
 
 
+def name_for_mail(registration: Registration) -> str | None:
+    """The name a mail to this person may show, in its greeting and its To: header.
+
+    None until the address is confirmed: whoever registers types the name, and a
+    stranger could otherwise send the town's mail with their own words ("Eve, visit
+    http://evil…") to any address. A guide vouches for the people they register."""
+    return registration.name if registration.email_confirmed_at is not None else None
+
+
 def registration_message(
     registration: Registration,
     kind: str,
@@ -37,7 +46,7 @@ def registration_message(
         kind=kind,
         locale=registration.locale,
         recipient_email=registration.email,
-        recipient_name=registration.name,
+        recipient_name=name_for_mail(registration),
         dedupe_key=dedupe_key,
         context=context,
         registration_id=registration.id,

@@ -28,15 +28,28 @@ from treffpunkt.throttle import Throttle, client_of
 
 
 async def _received(
-    target: targets.Target, data: RegistrationCreate, secret_key: str
+    target: targets.Target,
+    data: RegistrationCreate,
+    secret_key: str,
+    throttle: Throttle,
+    settings: Settings,
 ) -> RegistrationReceived:
-    """One answer for a new and a repeated registration: same status code, same fields,
-    no id (ids would count registrations, and a repeat has no new one)."""
-    outcome = await service.register(target, data, secret_key)
-    # Validated, not cast: a self-registration is pending or waitlisted, never confirmed.
-    return RegistrationReceived.model_validate(
-        {"status": outcome.status, "position": outcome.position}
+    """One answer for a new and a repeated registration: same status code, the status
+    alone; no id (ids would count registrations, and a repeat has no new one), no
+    queue position (it would count the people waiting).
+
+    Past TREFFPUNKT_REGISTRATIONS_PER_EMAIL for this address in this municipality the
+    answer stays the same, and the mail is held back: a 429 would tell a stranger that
+    someone else registered the address lately, and an address cannot be bombed."""
+    mail = await throttle.allow(
+        settings.registrations_per_email,
+        "register-email",
+        str(target.event.municipality),
+        data.email.lower(),
     )
+    outcome = await service.register(target, data, secret_key, mail=mail)
+    # Validated, not cast: a self-registration is pending or waitlisted, never confirmed.
+    return RegistrationReceived.model_validate({"status": outcome.status})
 
 
 async def _created(
@@ -78,13 +91,15 @@ class PublicRegistrationController(Controller):
         secret_key: NamedDependency[str],
     ) -> RegistrationReceived:
         """Register for a drop-in session: 201 with `pending` (a place is held until the
-        link in the mail confirms the address) or `waitlisted` with the position.
+        link in the mail confirms the address) or `waitlisted`; the mail says more
+        (the queue position, how long the place is held).
 
         An email that already has a place or a queue place here keeps it and gets its
         mail again; the answer is the one a new registration would get, so that it never
         tells whether an address is registered."""
         await _limit(request, throttle, settings)
-        return await _received(await targets.session_target(session_id), data, secret_key)
+        target = await targets.session_target(session_id)
+        return await _received(target, data, secret_key, throttle, settings)
 
     @post(
         "/events/{event_id:int}/registrations",
@@ -104,7 +119,8 @@ class PublicRegistrationController(Controller):
         """Register for a whole course (all its sessions); answers as
         `registerForSession` does, a repeated email included."""
         await _limit(request, throttle, settings)
-        return await _received(await targets.event_target(event_id), data, secret_key)
+        target = await targets.event_target(event_id)
+        return await _received(target, data, secret_key, throttle, settings)
 
     @get("/registrations/{token:str}", operation_id="getRegistration")
     async def get_registration(self, token: PathToken) -> RegistrationView:

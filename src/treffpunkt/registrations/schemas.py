@@ -55,15 +55,16 @@ class GuideRegistrationCreate(Input):
 
 
 class RegistrationReceived(Output):
-    """The answer to a self-registration. A repeated one (an email that already has a
-    place or a queue place here) gets the answer a new one would get; its owner gets
-    their registration's mail again. What the person holds is in the mail."""
+    """The answer to a self-registration: the status alone. A repeated one (an email
+    that already has a place or a queue place here) gets the answer a new one would
+    get; its owner gets their registration's mail again. What the person holds, and
+    their place in the queue, is in the mail: a queue position here would tell anyone
+    how many others wait, and differ for a repeated registration."""
 
     status: Literal[RegistrationStatus.pending, RegistrationStatus.waitlisted] = Field(
         description="pending: a place is held until the email is confirmed by the link in"
-        " the mail; waitlisted: in the queue"
+        " the mail; waitlisted: in the queue (the mail names the position)"
     )
-    position: int | None = Field(description="place on the waitlist, when waitlisted")
 
 
 class RegistrationCreated(Output):
@@ -102,7 +103,8 @@ class RegistrationMail(Output):
     kind: str = Field(description="what it says, e.g. registration_confirm_request")
     status: OutboxStatus = Field(
         description="queued (waiting, maybe to be tried again), sending, sent, failed "
-        "(for good), skipped (a later change made it wrong)"
+        "(for good), skipped (a later change made it wrong, or held back: too many"
+        " registrations for this address lately; `error` says which)"
     )
     queued_at: datetime
     sent_at: datetime | None = Field(description="when the mail server accepted it")

@@ -30,9 +30,16 @@ from treffpunkt.events.tables import (
     Session,
     SessionStatus,
 )
-from treffpunkt.outbox import enqueue_all
+from treffpunkt.outbox import OutboxMessage, enqueue_all
 from treffpunkt.registrations.combiner import Combiner
-from treffpunkt.registrations.mail import STATE_MAIL, base_context, mail_row, notify, text_in
+from treffpunkt.registrations.mail import (
+    STATE_MAIL,
+    base_context,
+    hold_back,
+    mail_row,
+    notify,
+    text_in,
+)
 from treffpunkt.registrations.schemas import (
     GuideRegistrationCreate,
     RegistrationCreate,
@@ -99,24 +106,38 @@ def _check_open(target: Target, seats: int, at: datetime) -> None:
         )
 
 
-def _hold_until(target: Target, at: datetime) -> datetime:
-    hold = at + timedelta(hours=target.municipality.confirmation_hold_hours)
-    return min(hold, target.starts_at) if target.starts_at else hold
+# Unconfirmed places are held for the municipality's hold time, but only while they
+# are few: past a quarter of a target's capacity, new ones are held for SHORT_HOLD, so
+# that a script registering made-up addresses cannot keep the places from people.
+SHORT_HOLD = timedelta(hours=1)
+
+
+def _hold_until(
+    target: Target, at: datetime, capacity: int | None = None, seats_pending: int = 0
+) -> datetime:
+    """Until when an unconfirmed place is held. `capacity` and `seats_pending` (the
+    target's unconfirmed seats, this one's included) are read under the target's lock;
+    without them (a queue place) the municipality's hold time applies."""
+    hold = timedelta(hours=target.municipality.confirmation_hold_hours)
+    if capacity is not None and seats_pending * 4 > capacity:
+        hold = min(hold, SHORT_HOLD)
+    until = at + hold
+    return min(until, target.starts_at) if target.starts_at else until
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What a registration request got, and what its answer says.
 
-    For a repeated self-registration `status` and `position` are what a new one
-    would have got at that moment (see `_take_places_once`), not the existing
-    registration's: the public answer must not tell whether an address is registered.
+    For a repeated self-registration `status` is what a new one would have got at
+    that moment (see `_take_places_once`), not the existing registration's, and there
+    is no `position`: the public answer must not tell whether an address is registered.
     """
 
     registration: Registration  # the new one, or the one this email already had
     created: bool  # False: this email already had a place (or a queue place) here
     status: RegistrationStatus
-    position: int | None  # on the waitlist
+    position: int | None  # on the waitlist; for guides (the public answer has none)
 
 
 @dataclass(frozen=True)
@@ -127,10 +148,14 @@ class _Request:
     registration: Registration  # not yet saved; its status is decided in the batch
     base: dict[str, Any]
     by_guide: bool
+    mail: bool  # False: this address had too many registrations lately; hold its mail back
 
 
 async def register(
-    target: Target, data: RegistrationCreate | GuideRegistrationCreate, secret_key: str
+    target: Target,
+    data: RegistrationCreate | GuideRegistrationCreate,
+    secret_key: str,
+    mail: bool = True,
 ) -> Outcome:
     """Register someone.
 
@@ -138,6 +163,10 @@ async def register(
     mail again (at most once per RESEND_WINDOW). The answer to a repeated
     self-registration is the one a new registration would get, so that nobody learns
     from it whether an address is registered; a guide gets the existing registration.
+
+    `mail=False` (the address had too many registrations in this municipality lately)
+    changes nothing but the mail: it is written and held back (mail.hold_back), so
+    that neither the answer nor the work done tells a stranger about the address.
     """
     by_guide = isinstance(data, GuideRegistrationCreate)
     at = now()
@@ -168,7 +197,7 @@ async def register(
         created_at=at,
         updated_at=at,
     )
-    request = _Request(target, registration, await base_context(target), by_guide)
+    request = _Request(target, registration, await base_context(target), by_guide, mail)
     return await _places.run((target.tablename, target.row_id), request)
 
 
@@ -231,9 +260,7 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
                 elif has_seat:  # what a new registration would get; the counters stay
                     results.append(Outcome(holder, False, RegistrationStatus.pending, None))
                 elif target.event.waitlist:
-                    results.append(
-                        Outcome(holder, False, RegistrationStatus.waitlisted, waiting + 1)
-                    )
+                    results.append(Outcome(holder, False, RegistrationStatus.waitlisted, None))
                 else:
                     results.append(Conflict("No places are left.", {"seats": "fully booked"}))
                 continue
@@ -245,6 +272,9 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
                 else:
                     registration.status = RegistrationStatus.pending
                     seats_pending += seats
+                    registration.expires_at = _hold_until(
+                        target, registration.created_at, capacity, seats_pending
+                    )
             elif target.event.waitlist:
                 waiting += 1
                 position = waiting
@@ -280,11 +310,14 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
             for registration in new:
                 registration.id = ids[registration.token_hash]
             mails = [
-                mail_row(
-                    request.registration,
-                    STATE_MAIL[RegistrationStatus(request.registration.status)],
-                    request.base,
-                    position,
+                _as_allowed(
+                    request,
+                    mail_row(
+                        request.registration,
+                        STATE_MAIL[RegistrationStatus(request.registration.status)],
+                        request.base,
+                        position,
+                    ),
                 )
                 for request, position in accepted
                 if request.registration.email
@@ -299,7 +332,9 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
             else:
                 position = await position_of(holder)
                 kind = STATE_MAIL[RegistrationStatus(holder.status)]
-                mails.append(mail_row(holder, kind, request.base, position, resend=True))
+                mails.append(
+                    _as_allowed(request, mail_row(holder, kind, request.base, position, True))
+                )
             if request.by_guide:
                 results[index] = Outcome(holder, False, RegistrationStatus(holder.status), position)
         await enqueue_all(mails)
@@ -307,6 +342,10 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
 
 
 _places: Combiner[_Request, Outcome] = Combiner(_take_places)
+
+
+def _as_allowed(request: _Request, row: OutboxMessage) -> OutboxMessage:
+    return row if request.mail else hold_back(row)
 
 
 async def _reload(registration_id: int) -> Registration:
@@ -330,6 +369,7 @@ async def promote_waitlist(target: Target, at: datetime | None = None) -> list[R
         return []
     capacity = counters["capacity"]
     free = None if capacity is None else capacity - counters["seats_taken"]
+    seats_pending = counters["seats_pending"]
     queue = (
         await Registration.objects()
         .where(target.registrations() & (Registration.status == RegistrationStatus.waitlisted))
@@ -348,9 +388,10 @@ async def promote_waitlist(target: Target, at: datetime | None = None) -> list[R
             if registration.email_confirmed_at
             else RegistrationStatus.pending
         )
-        registration.expires_at = (
-            None if registration.email_confirmed_at else _hold_until(target, at)
-        )
+        registration.expires_at = None
+        if not registration.email_confirmed_at:
+            seats_pending += registration.seats
+            registration.expires_at = _hold_until(target, at, capacity, seats_pending)
         registration.updated_at = at
         promoted.append(registration)
     if promoted:

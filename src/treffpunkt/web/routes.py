@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from babel.dates import format_date
 from litestar import Controller, get, post
@@ -23,6 +23,7 @@ from treffpunkt.i18n import DEFAULT_LOCALE, RTL_LOCALES, format_when
 from treffpunkt.links import feed_links
 from treffpunkt.municipalities.service import get_municipality
 from treffpunkt.registrations import service
+from treffpunkt.registrations.tables import ACTIVE, Registration
 from treffpunkt.schemas import PathToken
 from treffpunkt.settings import Settings
 
@@ -38,6 +39,17 @@ def strings(locale: str) -> dict[str, Any]:
     if own.exists():
         merged.update(json.loads(own.read_text("utf-8")))
     return merged
+
+
+def _may_see_feed(registration: Registration) -> TypeGuard[Registration]:
+    """The personal feed shows all of an address's places in the town: only a link of a
+    live registration whose address is confirmed leads to it (not one that anybody could
+    have made with the address, nor one that ended)."""
+    return (
+        registration.email is not None
+        and registration.email_confirmed_at is not None
+        and registration.status in ACTIVE
+    )
 
 
 class RegistrationPageController(Controller):
@@ -57,7 +69,7 @@ class RegistrationPageController(Controller):
         municipality = await get_municipality(registration.municipality)
         locale = registration.locale
         calendar = None
-        if found.email:
+        if _may_see_feed(found):
             tokens = await personal.feed_tokens(municipality.id, [found.email], secret_key)
             calendar = feed_links(settings.base_url, personal.feed_path(tokens[found.email]))
         return Template(
@@ -95,6 +107,6 @@ class RegistrationPageController(Controller):
         """Revoke the personal feed link (e.g. after sharing it by mistake); the page
         then shows a new one."""
         registration = await service.by_token(token)
-        if registration.email:
+        if _may_see_feed(registration):
             await personal.revoke(registration.municipality, registration.email)
         return Redirect(f"/r/{token}", status_code=HTTP_303_SEE_OTHER)
