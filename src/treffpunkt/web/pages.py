@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from babel import Locale as BabelLocale
 from babel.dates import format_date, format_time
@@ -104,11 +104,13 @@ def language_links(request: Request[Any, Any, Any], current: str) -> list[Langua
     """The same page in each language: its path and query, with `lang` set. Choosing one
     remembers it (`remember_choice`)."""
     kept = [(k, v) for k, v in request.query_params.multi_items() if k != LANG_PARAMETER]
+    # One leading slash: "//host/x" (or "/\\host/x") would lead browsers to another site.
+    path = "/" + request.url.path.lstrip("/\\")
     return [
         LanguageLink(
             locale=locale,
             name=AUTONYMS[locale],
-            url=f"{request.url.path}?{urlencode([*kept, (LANG_PARAMETER, locale)])}",
+            url=f"{quote(path)}?{urlencode([*kept, (LANG_PARAMETER, locale)])}",
             current=locale == current,
         )
         for locale in LOCALES
