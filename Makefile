@@ -54,10 +54,12 @@ lint: $(VENV)/.installed-test
 ## messages: collect new translatable strings into every catalogue (docs/web.md)
 messages: $(VENV)/.installed
 	mkdir -p var
-	$(BIN)/pybabel extract --quiet -F babel.cfg -k N_ --add-location=file --sort-by-file \
-		--project=treffpunkt -o var/messages.pot .
-	$(BIN)/pybabel update --quiet -i var/messages.pot -d src/treffpunkt/locales \
-		--init-missing --ignore-obsolete
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ --add-location=file --sort-by-file \
+		--project=treffpunkt --omit-header -o var/messages.pot .
+	$(BIN)/pybabel -q update -i var/messages.pot -d src/treffpunkt/locales --ignore-obsolete
+	@# No extraction date in the catalogues: parallel branches would conflict on it.
+	$(BIN)/python -c 'import pathlib, re; [p.write_text(re.sub(r"^\"POT-Creation-Date: .*\n", "", \
+		p.read_text("utf-8"), flags=re.M), "utf-8") for p in pathlib.Path("src/treffpunkt/locales").glob("*/*/messages.po")]'
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix $(CODE)
