@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Any, cast
 
 from litestar import Litestar, Router
-from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -45,10 +44,9 @@ from treffpunkt.registrations.routes import (
 )
 from treffpunkt.settings import Settings
 from treffpunkt.throttle import Throttle
-from treffpunkt.tokens import derive_token
 from treffpunkt.web.assets import asset_routers
 from treffpunkt.web.errors import error_page
-from treffpunkt.web.pages import template_config
+from treffpunkt.web.pages import csrf_config, template_config
 from treffpunkt.web.routes import RegistrationPageController
 from treffpunkt.web.theme import town_theme
 
@@ -73,18 +71,6 @@ guide_api = Router(
         GuideRegistrationController,
     ],
 )
-
-
-# Paths without cookie-authenticated forms: no CSRF cookie, no token check.
-CSRF_EXEMPT = [
-    "^/api/",
-    "^/schema",
-    "^/health",
-    "^/feeds/",
-    "^/static/",
-    "^/assets/",
-    r"\.(ics|css)$",
-]
 
 
 def wire() -> Registry:
@@ -155,14 +141,7 @@ def create_app(settings: Settings) -> Litestar:
             *asset_routers(),
         ],
         template_config=template_config(),
-        # Every form of a page carries a token (csrf_input); the API authenticates with
-        # bearer tokens, not cookies, and files are only read.
-        csrf_config=CSRFConfig(
-            secret=derive_token(secret_key, "csrf", "pages"),  # not the key itself
-            cookie_secure=settings.environment != "development",
-            cookie_httponly=True,
-            exclude=CSRF_EXEMPT,
-        ),
+        csrf_config=csrf_config(settings, secret_key),  # on every form of a page
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "secret_key": Provide(lambda: secret_key, sync_to_thread=False),

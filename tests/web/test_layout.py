@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from litestar import Litestar, get
+from litestar.datastructures import State
 from playwright.async_api import Browser, async_playwright, expect
 
 from tests import serving
@@ -23,9 +25,11 @@ from tests.factories import (
 )
 from tests.pages import csrf_token, submit
 from tests.web.test_registration_page import CHROMIUM, FLAGS
+from treffpunkt.errors import ERROR_PAGE, EXCEPTION_HANDLERS
 from treffpunkt.i18n import Localized, page_locale, translated_fields
 from treffpunkt.registrations.service import registration_token
-from treffpunkt.web.pages import lang_attributes
+from treffpunkt.web.errors import error_page
+from treffpunkt.web.pages import csrf_config, lang_attributes, secure_cookies, template_config
 
 
 async def registration_page(municipality: Any, locale: str = "de", **event: Any) -> str:
@@ -312,3 +316,31 @@ async def test_a_reader_switches_language_and_nothing_is_loaded_from_elsewhere(
     assert origins == {url}, requested
     assert any("/assets/pico-" in u for u in requested)
     assert not [text for text in refused if "Content Security Policy" in text], refused
+
+
+def test_cookies_are_secure_outside_development(settings: Any) -> None:
+    production = settings.model_copy(update={"environment": "production"})
+    assert csrf_config(production, "k" * 43).cookie_secure is True
+    assert csrf_config(settings, "k" * 43).cookie_secure is False
+    assert csrf_config(production, "k" * 43).secret != "k" * 43
+    assert secure_cookies(production) is True
+
+
+async def test_an_unexpected_error_of_a_page_is_a_page(settings: Any) -> None:
+    @get("/boom", include_in_schema=False)
+    async def boom() -> str:
+        raise RuntimeError("a bug")
+
+    app = Litestar(
+        [boom],
+        template_config=template_config(),
+        exception_handlers=EXCEPTION_HANDLERS,
+        state=State({"settings": settings, ERROR_PAGE: error_page}),
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        answer = await client.get("/boom", headers={"Accept-Language": "uk"})
+    assert answer.status_code == 500
+    assert html_lang(answer) == ("uk", "ltr")
+    assert "Щось пішло не так" in answer.text
+    assert "a bug" not in answer.text

@@ -24,6 +24,7 @@ from babel import Locale as BabelLocale
 from babel.dates import format_date, format_time
 from jinja2 import StrictUndefined
 from litestar import Request
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import Cookie
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
@@ -35,6 +36,7 @@ from treffpunkt.i18n import DEFAULT_LOCALE, LOCALES, direction, format_when
 from treffpunkt.links import FeedLinks, feed_links
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.settings import Settings
+from treffpunkt.tokens import derive_token
 from treffpunkt.translations import configure_environment, translator
 from treffpunkt.web.assets import STATIC, assets
 
@@ -58,6 +60,35 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
 
     return TemplateConfig(
         directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=configure
+    )
+
+
+def secure_cookies(settings: Settings) -> bool:
+    """Cookies only over https, except in development (served on http://127.0.0.1)."""
+    return settings.environment != "development"
+
+
+# Paths without cookie-authenticated forms: no CSRF cookie, no token check. The JSON API
+# authenticates with bearer tokens, not cookies; feeds and files are only read.
+CSRF_EXEMPT = [
+    "^/api/",
+    "^/schema",
+    "^/health",
+    "^/feeds/",
+    "^/static/",
+    "^/assets/",
+    r"\.(ics|css)$",
+]
+
+
+def csrf_config(settings: Settings, secret_key: str) -> CSRFConfig:
+    """Every form of a page must carry the token of the visitor's CSRF cookie
+    (`csrf_input`, in macros.html `post_form`); a POST without it is a 403 page."""
+    return CSRFConfig(
+        secret=derive_token(secret_key, "csrf", "pages"),  # not the key itself
+        cookie_secure=secure_cookies(settings),
+        cookie_httponly=True,
+        exclude=CSRF_EXEMPT,
     )
 
 
@@ -130,7 +161,7 @@ def remember_choice(request: Request[Any, Any, Any]) -> list[Cookie]:
             path="/",
             samesite="lax",
             httponly=True,
-            secure=settings_of(request).environment != "development",
+            secure=secure_cookies(settings_of(request)),
         )
     ]
 
