@@ -82,7 +82,7 @@ def _answer(
     headers: dict[str, str] | None = None,
 ) -> Response[Any]:
     error_page: ErrorPage | None = request.app.state.get(ERROR_PAGE)
-    if error_page is not None and not is_api_path(request.scope.get("path", "")):
+    if error_page is not None and not answers_json(request):
         return error_page(request, status, detail, headers or {})
     body = {"error": code, "detail": detail, "fields": fields or {}}
     return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
@@ -97,6 +97,15 @@ ErrorPage = Callable[[Request[Any, Any, Any], int, str, dict[str, str]], Respons
 def is_api_path(path: str) -> bool:
     """Whether `path` is read by programs (JSON errors) rather than by people (pages)."""
     return path.startswith(("/api/", "/schema", "/health", "/feeds/")) or path.endswith(".ics")
+
+
+def answers_json(request: Request[Any, Any, Any]) -> bool:
+    """An error of an operation in the OpenAPI description (which promises the JSON error
+    format, e.g. a calendar download under /m/) or of an API path is JSON; any other
+    error, also of a path that no route serves, is a page."""
+    handler = request.scope.get("route_handler")
+    documented = getattr(handler, "resolve_include_in_schema", None)
+    return bool(documented and documented()) or is_api_path(request.scope.get("path", ""))
 
 
 def _validation_fields(extra: Any, aliases: dict[str, str]) -> dict[str, str]:

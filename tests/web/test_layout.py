@@ -156,7 +156,7 @@ async def test_the_layout_has_landmarks_and_the_towns_contact_and_notices(
     # The registration shows where, until when, and the town's contact.
     assert "Hauptstraße 53" in page
     assert "64625 Bensheim" in page
-    assert re.search(r"\d{1,2}:\d\d\s?[AP]M\s?–\s?\d{1,2}:\d\d", page), "end time"
+    assert re.search(r"\d{1,2}:\d\d\s?[AP]M</bdi>–<bdi>\d{1,2}:\d\d", page), "end time"
     theme = re.search(r'href="(/m/[^"]+/theme\.css\?v=\d+)"', page)
     assert theme
     css = await client.get(theme.group(1))
@@ -344,3 +344,13 @@ async def test_an_unexpected_error_of_a_page_is_a_page(settings: Any) -> None:
     assert html_lang(answer) == ("uk", "ltr")
     assert "Щось пішло не так" in answer.text
     assert "a bug" not in answer.text
+
+
+async def test_errors_of_documented_operations_stay_json_whatever_the_path(
+    client: Any, bensheim: Any
+) -> None:
+    """/m/{slug}/events/{file_name} is an API operation (a calendar download) that shares
+    its prefix with pages: its errors are in the format its description promises."""
+    odd = await client.get(f"/m/{bensheim.slug}/events/%C2%84")
+    assert odd.status_code == 404
+    assert odd.json()["error"] == "not_found"
