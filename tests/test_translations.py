@@ -105,3 +105,14 @@ def test_templates_get_their_language_per_render_and_never_from_the_environment(
     # quietly showing English.
     with pytest.raises(RuntimeError, match="with context"):
         environment.get_template("uses.html").render(**translator("de").template_functions())
+
+
+def test_text_templates_are_not_escaped_and_html_templates_are() -> None:
+    """Mail renders text parts without autoescape (notifications/rendering.py): the same
+    functions serve both."""
+    source = "{{ _('Website of %(town)s', town=town) }}"
+    functions = translator("de").template_functions()
+    for autoescape, expected in ((False, "Website von A & B"), (True, "Website von A &amp; B")):
+        environment = Environment(autoescape=autoescape)  # noqa: S701 (text mail is not HTML)
+        configure_environment(environment)
+        assert environment.from_string(source).render(town="A & B", **functions) == expected

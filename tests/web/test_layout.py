@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,7 +30,13 @@ from treffpunkt.errors import ERROR_PAGE, EXCEPTION_HANDLERS
 from treffpunkt.i18n import Localized, page_locale, translated_fields
 from treffpunkt.registrations.service import registration_token
 from treffpunkt.web.errors import error_page
-from treffpunkt.web.pages import csrf_config, lang_attributes, secure_cookies, template_config
+from treffpunkt.web.pages import (
+    csrf_config,
+    lang_attributes,
+    page,
+    secure_cookies,
+    template_config,
+)
 
 
 async def registration_page(municipality: Any, locale: str = "de", **event: Any) -> str:
@@ -354,3 +361,31 @@ async def test_errors_of_documented_operations_stay_json_whatever_the_path(
     odd = await client.get(f"/m/{bensheim.slug}/events/%C2%84")
     assert odd.status_code == 404
     assert odd.json()["error"] == "not_found"
+
+
+# --- what every template keeps to -----------------------------------------------------------
+
+TEMPLATES = sorted(
+    (Path(__file__).resolve().parents[2] / "src/treffpunkt/web/templates").rglob("*.html")
+)
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda path: path.name)
+def test_templates_post_only_through_the_form_macro_and_run_no_inline_code(
+    template: Path,
+) -> None:
+    """A POST form outside macros.html could forget its CSRF token; inline styles and
+    scripts would be refused by the CSP."""
+    text = template.read_text("utf-8")
+    if template.name != "macros.html":
+        assert not re.search(r"<form[^>]*method=\"?post", text, re.I), "use ui.post_form"
+    assert not re.search(r"<script|<style|\sstyle=", text, re.I)
+    assert not re.search(r"(src|href)=\"(https?:)?//", text), "no resource from elsewhere"
+
+
+async def test_a_page_may_not_shadow_the_layouts_names(app: Any, bensheim: Any) -> None:
+    from litestar.testing import RequestFactory
+
+    request = RequestFactory(app=app).get("/x")
+    with pytest.raises(ValueError, match="town"):
+        page(request, "error.html", municipality=bensheim, town="Bensheim")
