@@ -214,6 +214,12 @@ def lang_attributes(page_locale: str) -> Callable[[Any], Markup]:
     return attributes
 
 
+def isolate(text: Any) -> Markup:
+    """`<bdi>` around a value put into a sentence (a date, a name, a number), so that
+    right-to-left text keeps it in one piece: `_("… until %(until)s", until=bdi(day))`."""
+    return Markup("<bdi>{}</bdi>").format(text)
+
+
 def _formatters(locale: str) -> dict[str, Callable[..., str]]:
     """Dates and times in the reader's language; values are local to the town already."""
     return {
@@ -238,6 +244,7 @@ def page_context(
         "town": town,
         "stylesheets": stylesheets,
         "lang_of": lang_attributes(locale),
+        "bdi": isolate,
     }
 
 
