@@ -5,7 +5,6 @@ where only a browser can tell."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,7 +13,7 @@ import httpx
 import pytest
 from litestar import Litestar, get
 from litestar.datastructures import State
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from tests import serving
 from tests.factories import (
@@ -25,7 +24,6 @@ from tests.factories import (
     sessions_of,
 )
 from tests.pages import csrf_token, submit
-from tests.web.test_registration_page import CHROMIUM, FLAGS
 from treffpunkt.errors import ERROR_PAGE, EXCEPTION_HANDLERS
 from treffpunkt.i18n import Localized, page_locale, translated_fields
 from treffpunkt.registrations.service import registration_token
@@ -280,14 +278,6 @@ async def test_pages_answer_errors_as_pages_and_the_api_as_json(client: Any) -> 
 
 
 # --- in a real browser ----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        await browser.close()
 
 
 async def test_a_reader_switches_language_and_nothing_is_loaded_from_elsewhere(

@@ -8,31 +8,18 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests import serving
 from tests.factories import SECRET, make_published_event, register_for_session, sessions_of
+from tests.web.browser import (
+    DESKTOP,
+    PHONE,
+    assert_accessible,
+    assert_fits_width,
+    screenshot,
+)
 from treffpunkt.registrations.service import registration_token
-
-CHROMIUM = "/usr/bin/chromium"  # Debian's; `make test` installs it
-# Headless on a machine without internet: no background calls home (they fail slowly).
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        await browser.close()
 
 
 @pytest.fixture
@@ -109,3 +96,19 @@ async def test_the_page_keeps_its_looks_under_its_content_security_policy(
         colour = await button.evaluate("button => getComputedStyle(button).backgroundColor")
     assert colour == "rgb(0, 90, 140)"  # from /static/registration.css
     assert not [text for text in refused if "Content Security Policy" in text]
+
+
+@pytest.mark.parametrize("locale", ["de", "ar"])
+async def test_the_page_is_accessible_on_a_phone_and_a_desktop(
+    app: Any, bensheim: Any, browser: Browser, locale: str
+) -> None:
+    path = await link_for(bensheim, "amal@example.org", locale=locale)
+    async with serving.served() as url:
+        for name, viewport in [("phone", PHONE), ("desktop", DESKTOP)]:
+            context = await browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+            page = await context.new_page()
+            await page.goto(url + path)
+            await assert_accessible(page)
+            await assert_fits_width(page)
+            await screenshot(page, f"registration-{locale}-{name}")
+            await context.close()
