@@ -288,7 +288,7 @@ CLEARABLE = {
         "registration_opens_at",
         "registration_closes_at",
     },
-    "municipality": {"website", "privacy_url"},
+    "municipality": {"website", "privacy_url", "imprint_url", "contact_phone"},
     "account": set(),
 }
 

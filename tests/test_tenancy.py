@@ -274,8 +274,8 @@ PUBLIC_OPERATIONS = {
     "eventCalendarHead",
     "personalCalendarHead",
 }
-# Pages behind a registration link, the API description and static files.
-PUBLIC_PATHS = ("/r/", "/schema", "/static/")
+# Pages behind a registration link, the API description, static files and stylesheets.
+PUBLIC_PATHS = ("/r/", "/schema", "/static/", "/assets/", "/m/{slug}/theme.css")
 ADMIN_OPERATIONS = {
     "listAccounts",
     "createGuide",

@@ -6,39 +6,24 @@ links to check them, and must not confirm or cancel anyone's place.
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, TypeGuard
 
-from babel.dates import format_date
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from treffpunkt.calendars import personal
-from treffpunkt.i18n import DEFAULT_LOCALE, RTL_LOCALES, format_when
+from treffpunkt.events.public import get_public_event
+from treffpunkt.i18n import Localized
 from treffpunkt.links import feed_links
 from treffpunkt.municipalities.service import get_municipality
 from treffpunkt.registrations import service
 from treffpunkt.registrations.tables import ACTIVE, Registration
 from treffpunkt.schemas import PathToken
 from treffpunkt.settings import Settings
-
-TEMPLATES = Path(__file__).parent / "templates"
-STATIC = Path(__file__).parent / "static"
-
-
-@lru_cache(maxsize=8)
-def strings(locale: str) -> dict[str, Any]:
-    folder = Path(__file__).parent / "strings"
-    merged = json.loads((folder / f"{DEFAULT_LOCALE}.json").read_text("utf-8"))
-    own = folder / f"{locale}.json"
-    if own.exists():
-        merged.update(json.loads(own.read_text("utf-8")))
-    return merged
+from treffpunkt.web.pages import page, reader_locale
 
 
 def _may_see_feed(registration: Registration) -> TypeGuard[Registration]:
@@ -59,6 +44,7 @@ class RegistrationPageController(Controller):
     @get("/{token:str}")
     async def show(
         self,
+        request: Request[Any, Any, Any],
         token: PathToken,
         settings: NamedDependency[Settings],
         secret_key: NamedDependency[str],
@@ -67,27 +53,26 @@ class RegistrationPageController(Controller):
         found = await service.by_token(token)
         registration = await service.view(found)
         municipality = await get_municipality(registration.municipality)
-        locale = registration.locale
+        # In the language the registrant chose, unless the reader picks another.
+        locale = reader_locale(request, municipality.default_locale, registration.locale)
+        event = await get_public_event(registration.event_id, locale, None, settings.base_url)
         calendar = None
         if _may_see_feed(found):
             tokens = await personal.feed_tokens(municipality.id, [found.email], secret_key)
             calendar = feed_links(settings.base_url, personal.feed_path(tokens[found.email]))
-        return Template(
-            template_name="registration.html",
-            context={
-                "registration": registration,
-                "token": token,
-                "locale": locale,
-                "direction": "rtl" if locale in RTL_LOCALES else "ltr",
-                "t": strings(locale),
-                "municipality_name": municipality.name,
-                "can_confirm": registration.status in ("pending", "waitlisted")
-                and registration.expires_at is not None,
-                "highlight_confirm": confirm is not None,
-                "format_datetime": lambda value: format_when(value, locale),
-                "format_day": lambda value: format_date(value, "full", locale=locale),
-                "calendar": calendar,
-            },
+        return page(
+            request,
+            "registration.html",
+            municipality=municipality,
+            own_locale=registration.locale,
+            registration=registration,
+            event=event,
+            event_title=Localized(event.title, event.locale),
+            token=token,
+            can_confirm=registration.status in ("pending", "waitlisted")
+            and registration.expires_at is not None,
+            highlight_confirm=confirm is not None,
+            calendar=calendar,
         )
 
     @post("/{token:str}/confirm", status_code=HTTP_303_SEE_OTHER)
