@@ -13,6 +13,7 @@ from dateutil.rrule import rrulestr
 from treffpunkt.events.recurrence import (
     RuleError,
     SeriesDefinition,
+    check_rule,
     expand,
     parse_rule,
     rule_dates,
@@ -113,7 +114,7 @@ def test_extra_and_excluded_dates() -> None:
                 count=1,
                 excluded_dates=(date(2027, 1, 5),),
             ),
-            "rule",
+            "excluded_dates",
         ),
         (series("FREQ=DAILY", date(2027, 1, 1), until=date(2029, 6, 1)), "until"),
         (series("FREQ=DAILY", date(2027, 1, 1), count=801), "rule"),
@@ -245,3 +246,87 @@ def test_the_largest_series_expands_within_milliseconds() -> None:
     occurrences = expand(series("FREQ=DAILY", date(2027, 1, 1), count=731), BERLIN)
     assert len(occurrences) == 731
     assert process_time() - started < 0.2
+
+
+# --- one spelling per rule ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("FREQ=WEEKLY;BYDAY=TU,TH", "FREQ=WEEKLY;BYDAY=TU,TH"),
+        ("freq=weekly;byday=th,tu", "FREQ=WEEKLY;BYDAY=TU,TH"),
+        ("BYDAY=TH,TU,TH;FREQ=WEEKLY", "FREQ=WEEKLY;BYDAY=TU,TH"),
+        ("RRULE:FREQ=WEEKLY;INTERVAL=1;WKST=MO;BYDAY=WE", "FREQ=WEEKLY;BYDAY=WE"),
+        (
+            "WKST=SU;INTERVAL=02;FREQ=WEEKLY;BYDAY=SU,MO",
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,SU;WKST=SU",
+        ),
+        ("FREQ=MONTHLY;BYDAY=-1FR,+1MO", "FREQ=MONTHLY;BYDAY=1MO,-1FR"),
+        ("FREQ=MONTHLY;BYMONTHDAY=-1,+15,01", "FREQ=MONTHLY;BYMONTHDAY=1,15,-1"),
+        (
+            "FREQ=YEARLY;BYSETPOS=-1,1;BYMONTH=10,3;BYDAY=SU",
+            "FREQ=YEARLY;BYDAY=SU;BYMONTH=3,10;BYSETPOS=1,-1",
+        ),
+    ],
+)
+def test_a_rule_is_stored_in_one_canonical_spelling(typed: str, stored: str) -> None:
+    assert check_rule(typed) == stored
+    assert check_rule(stored) == stored
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=WEEKLY; BYDAY=TU",
+        "FREQ=WEEKLY;BYDAY=TU, TH",
+        "FREQ =WEEKLY",
+        "FREQ=WEEKLY;BYDAY=TU;BYDAY=TH",
+        "FREQ=WEEKLY;FREQ=DAILY",
+        "FREQ=WEEKLY;COUNT=3",
+        "FREQ=WEEKLY;UNTIL=20270101T000000Z",
+        "FREQ=WEEKLY;COUNT=3;UNTIL=20270101",
+        "FREQ=WEEKLY;X-TREFFPUNKT=1",
+        "FREQ=WEEKLY;junk",
+        "FREQ=DAILY;INTERVAL=+2",
+        "FREQ=DAILY;INTERVAL=1,2",
+        "FREQ=MONTHLY;BYMONTHDAY=0",
+        "FREQ=MONTHLY;BYMONTHDAY=32",
+        "FREQ=YEARLY;BYYEARDAY=367",
+        "FREQ=YEARLY;BYMONTH=+3",
+        "FREQ=MONTHLY;BYDAY=--1MO",
+        "FREQ=MONTHLY;BYDAY=0MO",
+        "FREQ=YEARLY;BYDAY=54MO",
+        "FREQ=MONTHLY;BYDAY=MO;BYSETPOS=367",
+        "FREQ=DAILY;BYMONTH=٣",
+        "FREQ=WEEKLY;WKST=XX",
+    ],
+)
+def test_loosely_written_rules_are_refused(rule: str) -> None:
+    with pytest.raises(RuleError) as error:
+        parse_rule(rule)
+    assert error.value.field == "rule"
+
+
+def test_the_canonical_spelling_means_what_was_typed() -> None:
+    """Random rules, typed in any order and case: what dateutil expands from the typed
+    text equals what it expands from the stored one (for rules that give dates: dateutil
+    looks for ever on the others), and storing twice changes nothing."""
+    rng = random.Random(20261206)
+    compared = 0
+    while compared < 300:
+        parts = random_rule(rng).split(";")
+        rng.shuffle(parts)
+        typed = ";".join(p.lower() if rng.random() < 0.3 else p for p in parts)
+        try:
+            stored = check_rule(typed)
+        except RuleError:
+            continue
+        assert check_rule(stored) == stored
+        first = datetime(2027, 1, 1) + timedelta(days=rng.randint(0, 400))
+        if not list(rule_dates(parse_rule(stored), first.date(), first.date() + timedelta(500))):
+            continue  # dateutil would look until the year 9999
+        until = f"UNTIL={first + timedelta(days=500):%Y%m%dT%H%M%S}"
+        theirs = list(rrulestr(f"RRULE:{typed.upper()};{until}", dtstart=first))
+        assert list(rrulestr(f"RRULE:{stored};{until}", dtstart=first)) == theirs, typed
+        compared += 1

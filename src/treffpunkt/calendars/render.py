@@ -21,7 +21,7 @@ from icalendar import Event as VEvent
 
 from treffpunkt import __version__
 from treffpunkt.calendars.timezones import static_timezone
-from treffpunkt.events.recurrence import Occurrence, SeriesDefinition, expand
+from treffpunkt.events.recurrence import Occurrence, SeriesDefinition, check_rule, expand
 
 PRODID = f"-//treffpunkt//treffpunkt {__version__}//DE"
 REFRESH = timedelta(hours=6)
@@ -145,7 +145,8 @@ def _instance(
 
 
 def _rule_value(series: dict[str, Any], zone: ZoneInfo) -> vRecur:
-    rule = vRecur.from_ical(series["rule"])
+    # The canonical form, whatever a row from before it says (events.recurrence.canonical).
+    rule = vRecur.from_ical(check_rule(series["rule"]))
     if series.get("count"):
         rule["COUNT"] = [series["count"]]
     else:
