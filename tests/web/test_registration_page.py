@@ -67,7 +67,7 @@ async def test_a_resident_confirms_subscribes_and_cancels(
         feed = await http.get(old_feed)
         assert feed.status_code == 200
         assert feed.headers["content-type"] == "text/calendar; charset=utf-8"
-        assert b"STATUS:TENTATIVE" in feed.content  # not confirmed yet
+        assert b"BEGIN:VEVENT" not in feed.content  # not confirmed yet: not in her calendar
 
         await page.get_by_role("button", name="Anmeldung bestätigen").click()
         await expect(status).to_contain_text("Bestätigt")
