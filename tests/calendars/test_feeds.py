@@ -534,3 +534,85 @@ async def test_an_all_day_session_is_written_with_dates_only(client: Any, benshe
     assert expected == {("2027-09-25", "2027-09-27", "CONFIRMED")}
     assert python_occurrences(feed) == expected
     assert icaljs_occurrences(feed) == expected
+
+
+# --- time zones and clock changes (rules 14a, 16, 18a) --------------------------------------
+
+BERLIN_VTIMEZONE = (
+    b"BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nBEGIN:DAYLIGHT\r\nDTSTART:19700329T020000\r\n"
+    b"RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\r\nTZNAME:CEST\r\nTZOFFSETFROM:+0100\r\n"
+    b"TZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\nBEGIN:STANDARD\r\nDTSTART:19701025T030000\r\n"
+    b"RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\r\nTZNAME:CET\r\nTZOFFSETFROM:+0200\r\n"
+    b"TZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+)
+
+
+async def test_berlin_keeps_its_vtimezone_byte_for_byte(client: Any, bensheim: Any) -> None:
+    await make_published_event(bensheim, sessions=[], series=SERIES)
+    assert BERLIN_VTIMEZONE in await feed_bytes(client)
+
+
+def _changes_in_2027(zone: str) -> list[Any]:
+    from zoneinfo import ZoneInfo
+
+    from treffpunkt.calendars.timezones import _changes
+
+    return [c for c in _changes(ZoneInfo(zone)) if c.at.year == 2027]
+
+
+@pytest.mark.parametrize(
+    "zone",
+    ["Europe/Berlin", "Europe/Vienna", "America/New_York", "Asia/Kolkata", "Australia/Sydney"],
+)
+async def test_every_parser_reads_every_zone_alike_across_both_clock_changes(
+    client: Any, zone: str
+) -> None:
+    """A town in another zone: a weekly series through every Sunday of 2027 (both changes
+    fall on Sundays), at night and by day, and single sessions on either side of each
+    change, the wall time of autumn's repeated hour included (written in UTC, rule 14a).
+    Both parsers give exactly the instants of the API."""
+    from tests.factories import make_municipality
+
+    town = await make_municipality("elsewhere", "Elsewhere", time_zone=zone)
+    night = {
+        "rule": "FREQ=WEEKLY;BYDAY=SU",
+        "start_date": "2027-01-03",
+        "start_time": "00:30",
+        "end_time": "03:30",
+        "count": 52,
+    }
+    day = {**SERIES, "start_date": "2027-01-05", "until": "2027-12-21"}
+    singles = []
+    for change in _changes_in_2027(zone):
+        for before, after in ((-90, -30), (-30, 30), (30, 90), (-60, 120)):
+            start = change.at + timedelta(minutes=before)
+            singles.append(
+                {
+                    "starts_at": start.isoformat(),
+                    "ends_at": (change.at + timedelta(minutes=after)).isoformat(),
+                }
+            )
+    if not singles:  # Kolkata: no change; one session on Berlin's autumn night anyway
+        start = datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
+        singles.append(
+            {"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=1)).isoformat()}
+        )
+    events_made = [
+        await make_published_event(town, sessions=[], series=night),
+        await make_published_event(town, sessions=[], series=day),
+        await make_published_event(town, sessions=singles),
+    ]
+    expected: set[tuple[str, str, str]] = set()
+    for event in events_made:
+        expected |= await api_occurrences(client, event.id)
+    assert len(expected) == 52 + 101 + len(singles)  # Sundays; Tuesdays and Thursdays
+    feed = await feed_bytes(client, "/m/elsewhere/calendar.ics")
+    calendar = Calendar.from_ical(feed)
+    [timezone] = calendar.walk("VTIMEZONE")
+    assert str(timezone["TZID"]) == zone
+    assert b"RDATE" not in feed
+    assert python_occurrences(feed) == expected
+    assert icaljs_occurrences(feed) == expected
+    if zone != "Asia/Kolkata":
+        assert len(_changes_in_2027(zone)) == 2
+        assert b"Z\r\n" in feed.split(b"END:VTIMEZONE")[1]  # the repeated hour, in UTC

@@ -668,3 +668,36 @@ async def test_a_database_error_while_making_a_calendar_is_tried_again(
     await run_once(mail_settings, "worker-1", registry=flaky_registry)
     [mail] = mails(smtp, "olena@example.org", "confirmed")
     assert invitation(mail)[0] == "REQUEST"
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe/Vienna", "America/New_York", "Asia/Kolkata", "Australia/Sydney"]
+)
+async def test_invitations_in_any_zone_are_read_alike_across_the_clock_change(
+    app: Any, zone: str, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    """A town in another zone: places in a weekly series before and after its spring or
+    autumn change, one of them moved into the hour that autumn repeats (Kolkata: any
+    night). Both parsers read each invitation as the API's instants."""
+    from zoneinfo import ZoneInfo
+
+    from tests.factories import make_municipality
+    from treffpunkt.calendars.timezones import _changes
+
+    town = await make_municipality("elsewhere", "Elsewhere", time_zone=zone)
+    sessions = await drop_in_series(town)  # Tuesdays 10:00–12:00 from 2 March 2027
+    email = "olena@example.org"
+    backwards = [c.at for c in _changes(ZoneInfo(zone)) if c.at.year == 2027 and c.after < c.before]
+    # Into the second pass of the repeated hour: wall time 30 minutes after the change.
+    into = backwards[0] + timedelta(minutes=30) if backwards else sessions[6].starts_at
+    moved = await move(town, sessions[6], into)
+    for session in (sessions[0], sessions[4], sessions[6], sessions[9]):
+        await confirmed(session.id, email)
+    await send_all(mail_settings)
+    person = CalendarApp()
+    received = person.read_inbox(smtp, email)  # both parsers agree on every part
+    assert received
+    for _, calendar, _ in received:
+        [timezone] = calendar.walk("VTIMEZONE")
+        assert str(timezone["TZID"]) == zone
+    assert person.taking_place() == taking_place(sessions[0], sessions[4], moved, sessions[9])

@@ -330,3 +330,132 @@ def test_the_canonical_spelling_means_what_was_typed() -> None:
         theirs = list(rrulestr(f"RRULE:{typed.upper()};{until}", dtstart=first))
         assert list(rrulestr(f"RRULE:{stored};{until}", dtstart=first)) == theirs, typed
         compared += 1
+
+
+# --- clock changes: a series' wall time happens once on each of its dates ------------------
+
+
+@pytest.mark.parametrize(
+    ("zone", "definition", "field", "day"),
+    [
+        # Berlin springs forward over 02:00–03:00 on 28 March 2027 …
+        (
+            "Europe/Berlin",
+            series(
+                "FREQ=WEEKLY;BYDAY=SU", date(2027, 3, 21), start_time=time(2, 30), end_time=time(4)
+            ),
+            "start_time",
+            "2027-03-28",
+        ),
+        # … and goes back over 02:00–03:00 on 31 October 2027.
+        (
+            "Europe/Berlin",
+            series(
+                "FREQ=WEEKLY;BYDAY=SU", date(2027, 10, 24), start_time=time(1), end_time=time(2, 30)
+            ),
+            "end_time",
+            "2027-10-31",
+        ),
+        # The date is excluded, but the RRULE still names it.
+        (
+            "Europe/Berlin",
+            series(
+                "FREQ=DAILY",
+                date(2027, 3, 27),
+                count=3,
+                start_time=time(2, 30),
+                end_time=time(4),
+                excluded_dates=(date(2027, 3, 28),),
+            ),
+            "start_time",
+            "2027-03-28",
+        ),
+        # An extra date counts as well.
+        (
+            "Europe/Vienna",
+            series(
+                "FREQ=WEEKLY;BYDAY=MO",
+                date(2027, 3, 1),
+                count=2,
+                start_time=time(2, 30),
+                end_time=time(4),
+                extra_dates=(date(2027, 3, 28),),
+            ),
+            "start_time",
+            "2027-03-28",
+        ),
+        (
+            "America/New_York",
+            series(
+                "FREQ=MONTHLY;BYDAY=2SU",
+                date(2027, 1, 1),
+                count=4,
+                start_time=time(2, 15),
+                end_time=time(5),
+            ),
+            "start_time",
+            "2027-03-14",
+        ),
+        (
+            "America/New_York",
+            series(
+                "FREQ=YEARLY;BYMONTH=11;BYDAY=1SU",
+                date(2027, 1, 1),
+                count=1,
+                start_time=time(1, 30),
+                end_time=time(3),
+            ),
+            "start_time",
+            "2027-11-07",
+        ),
+        # Southern hemisphere: forward on 3 October, back on 4 April 2027.
+        (
+            "Australia/Sydney",
+            series(
+                "FREQ=WEEKLY;BYDAY=SU",
+                date(2027, 9, 26),
+                count=2,
+                start_time=time(2),
+                end_time=time(4),
+            ),
+            "start_time",
+            "2027-10-03",
+        ),
+        (
+            "Australia/Sydney",
+            series(
+                "FREQ=WEEKLY;BYDAY=SU",
+                date(2027, 3, 28),
+                count=2,
+                start_time=time(1),
+                end_time=time(2, 59),
+            ),
+            "end_time",
+            "2027-04-04",
+        ),
+    ],
+)
+def test_a_series_time_the_clocks_skip_or_repeat_is_refused(
+    zone: str, definition: SeriesDefinition, field: str, day: str
+) -> None:
+    with pytest.raises(RuleError) as error:
+        expand(definition, ZoneInfo(zone))
+    assert error.value.field == field
+    assert day in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata"]
+)
+def test_times_next_to_a_clock_change_stay_as_they_are(zone: str) -> None:
+    """Every Sunday of 2027 at 00:30–03:30 (or 04:00–05:00): the change days included;
+    the session lasts longer or shorter on those nights, at the same wall times."""
+    tz = ZoneInfo(zone)
+    for start, end in ((time(0, 30), time(3, 30)), (time(4), time(5))):
+        definition = series(
+            "FREQ=WEEKLY;BYDAY=SU", date(2027, 1, 3), count=52, start_time=start, end_time=end
+        )
+        occurrences = expand(definition, tz)
+        assert len(occurrences) == 52
+        assert {o.starts_at.astimezone(tz).time() for o in occurrences} == {start}
+        assert {o.ends_at.astimezone(tz).time() for o in occurrences} == {end}

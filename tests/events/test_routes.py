@@ -496,3 +496,34 @@ async def test_every_refused_series_names_its_field_and_writes_nothing(
     assert [s["starts_at"] for s in after["sessions"]] == [
         s["starts_at"] for s in event["sessions"]
     ]
+
+
+async def test_a_series_time_the_clocks_skip_is_refused_naming_the_field(
+    client: Any, bensheim_headers: Any
+) -> None:
+    """02:30 on 28 March 2027 does not exist in Berlin: calendars would disagree on when
+    it is, so the series is refused, by POST and by PUT alike (docs/calendars.md 18a)."""
+    night = {
+        "rule": "FREQ=WEEKLY;BYDAY=SU",
+        "start_date": "2027-03-21",
+        "start_time": "02:30",
+        "end_time": "04:00",
+        "count": 3,
+    }
+    refused = await client.post(
+        "/api/v1/guide/events", json=office_hours_body(series=night), headers=bensheim_headers
+    )
+    assert refused.status_code == 422, refused.text
+    assert "2027-03-28" in refused.json()["fields"]["series.start_time"]
+    assert await Event.count() == 0
+    created = (
+        await client.post(
+            "/api/v1/guide/events", json=office_hours_body(), headers=bensheim_headers
+        )
+    ).json()
+    autumn = {**night, "start_date": "2027-10-24", "start_time": "01:00", "end_time": "02:30"}
+    put = await client.put(
+        f"/api/v1/guide/events/{created['id']}/series", json=autumn, headers=bensheim_headers
+    )
+    assert put.status_code == 422, put.text
+    assert "2027-10-31" in put.json()["fields"]["end_time"]

@@ -328,6 +328,9 @@ def expand(series: SeriesDefinition, zone: ZoneInfo) -> list[Occurrence]:
         dates = set(found[: series.count])
     if not dates and not series.extra_dates:
         raise RuleError("rule", "the rule gives no date in the series' span")
+    for day in sorted(dates | set(series.extra_dates)):
+        _check_wall_time("start_time", day, series.start_time, zone)
+        _check_wall_time("end_time", day, series.end_time, zone)
     dates |= set(series.extra_dates)
     dates -= set(series.excluded_dates)
     if not dates:
@@ -337,6 +340,40 @@ def expand(series: SeriesDefinition, zone: ZoneInfo) -> list[Occurrence]:
     if max(dates) > horizon or min(dates) < series.start_date - MAX_SPAN:
         raise RuleError("extra_dates", "a series may reach at most two years ahead")
     return [_occurrence(day, series.start_time, series.end_time, zone) for day in sorted(dates)]
+
+
+# --- clock changes -------------------------------------------------------------------------
+
+
+def missing(local: datetime) -> bool:
+    """The wall time does not exist: the clocks jump over it (spring forward)."""
+    there_and_back = local.astimezone(UTC).astimezone(local.tzinfo)
+    return there_and_back.replace(tzinfo=None) != local.replace(tzinfo=None)
+
+
+def ambiguous(local: datetime) -> bool:
+    """The wall time happens twice: the clocks go back over it (autumn)."""
+    return local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
+
+
+def _check_wall_time(field: str, day: date, wall: time, zone: ZoneInfo) -> None:
+    """A series' time must happen exactly once on each of its dates (docs/calendars.md,
+    rule 18a): calendar apps do not agree when a wall time the clocks skip or repeat
+    is, so no answer we could give would be the one every calendar shows. The rule's
+    dates are checked even where excluded: the RRULE still names them."""
+    local = datetime.combine(day, wall, tzinfo=zone)
+    if missing(local):
+        raise RuleError(
+            field,
+            f"{wall:%H:%M} does not exist on {day} in {zone.key}: the clocks go forward"
+            " over it; choose another time",
+        )
+    if ambiguous(local):
+        raise RuleError(
+            field,
+            f"{wall:%H:%M} happens twice on {day} in {zone.key}: the clocks go back"
+            " over it; choose another time",
+        )
 
 
 def _occurrence(day: date, start: time, end: time, zone: ZoneInfo) -> Occurrence:
