@@ -340,7 +340,7 @@ async def test_feeds_chosen_by_accept_language_say_so_and_share_a_cache_entry(
     for header in ("ar", "ar-SY, ar;q=0.9", "ar-EG,fr;q=0.5", "fr, ar;q=0.1"):
         reader = Reader(bensheim, None, header)
         await municipality_feed(Publication(reader, "http://testserver"), EventFilters(), cache)
-    assert len(cache._feeds) == 1
+    assert len([key for key in cache._entries if key[0] == "feed"]) == 1
 
 
 async def test_last_modified_never_goes_back_when_an_event_leaves_a_programme(
@@ -616,3 +616,64 @@ async def test_every_parser_reads_every_zone_alike_across_both_clock_changes(
     if zone != "Asia/Kolkata":
         assert len(_changes_in_2027(zone)) == 2
         assert b"Z\r\n" in feed.split(b"END:VTIMEZONE")[1]  # the repeated hour, in UTC
+
+
+# --- the feed cache is bounded in bytes ------------------------------------------------------
+
+
+def _feed_of(size: int) -> Any:
+    from treffpunkt.calendars.service import Feed
+
+    return Feed(b"x" * size, '"etag"', None)
+
+
+def test_the_feed_cache_holds_at_most_its_bytes_and_drops_the_least_recently_used() -> None:
+    from treffpunkt.calendars.service import ENTRY_OVERHEAD
+
+    cache = FeedCache(max_bytes=10_000)
+    cache.keep_block(("a",), b"a" * 3000)
+    cache.keep_feed(("b",), "stamp", _feed_of(3000))
+    assert cache.block(("a",)) is not None  # "a" used last: "b" is the oldest now
+    cache.keep_block(("c",), b"c" * 3000)
+    assert cache.feed(("b",), "stamp") is None
+    assert cache.block(("a",)) == b"a" * 3000
+    assert cache.block(("c",)) == b"c" * 3000
+    assert cache.size == 2 * (3000 + ENTRY_OVERHEAD) <= cache.max_bytes
+    # A new version of an entry replaces it, its bytes counted once.
+    cache.keep_block(("c",), b"C" * 1000)
+    assert cache.size == 3000 + 1000 + 2 * ENTRY_OVERHEAD
+    # One entry larger than the whole budget is not kept, and pushes nothing out.
+    cache.keep_feed(("huge",), "stamp", _feed_of(50_000))
+    assert cache.feed(("huge",), "stamp") is None
+    assert len(cache) == 2
+    # Many tiny entries cannot outgrow it either.
+    for number in range(1000):
+        cache.keep_block(("tiny", number), b"")
+    assert cache.size <= cache.max_bytes
+    assert len(cache) == cache.max_bytes // ENTRY_OVERHEAD
+
+
+async def test_a_small_feed_cache_serves_the_same_feeds_within_its_bytes(bensheim: Any) -> None:
+    """Huge feeds through a cache smaller than they are: the same bytes as an ample
+    cache gives, and never more memory than the budget."""
+    for kind in ("office_hours", "dialogue", "training"):
+        long = {"de": {"title": kind, "description": "Lang. " * 3000}}
+        await make_published_event(bensheim, kind=kind, texts=long, sessions=[], series=SERIES)
+    publication = Publication(Reader(bensheim), "http://testserver")
+    ample = await municipality_feed(publication, EventFilters(), FeedCache())
+    assert len(ample.body) > 40_000
+    small = FeedCache(max_bytes=len(ample.body) // 2)
+    for kind in (None, "office_hours", "dialogue", None):
+        filters = EventFilters(kind=kind)  # type: ignore[arg-type]
+        served = await municipality_feed(publication, filters, small)
+        assert served.body == (await municipality_feed(publication, filters, FeedCache())).body
+        assert small.size <= small.max_bytes
+    assert (await municipality_feed(publication, EventFilters(), small)).body == ample.body
+
+
+def test_the_feed_cache_budget_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from treffpunkt.settings import load_settings
+
+    assert load_settings().feed_cache_megabytes == 64
+    monkeypatch.setenv("TREFFPUNKT_FEED_CACHE_MEGABYTES", "8")
+    assert load_settings().feed_cache_megabytes == 8
