@@ -117,7 +117,16 @@ def test_extra_and_excluded_dates() -> None:
             "excluded_dates",
         ),
         (series("FREQ=DAILY", date(2027, 1, 1), until=date(2029, 6, 1)), "until"),
-        (series("FREQ=DAILY", date(2027, 1, 1), count=801), "rule"),
+        (series("FREQ=DAILY", date(2027, 1, 1), count=801), "count"),
+        (
+            series(
+                "FREQ=DAILY",
+                date(2027, 1, 1),
+                until=date(2028, 12, 1),
+                extra_dates=tuple(date(2026, 12, 31) - timedelta(days=n) for n in range(100)),
+            ),
+            "extra_dates",
+        ),
         (series("FREQ=DAILY;BYHOUR=9,15", date(2027, 1, 1)), "rule"),
         (series("FREQ=HOURLY", date(2027, 1, 1)), "rule"),
         (series("FREQ=WEEKLY;BYDAY=XX", date(2027, 1, 1)), "rule"),

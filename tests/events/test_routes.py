@@ -455,6 +455,14 @@ SERIES_REFUSALS = [
         "excluded_dates",
     ),
     ({"surprise": True}, "surprise"),
+    (
+        {
+            "rule": "FREQ=DAILY",
+            "until": (future_day(7) + timedelta(days=700)).isoformat(),
+            "extra_dates": [(future_day(7) - timedelta(days=n)).isoformat() for n in range(1, 120)],
+        },
+        "extra_dates",
+    ),
 ]
 
 
@@ -527,3 +535,34 @@ async def test_a_series_time_the_clocks_skip_is_refused_naming_the_field(
     )
     assert put.status_code == 422, put.text
     assert "2027-10-31" in put.json()["fields"]["end_time"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"null", "Input should be an object"),
+        (b"[]", "Input should be an object"),
+        (b"{", "not valid JSON"),
+        (b'{"rule": "FREQ=DAILY",', "not valid JSON"),
+    ],
+)
+async def test_a_series_body_that_is_no_object_names_the_body(
+    client: Any, bensheim_headers: Any, body: bytes, message: str
+) -> None:
+    created = (
+        await client.post(
+            "/api/v1/guide/events", json=office_hours_body(), headers=bensheim_headers
+        )
+    ).json()
+    for method, path in (
+        ("PUT", f"/api/v1/guide/events/{created['id']}/series"),
+        ("POST", "/api/v1/guide/events"),
+    ):
+        response = await client.request(
+            method,
+            path,
+            content=body,
+            headers={**bensheim_headers, "content-type": "application/json"},
+        )
+        assert response.status_code == 422, response.text
+        assert message in response.json()["fields"]["body"], response.json()

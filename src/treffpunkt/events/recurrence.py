@@ -313,7 +313,7 @@ def expand(series: SeriesDefinition, zone: ZoneInfo) -> list[Occurrence]:
         raise RuleError("until", "give either until or count")
     rule = parse_rule(series.rule)
     if (series.count or 0) > MAX_SESSIONS:
-        raise RuleError("rule", f"the series has more than {MAX_SESSIONS} sessions")
+        raise RuleError("count", f"the series has more than {MAX_SESSIONS} sessions")
     horizon = series.start_date + MAX_SPAN
     if series.until is not None:
         if series.until < series.start_date:
@@ -335,8 +335,8 @@ def expand(series: SeriesDefinition, zone: ZoneInfo) -> list[Occurrence]:
     dates -= set(series.excluded_dates)
     if not dates:
         raise RuleError("excluded_dates", "the series has no session left")
-    if len(dates) > MAX_SESSIONS:
-        raise RuleError("rule", f"the series has more than {MAX_SESSIONS} sessions")
+    if len(dates) > MAX_SESSIONS:  # the rule alone gives fewer (two years, one a day)
+        raise RuleError("extra_dates", f"the series has more than {MAX_SESSIONS} sessions")
     if max(dates) > horizon or min(dates) < series.start_date - MAX_SPAN:
         raise RuleError("extra_dates", "a series may reach at most two years ahead")
     return [_occurrence(day, series.start_time, series.end_time, zone) for day in sorted(dates)]
