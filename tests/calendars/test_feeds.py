@@ -677,3 +677,26 @@ def test_the_feed_cache_budget_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> 
     assert load_settings().feed_cache_megabytes == 64
     monkeypatch.setenv("TREFFPUNKT_FEED_CACHE_MEGABYTES", "8")
     assert load_settings().feed_cache_megabytes == 8
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "byday=th,tu;freq=weekly",
+        "FREQ=WEEKLY;WKST=SU;INTERVAL=2;BYDAY=SU,MO",
+        "FREQ=MONTHLY;BYDAY=-1FR,+1MO",
+        "FREQ=MONTHLY;BYMONTHDAY=-1,+15,01",
+        "BYSETPOS=-1;BYMONTH=10,3;BYDAY=SU;FREQ=YEARLY",
+        "FREQ=DAILY;INTERVAL=03;BYMONTH=4,3",
+    ],
+)
+async def test_rules_however_typed_are_read_alike_by_both_parsers(
+    client: Any, bensheim: Any, rule: str
+) -> None:
+    event = await make_published_event(
+        bensheim, sessions=[], series={**SERIES, "start_date": "2027-01-03", "rule": rule}
+    )
+    expected = await api_occurrences(client, event.id)
+    feed = await feed_bytes(client)
+    assert python_occurrences(feed) == expected
+    assert icaljs_occurrences(feed) == expected
