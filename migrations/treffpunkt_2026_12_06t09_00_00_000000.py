@@ -7,6 +7,7 @@ what it means: it is left as it is and named, for its guide to set the series ag
 """
 
 import logging
+import re
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns import JSON, Serial
@@ -19,6 +20,13 @@ VERSION = "1.38.0"
 DESCRIPTION = "series rules in canonical form"
 
 log = logging.getLogger(__name__)
+
+
+def earlier_spelling(rule):
+    """What the earlier check took and the strict one does not: a `+` on any number,
+    leading zeros (`INTERVAL=+2`, `BYMONTH=0003`). Both meant the plain number."""
+    rule = re.sub(r"(?<=[=,])\+", "", rule)
+    return re.sub(r"(?<=[=,-])0+(?=\d)", "", rule)
 
 
 class Event(Table, tablename="event"):
@@ -40,7 +48,10 @@ async def canonicalise_rules():
         if not isinstance(series, dict) or not isinstance(series.get("rule"), str):
             continue
         try:
-            rule = check_rule(series["rule"])
+            try:
+                rule = check_rule(series["rule"])
+            except RuleError:
+                rule = check_rule(earlier_spelling(series["rule"]))
         except RuleError as error:
             log.warning(
                 "event %s: series rule %r left as it is: %s", row["id"], series["rule"], error

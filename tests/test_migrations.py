@@ -37,6 +37,9 @@ async def test_stored_rules_are_rewritten_in_their_one_spelling(bensheim: Any) -
         "BYDAY=TH,TU;FREQ=WEEKLY": "FREQ=WEEKLY;BYDAY=TU,TH",
         "FREQ=MONTHLY;WKST=MO;INTERVAL=1;BYDAY=+1MO": "FREQ=MONTHLY;BYDAY=1MO",
         "FREQ=WEEKLY;BYDAY=WE": "FREQ=WEEKLY;BYDAY=WE",
+        # What the earlier, looser check let through:
+        "FREQ=DAILY;INTERVAL=+2": "FREQ=DAILY;INTERVAL=2",
+        "FREQ=YEARLY;BYMONTH=0003,+10;BYMONTHDAY=-01": "FREQ=YEARLY;BYMONTHDAY=-1;BYMONTH=3,10",
         "FREQ=HOURLY": "FREQ=HOURLY",  # cannot be read: left for its guide, not guessed
     }
     ids = {}

@@ -700,3 +700,17 @@ async def test_rules_however_typed_are_read_alike_by_both_parsers(
     feed = await feed_bytes(client)
     assert python_occurrences(feed) == expected
     assert icaljs_occurrences(feed) == expected
+
+
+async def test_a_series_saved_before_clock_changes_were_checked_still_renders(
+    client: Any, bensheim: Any
+) -> None:
+    """Rule 18a refuses new series at 02:30 on a Sunday; one saved before stays in the
+    feed (as it always was) instead of breaking the town's calendar."""
+    from treffpunkt.events.tables import Event
+
+    event = await make_published_event(bensheim, sessions=[], series=SERIES)
+    night = {**SERIES, "rule": "FREQ=WEEKLY;BYDAY=SU", "start_time": "02:30", "end_time": "04:00"}
+    await Event.update({Event.series: night}).where(Event.id == event.id)
+    feed = await feed_bytes(client)  # 200
+    assert python_occurrences(feed) == await api_occurrences(client, event.id)

@@ -185,6 +185,7 @@ def _occurrences(event: CalendarEvent, zone: ZoneInfo) -> list[Occurrence]:
             count=series.get("count"),
         ),
         zone,
+        wall_times_must_exist=False,  # checked when it was saved (rule 18a)
     )
 
 

@@ -305,8 +305,12 @@ def rule_dates(rule: Rule, first: date, last: date) -> Iterator[date]:
         yield from (day for day in chosen if first <= day <= last)
 
 
-def expand(series: SeriesDefinition, zone: ZoneInfo) -> list[Occurrence]:
-    """Every occurrence of the series, sorted, in UTC; RuleError if none or too many."""
+def expand(
+    series: SeriesDefinition, zone: ZoneInfo, wall_times_must_exist: bool = True
+) -> list[Occurrence]:
+    """Every occurrence of the series, sorted, in UTC; RuleError if none or too many, or
+    if its times fall into a clock change. Calendars of a stored series pass False for
+    `wall_times_must_exist`: a series saved before that check was made must still render."""
     if series.end_time <= series.start_time:
         raise RuleError("end_time", "must be after start_time")
     if (series.until is None) == (series.count is None):
@@ -328,7 +332,7 @@ def expand(series: SeriesDefinition, zone: ZoneInfo) -> list[Occurrence]:
         dates = set(found[: series.count])
     if not dates and not series.extra_dates:
         raise RuleError("rule", "the rule gives no date in the series' span")
-    for day in sorted(dates | set(series.extra_dates)):
+    for day in sorted(dates | set(series.extra_dates)) if wall_times_must_exist else ():
         _check_wall_time("start_time", day, series.start_time, zone)
         _check_wall_time("end_time", day, series.end_time, zone)
     dates |= set(series.extra_dates)
