@@ -103,7 +103,7 @@ def create_app(settings: Settings) -> Litestar:
     wire()
     throttle = Throttle(settings.rate_limit_storage)
     secret_key = settings.resolved_secret_key()
-    feeds = FeedCache()
+    feeds = FeedCache(max_bytes=settings.feed_cache_megabytes * 2**20)
     login_policy = LoginPolicy(
         token_ttl=timedelta(hours=settings.token_ttl_hours),
         attempts_per_client=settings.login_attempts_per_client,

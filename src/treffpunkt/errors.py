@@ -13,7 +13,12 @@ from typing import Any, ClassVar
 
 import asyncpg
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    SerializationException,
+    ValidationException,
+)
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
@@ -119,6 +124,8 @@ def _validation_fields(extra: Any, aliases: dict[str, str]) -> dict[str, str]:
             else:
                 key = aliases.get(key, key)  # a parameter's public name: `start` → `from`
             message = str(item.get("message", "invalid")).removeprefix("Value error, ")
+            if key == "body" and message == "'data'":  # a body of `null`: the model is missing
+                message = "Input should be an object"
             fields.setdefault(key, message)
     return fields
 
@@ -161,8 +168,12 @@ def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     headers = dict(exc.headers or {})
     if isinstance(exc, NotAuthorizedException):
         headers.setdefault("WWW-Authenticate", "Bearer")
-    if status == 400 and "JSON" in exc.detail:
-        return _answer(request, 422, "invalid_input", exc.detail, {"body": exc.detail}, headers)
+    # A body that is no JSON at all ("Input data was truncated" says nothing of JSON).
+    if status == 400 and (
+        "JSON" in exc.detail or isinstance(exc.__cause__, SerializationException)
+    ):
+        detail = exc.detail if "JSON" in exc.detail else f"not valid JSON: {exc.detail}"
+        return _answer(request, 422, "invalid_input", detail, {"body": detail}, headers)
     return _answer(request, status, _CODES.get(status, "error"), exc.detail, None, headers)
 
 

@@ -18,11 +18,7 @@ from litestar._signature.model import SignatureModel
 from litestar._signature.types import ExtendedMsgSpecValidationError
 from litestar.connection import ASGIConnection
 from litestar.datastructures import URL
-from litestar.exceptions import (
-    InternalServerException,
-    SerializationException,
-    ValidationException,
-)
+from litestar.exceptions import InternalServerException, ValidationException
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 from litestar.plugins import OpenAPISchemaPlugin
 from litestar.plugins.pydantic import PydanticInitPlugin
@@ -40,14 +36,9 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 class TreffpunktRequest(Request[Any, Any, Any]):
     async def json(self) -> Any:
         """The body as JSON. Litestar lets a decoder's RecursionError (JSON nested
-        thousands deep) and UnicodeDecodeError (bytes that are not UTF-8) through as 500s,
-        and answers other undecodable bodies (empty, truncated) with a bare 400."""
+        thousands deep) and UnicodeDecodeError (bytes that are not UTF-8) through as 500s."""
         try:
             return await super().json()
-        except SerializationException as error:
-            raise InvalidInput(
-                "The request body is not valid JSON.", {"body": str(error) or "not valid JSON"}
-            ) from None
         except RecursionError:
             raise InvalidInput(
                 "The request body is nested too deeply.", {"body": "nested too deeply"}

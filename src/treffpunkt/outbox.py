@@ -29,6 +29,13 @@ from treffpunkt.municipalities.tables import Municipality
 Row = dict[str, Any]  # an outbox row as the worker claimed it, its context loaded
 
 
+class Undeliverable(Exception):
+    """What a row asks for cannot be made from its data: the same data fails the same
+    way every time (a calendar that cannot be rendered), so the worker ends the row as
+    failed instead of trying it again. Raised by a domain's or an adapter's part of a
+    mail, from code that reads nothing: a database that fails for now is no reason."""
+
+
 class OutboxStatus(StrEnum):
     queued = "queued"
     sending = "sending"

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
     # A mail a worker claimed and never finished (the worker died) is sent again after this.
     mail_claim_timeout_seconds: int = Field(default=600, ge=5, le=24 * 3600)
+    # Memory for rendered calendar feeds per process; the least recently used go first.
+    feed_cache_megabytes: int = Field(default=64, ge=1, le=16 * 1024)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     token_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
     # `limits` storage URI: memory:// per process, redis://host:6379 shared by all processes.

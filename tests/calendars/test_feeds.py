@@ -340,7 +340,7 @@ async def test_feeds_chosen_by_accept_language_say_so_and_share_a_cache_entry(
     for header in ("ar", "ar-SY, ar;q=0.9", "ar-EG,fr;q=0.5", "fr, ar;q=0.1"):
         reader = Reader(bensheim, None, header)
         await municipality_feed(Publication(reader, "http://testserver"), EventFilters(), cache)
-    assert len(cache._feeds) == 1
+    assert len([key for key in cache._entries if key[0] == "feed"]) == 1
 
 
 async def test_last_modified_never_goes_back_when_an_event_leaves_a_programme(
@@ -534,3 +534,183 @@ async def test_an_all_day_session_is_written_with_dates_only(client: Any, benshe
     assert expected == {("2027-09-25", "2027-09-27", "CONFIRMED")}
     assert python_occurrences(feed) == expected
     assert icaljs_occurrences(feed) == expected
+
+
+# --- time zones and clock changes (rules 14a, 16, 18a) --------------------------------------
+
+BERLIN_VTIMEZONE = (
+    b"BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nBEGIN:DAYLIGHT\r\nDTSTART:19700329T020000\r\n"
+    b"RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\r\nTZNAME:CEST\r\nTZOFFSETFROM:+0100\r\n"
+    b"TZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\nBEGIN:STANDARD\r\nDTSTART:19701025T030000\r\n"
+    b"RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\r\nTZNAME:CET\r\nTZOFFSETFROM:+0200\r\n"
+    b"TZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+)
+
+
+async def test_berlin_keeps_its_vtimezone_byte_for_byte(client: Any, bensheim: Any) -> None:
+    await make_published_event(bensheim, sessions=[], series=SERIES)
+    assert BERLIN_VTIMEZONE in await feed_bytes(client)
+
+
+def _changes_in_2027(zone: str) -> list[Any]:
+    from zoneinfo import ZoneInfo
+
+    from treffpunkt.calendars.timezones import _changes
+
+    return [c for c in _changes(ZoneInfo(zone)) if c.at.year == 2027]
+
+
+@pytest.mark.parametrize(
+    "zone",
+    ["Europe/Berlin", "Europe/Vienna", "America/New_York", "Asia/Kolkata", "Australia/Sydney"],
+)
+async def test_every_parser_reads_every_zone_alike_across_both_clock_changes(
+    client: Any, zone: str
+) -> None:
+    """A town in another zone: a weekly series through every Sunday of 2027 (both changes
+    fall on Sundays), at night and by day, and single sessions on either side of each
+    change, the wall time of autumn's repeated hour included (written in UTC, rule 14a).
+    Both parsers give exactly the instants of the API."""
+    from tests.factories import make_municipality
+
+    town = await make_municipality("elsewhere", "Elsewhere", time_zone=zone)
+    night = {
+        "rule": "FREQ=WEEKLY;BYDAY=SU",
+        "start_date": "2027-01-03",
+        "start_time": "00:30",
+        "end_time": "03:30",
+        "count": 52,
+    }
+    day = {**SERIES, "start_date": "2027-01-05", "until": "2027-12-21"}
+    singles = []
+    for change in _changes_in_2027(zone):
+        for before, after in ((-90, -30), (-30, 30), (30, 90), (-60, 120)):
+            start = change.at + timedelta(minutes=before)
+            singles.append(
+                {
+                    "starts_at": start.isoformat(),
+                    "ends_at": (change.at + timedelta(minutes=after)).isoformat(),
+                }
+            )
+    if not singles:  # Kolkata: no change; one session on Berlin's autumn night anyway
+        start = datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
+        singles.append(
+            {"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=1)).isoformat()}
+        )
+    events_made = [
+        await make_published_event(town, sessions=[], series=night),
+        await make_published_event(town, sessions=[], series=day),
+        await make_published_event(town, sessions=singles),
+    ]
+    expected: set[tuple[str, str, str]] = set()
+    for event in events_made:
+        expected |= await api_occurrences(client, event.id)
+    assert len(expected) == 52 + 101 + len(singles)  # Sundays; Tuesdays and Thursdays
+    feed = await feed_bytes(client, "/m/elsewhere/calendar.ics")
+    calendar = Calendar.from_ical(feed)
+    [timezone] = calendar.walk("VTIMEZONE")
+    assert str(timezone["TZID"]) == zone
+    assert b"RDATE" not in feed
+    assert python_occurrences(feed) == expected
+    assert icaljs_occurrences(feed) == expected
+    if zone != "Asia/Kolkata":
+        assert len(_changes_in_2027(zone)) == 2
+        assert b"Z\r\n" in feed.split(b"END:VTIMEZONE")[1]  # the repeated hour, in UTC
+
+
+# --- the feed cache is bounded in bytes ------------------------------------------------------
+
+
+def _feed_of(size: int) -> Any:
+    from treffpunkt.calendars.service import Feed
+
+    return Feed(b"x" * size, '"etag"', None)
+
+
+def test_the_feed_cache_holds_at_most_its_bytes_and_drops_the_least_recently_used() -> None:
+    from treffpunkt.calendars.service import ENTRY_OVERHEAD
+
+    cache = FeedCache(max_bytes=10_000)
+    cache.keep_block(("a",), b"a" * 3000)
+    cache.keep_feed(("b",), "stamp", _feed_of(3000))
+    assert cache.block(("a",)) is not None  # "a" used last: "b" is the oldest now
+    cache.keep_block(("c",), b"c" * 3000)
+    assert cache.feed(("b",), "stamp") is None
+    assert cache.block(("a",)) == b"a" * 3000
+    assert cache.block(("c",)) == b"c" * 3000
+    assert cache.size == 2 * (3000 + ENTRY_OVERHEAD) <= cache.max_bytes
+    # A new version of an entry replaces it, its bytes counted once.
+    cache.keep_block(("c",), b"C" * 1000)
+    assert cache.size == 3000 + 1000 + 2 * ENTRY_OVERHEAD
+    # One entry larger than the whole budget is not kept, and pushes nothing out.
+    cache.keep_feed(("huge",), "stamp", _feed_of(50_000))
+    assert cache.feed(("huge",), "stamp") is None
+    assert len(cache) == 2
+    # Many tiny entries cannot outgrow it either.
+    for number in range(1000):
+        cache.keep_block(("tiny", number), b"")
+    assert cache.size <= cache.max_bytes
+    assert len(cache) == cache.max_bytes // ENTRY_OVERHEAD
+
+
+async def test_a_small_feed_cache_serves_the_same_feeds_within_its_bytes(bensheim: Any) -> None:
+    """Huge feeds through a cache smaller than they are: the same bytes as an ample
+    cache gives, and never more memory than the budget."""
+    for kind in ("office_hours", "dialogue", "training"):
+        long = {"de": {"title": kind, "description": "Lang. " * 3000}}
+        await make_published_event(bensheim, kind=kind, texts=long, sessions=[], series=SERIES)
+    publication = Publication(Reader(bensheim), "http://testserver")
+    ample = await municipality_feed(publication, EventFilters(), FeedCache())
+    assert len(ample.body) > 40_000
+    small = FeedCache(max_bytes=len(ample.body) // 2)
+    for kind in (None, "office_hours", "dialogue", None):
+        filters = EventFilters(kind=kind)  # type: ignore[arg-type]
+        served = await municipality_feed(publication, filters, small)
+        assert served.body == (await municipality_feed(publication, filters, FeedCache())).body
+        assert small.size <= small.max_bytes
+    assert (await municipality_feed(publication, EventFilters(), small)).body == ample.body
+
+
+def test_the_feed_cache_budget_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from treffpunkt.settings import load_settings
+
+    assert load_settings().feed_cache_megabytes == 64
+    monkeypatch.setenv("TREFFPUNKT_FEED_CACHE_MEGABYTES", "8")
+    assert load_settings().feed_cache_megabytes == 8
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "byday=th,tu;freq=weekly",
+        "FREQ=WEEKLY;WKST=SU;INTERVAL=2;BYDAY=SU,MO",
+        "FREQ=MONTHLY;BYDAY=-1FR,+1MO",
+        "FREQ=MONTHLY;BYMONTHDAY=-1,+15,01",
+        "BYSETPOS=-1;BYMONTH=10,3;BYDAY=SU;FREQ=YEARLY",
+        "FREQ=DAILY;INTERVAL=03;BYMONTH=4,3",
+    ],
+)
+async def test_rules_however_typed_are_read_alike_by_both_parsers(
+    client: Any, bensheim: Any, rule: str
+) -> None:
+    event = await make_published_event(
+        bensheim, sessions=[], series={**SERIES, "start_date": "2027-01-03", "rule": rule}
+    )
+    expected = await api_occurrences(client, event.id)
+    feed = await feed_bytes(client)
+    assert python_occurrences(feed) == expected
+    assert icaljs_occurrences(feed) == expected
+
+
+async def test_a_series_saved_before_clock_changes_were_checked_still_renders(
+    client: Any, bensheim: Any
+) -> None:
+    """Rule 18a refuses new series at 02:30 on a Sunday; one saved before stays in the
+    feed (as it always was) instead of breaking the town's calendar."""
+    from treffpunkt.events.tables import Event
+
+    event = await make_published_event(bensheim, sessions=[], series=SERIES)
+    night = {**SERIES, "rule": "FREQ=WEEKLY;BYDAY=SU", "start_time": "02:30", "end_time": "04:00"}
+    await Event.update({Event.series: night}).where(Event.id == event.id)
+    feed = await feed_bytes(client)  # 200
+    assert python_occurrences(feed) == await api_occurrences(client, event.id)

@@ -7,6 +7,7 @@ exactly what the person holds."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -620,3 +621,83 @@ async def test_an_all_day_place_arrives_with_dates_and_its_mail_names_no_times(
     text = text_of(mail)
     assert "Samstag, 25. September 2027 – Sonntag, 26. September 2027" in text
     assert "00:00" not in text
+
+
+async def test_a_calendar_its_data_cannot_give_fails_the_mail_for_good(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    """A stored rule that no longer expands (written before rules were checked) fails
+    the same way every time: the mail ends as failed at once, naming why."""
+    sessions = await drop_in_series(bensheim)
+    registration = await confirmed(sessions[2].id, "olena@example.org")
+    await Event.update({Event.series: {**SERIES, "rule": "FREQ=HOURLY"}}).where(
+        Event.id == registration.event
+    )
+    await send_all(mail_settings)
+    rows = await OutboxMessage.select().where(OutboxMessage.kind == "registration_confirmed")
+    [row] = rows
+    assert (row["status"], row["attempts"]) == ("failed", 1)
+    assert "FREQ" in row["last_error"]
+    assert mails(smtp, "olena@example.org", "confirmed") == []
+
+
+async def test_a_database_error_while_making_a_calendar_is_tried_again(
+    bensheim: Any, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    from tests.notifications.test_delivery import _database_fails_for_now
+    from treffpunkt.notifications import registry
+
+    sessions = await drop_in_series(bensheim)
+    await confirmed(sessions[2].id, "olena@example.org")
+    wired = registry.current_registry()
+    assert wired.calendar is not None
+    calls = []
+
+    async def flaky(row: Any, context: Any, settings: Settings) -> Any:
+        calls.append(row["kind"])
+        if row["kind"] == "registration_confirmed" and calls.count(row["kind"]) == 1:
+            await _database_fails_for_now()
+        return await wired.calendar(row, context, settings)  # type: ignore[misc]
+
+    flaky_registry = dataclasses.replace(wired, calendar=flaky)
+    await OutboxMessage.update({OutboxMessage.next_attempt_at: datetime.now(UTC)}, force=True)
+    await run_once(mail_settings, "worker-1", registry=flaky_registry)
+    [row] = await OutboxMessage.select().where(OutboxMessage.kind == "registration_confirmed")
+    assert (row["status"], row["attempts"]) == ("queued", 1)
+    await OutboxMessage.update({OutboxMessage.next_attempt_at: datetime.now(UTC)}, force=True)
+    await run_once(mail_settings, "worker-1", registry=flaky_registry)
+    [mail] = mails(smtp, "olena@example.org", "confirmed")
+    assert invitation(mail)[0] == "REQUEST"
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe/Vienna", "America/New_York", "Asia/Kolkata", "Australia/Sydney"]
+)
+async def test_invitations_in_any_zone_are_read_alike_across_the_clock_change(
+    app: Any, zone: str, smtp: SMTPServer, mail_settings: Settings
+) -> None:
+    """A town in another zone: places in a weekly series before and after its spring or
+    autumn change, one of them moved into the hour that autumn repeats (Kolkata: any
+    night). Both parsers read each invitation as the API's instants."""
+    from zoneinfo import ZoneInfo
+
+    from tests.factories import make_municipality
+    from treffpunkt.calendars.timezones import _changes
+
+    town = await make_municipality("elsewhere", "Elsewhere", time_zone=zone)
+    sessions = await drop_in_series(town)  # Tuesdays 10:00–12:00 from 2 March 2027
+    email = "olena@example.org"
+    backwards = [c.at for c in _changes(ZoneInfo(zone)) if c.at.year == 2027 and c.after < c.before]
+    # Into the second pass of the repeated hour: wall time 30 minutes after the change.
+    into = backwards[0] + timedelta(minutes=30) if backwards else sessions[6].starts_at
+    moved = await move(town, sessions[6], into)
+    for session in (sessions[0], sessions[4], sessions[6], sessions[9]):
+        await confirmed(session.id, email)
+    await send_all(mail_settings)
+    person = CalendarApp()
+    received = person.read_inbox(smtp, email)  # both parsers agree on every part
+    assert received
+    for _, calendar, _ in received:
+        [timezone] = calendar.walk("VTIMEZONE")
+        assert str(timezone["TZID"]) == zone
+    assert person.taking_place() == taking_place(sessions[0], sessions[4], moved, sessions[9])

@@ -62,9 +62,10 @@ async def test_the_feed_holds_exactly_the_persons_places(client: Any, bensheim: 
     spring, summer, autumn = sessions[5], sessions[20], sessions[44]  # across both DST changes
     confirmed = await register_for_session(spring.id, EMAIL)
     await registrations.confirm_registration(confirmed.id)
-    await register_for_session(summer.id, EMAIL)  # unconfirmed: tentative
+    await register_for_session(summer.id, EMAIL)  # her address unconfirmed here: not shown
     await register_for_session(autumn.id, "first@example.org")
-    await register_for_session(autumn.id, EMAIL)  # full: on the waitlist, tentative
+    waiting = await register_for_session(autumn.id, EMAIL)  # full: on the waitlist
+    await registrations.confirm_registration(waiting.id)  # confirmed, still waiting: tentative
     later = spring.starts_at + timedelta(hours=1)
     await events.move_session(
         bensheim.id, spring.id, SessionTimes(starts_at=later, ends_at=later + timedelta(hours=1))
@@ -78,7 +79,6 @@ async def test_the_feed_holds_exactly_the_persons_places(client: Any, bensheim: 
     await registrations.confirm_registration((await register_for_session(extra.id, EMAIL)).id)
     expected = {
         occurrence(later, later + timedelta(hours=1), "CONFIRMED"),
-        occurrence(summer.starts_at, summer.ends_at, "TENTATIVE"),
         occurrence(autumn.starts_at, autumn.ends_at, "TENTATIVE"),
         occurrence(extra_start, extra_start + timedelta(hours=2), "CONFIRMED"),
     }
@@ -122,6 +122,7 @@ async def test_a_cancelled_place_leaves_the_feed_and_caching_follows(
 ) -> None:
     sessions = await dialogue_series(bensheim)
     registration = await register_for_session(sessions[3].id, EMAIL)
+    await registrations.confirm_registration(registration.id)
     url = await feed_url(bensheim)
     first = await client.get(url)
     assert len(python_occurrences(first.content)) == 1
@@ -171,6 +172,7 @@ async def test_last_modified_moves_on_when_the_only_place_is_cancelled(
 ) -> None:
     sessions = await dialogue_series(bensheim)
     registration = await register_for_session(sessions[3].id, EMAIL)
+    await registrations.confirm_registration(registration.id)
     url = await feed_url(bensheim)
     first = await client.get(url)
     await asyncio.sleep(1.1)  # Last-Modified counts whole seconds
@@ -182,3 +184,36 @@ async def test_last_modified_moves_on_when_the_only_place_is_cancelled(
         first.headers["last-modified"]
     )
     assert "vary" not in since.headers  # the person's language, whoever asks
+
+
+async def test_places_someone_else_registered_stay_out_of_the_persons_feed(
+    client: Any, bensheim: Any
+) -> None:
+    """Anyone can register any address: until its owner confirms it, nothing of it
+    appears in their calendar, not even as tentative (calendar spam)."""
+    sessions = await dialogue_series(bensheim)
+    own = await register_for_session(sessions[2].id, EMAIL, locale="en")
+    await registrations.confirm_registration(own.id)
+    for session in sessions[5:9]:  # a stranger registers her address, unconfirmed
+        await register_for_session(session.id, EMAIL, locale="ar")
+    await register_for_session(sessions[10].id, "first@example.org")
+    await register_for_session(sessions[10].id, EMAIL)  # on the waitlist, unconfirmed
+    feed = (await client.get(await feed_url(bensheim))).content
+    expected = {occurrence(sessions[2].starts_at, sessions[2].ends_at, "CONFIRMED")}
+    assert python_occurrences(feed) == expected
+    assert icaljs_occurrences(feed) == expected
+    calendar = Calendar.from_ical(feed)
+    assert str(calendar["X-WR-CALNAME"]) == "Stadt Bensheim: My sessions"  # her language
+    assert str(calendar["NAME"]) == "Stadt Bensheim: My sessions"
+
+
+async def test_the_feed_is_named_in_the_persons_language_also_when_empty(
+    client: Any, bensheim: Any
+) -> None:
+    sessions = await dialogue_series(bensheim)
+    registration = await register_for_session(sessions[2].id, EMAIL, locale="uk")
+    await registrations.confirm_registration(registration.id)
+    await registrations.cancel_registration(registration.id)
+    calendar = Calendar.from_ical((await client.get(await feed_url(bensheim))).content)
+    assert list(calendar.walk("VEVENT")) == []
+    assert str(calendar["X-WR-CALNAME"]) == "Stadt Bensheim: Мої зустрічі"

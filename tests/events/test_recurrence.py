@@ -13,6 +13,7 @@ from dateutil.rrule import rrulestr
 from treffpunkt.events.recurrence import (
     RuleError,
     SeriesDefinition,
+    check_rule,
     expand,
     parse_rule,
     rule_dates,
@@ -113,10 +114,19 @@ def test_extra_and_excluded_dates() -> None:
                 count=1,
                 excluded_dates=(date(2027, 1, 5),),
             ),
-            "rule",
+            "excluded_dates",
         ),
         (series("FREQ=DAILY", date(2027, 1, 1), until=date(2029, 6, 1)), "until"),
-        (series("FREQ=DAILY", date(2027, 1, 1), count=801), "rule"),
+        (series("FREQ=DAILY", date(2027, 1, 1), count=801), "count"),
+        (
+            series(
+                "FREQ=DAILY",
+                date(2027, 1, 1),
+                until=date(2028, 12, 1),
+                extra_dates=tuple(date(2026, 12, 31) - timedelta(days=n) for n in range(100)),
+            ),
+            "extra_dates",
+        ),
         (series("FREQ=DAILY;BYHOUR=9,15", date(2027, 1, 1)), "rule"),
         (series("FREQ=HOURLY", date(2027, 1, 1)), "rule"),
         (series("FREQ=WEEKLY;BYDAY=XX", date(2027, 1, 1)), "rule"),
@@ -245,3 +255,216 @@ def test_the_largest_series_expands_within_milliseconds() -> None:
     occurrences = expand(series("FREQ=DAILY", date(2027, 1, 1), count=731), BERLIN)
     assert len(occurrences) == 731
     assert process_time() - started < 0.2
+
+
+# --- one spelling per rule ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("FREQ=WEEKLY;BYDAY=TU,TH", "FREQ=WEEKLY;BYDAY=TU,TH"),
+        ("freq=weekly;byday=th,tu", "FREQ=WEEKLY;BYDAY=TU,TH"),
+        ("BYDAY=TH,TU,TH;FREQ=WEEKLY", "FREQ=WEEKLY;BYDAY=TU,TH"),
+        ("RRULE:FREQ=WEEKLY;INTERVAL=1;WKST=MO;BYDAY=WE", "FREQ=WEEKLY;BYDAY=WE"),
+        (
+            "WKST=SU;INTERVAL=02;FREQ=WEEKLY;BYDAY=SU,MO",
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,SU;WKST=SU",
+        ),
+        ("FREQ=MONTHLY;BYDAY=-1FR,+1MO", "FREQ=MONTHLY;BYDAY=1MO,-1FR"),
+        ("FREQ=MONTHLY;BYMONTHDAY=-1,+15,01", "FREQ=MONTHLY;BYMONTHDAY=1,15,-1"),
+        (
+            "FREQ=YEARLY;BYSETPOS=-1,1;BYMONTH=10,3;BYDAY=SU",
+            "FREQ=YEARLY;BYDAY=SU;BYMONTH=3,10;BYSETPOS=1,-1",
+        ),
+    ],
+)
+def test_a_rule_is_stored_in_one_canonical_spelling(typed: str, stored: str) -> None:
+    assert check_rule(typed) == stored
+    assert check_rule(stored) == stored
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=WEEKLY; BYDAY=TU",
+        "FREQ=WEEKLY;BYDAY=TU, TH",
+        "FREQ =WEEKLY",
+        "FREQ=WEEKLY;BYDAY=TU;BYDAY=TH",
+        "FREQ=WEEKLY;FREQ=DAILY",
+        "FREQ=WEEKLY;COUNT=3",
+        "FREQ=WEEKLY;UNTIL=20270101T000000Z",
+        "FREQ=WEEKLY;COUNT=3;UNTIL=20270101",
+        "FREQ=WEEKLY;X-TREFFPUNKT=1",
+        "FREQ=WEEKLY;junk",
+        "FREQ=DAILY;INTERVAL=+2",
+        "FREQ=DAILY;INTERVAL=1,2",
+        "FREQ=MONTHLY;BYMONTHDAY=0",
+        "FREQ=MONTHLY;BYMONTHDAY=32",
+        "FREQ=YEARLY;BYYEARDAY=367",
+        "FREQ=YEARLY;BYMONTH=+3",
+        "FREQ=MONTHLY;BYDAY=--1MO",
+        "FREQ=MONTHLY;BYDAY=0MO",
+        "FREQ=YEARLY;BYDAY=54MO",
+        "FREQ=MONTHLY;BYDAY=MO;BYSETPOS=367",
+        "FREQ=DAILY;BYMONTH=٣",
+        "FREQ=WEEKLY;WKST=XX",
+    ],
+)
+def test_loosely_written_rules_are_refused(rule: str) -> None:
+    with pytest.raises(RuleError) as error:
+        parse_rule(rule)
+    assert error.value.field == "rule"
+
+
+def test_the_canonical_spelling_means_what_was_typed() -> None:
+    """Random rules, typed in any order and case: what dateutil expands from the typed
+    text equals what it expands from the stored one (for rules that give dates: dateutil
+    looks for ever on the others), and storing twice changes nothing."""
+    rng = random.Random(20261206)
+    compared = 0
+    while compared < 300:
+        parts = random_rule(rng).split(";")
+        rng.shuffle(parts)
+        typed = ";".join(p.lower() if rng.random() < 0.3 else p for p in parts)
+        try:
+            stored = check_rule(typed)
+        except RuleError:
+            continue
+        assert check_rule(stored) == stored
+        first = datetime(2027, 1, 1) + timedelta(days=rng.randint(0, 400))
+        if not list(rule_dates(parse_rule(stored), first.date(), first.date() + timedelta(500))):
+            continue  # dateutil would look until the year 9999
+        until = f"UNTIL={first + timedelta(days=500):%Y%m%dT%H%M%S}"
+        theirs = list(rrulestr(f"RRULE:{typed.upper()};{until}", dtstart=first))
+        assert list(rrulestr(f"RRULE:{stored};{until}", dtstart=first)) == theirs, typed
+        compared += 1
+
+
+# --- clock changes: a series' wall time happens once on each of its dates ------------------
+
+
+@pytest.mark.parametrize(
+    ("zone", "definition", "field", "day"),
+    [
+        # Berlin springs forward over 02:00–03:00 on 28 March 2027 …
+        (
+            "Europe/Berlin",
+            series(
+                "FREQ=WEEKLY;BYDAY=SU", date(2027, 3, 21), start_time=time(2, 30), end_time=time(4)
+            ),
+            "start_time",
+            "2027-03-28",
+        ),
+        # … and goes back over 02:00–03:00 on 31 October 2027.
+        (
+            "Europe/Berlin",
+            series(
+                "FREQ=WEEKLY;BYDAY=SU", date(2027, 10, 24), start_time=time(1), end_time=time(2, 30)
+            ),
+            "end_time",
+            "2027-10-31",
+        ),
+        # The date is excluded, but the RRULE still names it.
+        (
+            "Europe/Berlin",
+            series(
+                "FREQ=DAILY",
+                date(2027, 3, 27),
+                count=3,
+                start_time=time(2, 30),
+                end_time=time(4),
+                excluded_dates=(date(2027, 3, 28),),
+            ),
+            "start_time",
+            "2027-03-28",
+        ),
+        # An extra date counts as well.
+        (
+            "Europe/Vienna",
+            series(
+                "FREQ=WEEKLY;BYDAY=MO",
+                date(2027, 3, 1),
+                count=2,
+                start_time=time(2, 30),
+                end_time=time(4),
+                extra_dates=(date(2027, 3, 28),),
+            ),
+            "start_time",
+            "2027-03-28",
+        ),
+        (
+            "America/New_York",
+            series(
+                "FREQ=MONTHLY;BYDAY=2SU",
+                date(2027, 1, 1),
+                count=4,
+                start_time=time(2, 15),
+                end_time=time(5),
+            ),
+            "start_time",
+            "2027-03-14",
+        ),
+        (
+            "America/New_York",
+            series(
+                "FREQ=YEARLY;BYMONTH=11;BYDAY=1SU",
+                date(2027, 1, 1),
+                count=1,
+                start_time=time(1, 30),
+                end_time=time(3),
+            ),
+            "start_time",
+            "2027-11-07",
+        ),
+        # Southern hemisphere: forward on 3 October, back on 4 April 2027.
+        (
+            "Australia/Sydney",
+            series(
+                "FREQ=WEEKLY;BYDAY=SU",
+                date(2027, 9, 26),
+                count=2,
+                start_time=time(2),
+                end_time=time(4),
+            ),
+            "start_time",
+            "2027-10-03",
+        ),
+        (
+            "Australia/Sydney",
+            series(
+                "FREQ=WEEKLY;BYDAY=SU",
+                date(2027, 3, 28),
+                count=2,
+                start_time=time(1),
+                end_time=time(2, 59),
+            ),
+            "end_time",
+            "2027-04-04",
+        ),
+    ],
+)
+def test_a_series_time_the_clocks_skip_or_repeat_is_refused(
+    zone: str, definition: SeriesDefinition, field: str, day: str
+) -> None:
+    with pytest.raises(RuleError) as error:
+        expand(definition, ZoneInfo(zone))
+    assert error.value.field == field
+    assert day in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata"]
+)
+def test_times_next_to_a_clock_change_stay_as_they_are(zone: str) -> None:
+    """Every Sunday of 2027 at 00:30–03:30 (or 04:00–05:00): the change days included;
+    the session lasts longer or shorter on those nights, at the same wall times."""
+    tz = ZoneInfo(zone)
+    for start, end in ((time(0, 30), time(3, 30)), (time(4), time(5))):
+        definition = series(
+            "FREQ=WEEKLY;BYDAY=SU", date(2027, 1, 3), count=52, start_time=start, end_time=end
+        )
+        occurrences = expand(definition, tz)
+        assert len(occurrences) == 52
+        assert {o.starts_at.astimezone(tz).time() for o in occurrences} == {start}
+        assert {o.ends_at.astimezone(tz).time() for o in occurrences} == {end}

@@ -388,3 +388,181 @@ async def test_a_session_can_become_all_day_unless_it_belongs_to_a_series(
     assert (await Session.select(Session.all_day).where(Session.id == first["id"]).first()) == {
         "all_day": False
     }
+
+
+# --- series rules: one spelling, and every refusal names its field -------------------------
+
+
+async def test_a_rule_is_stored_and_published_in_its_one_spelling(
+    client: Any, bensheim_headers: Any
+) -> None:
+    loose = {**SERIES, "rule": "byday=th,tu,th;wkst=mo;freq=weekly;interval=1"}
+    created = await client.post(
+        "/api/v1/guide/events", json=office_hours_body(series=loose), headers=bensheim_headers
+    )
+    assert created.status_code == 201, created.text
+    event = created.json()
+    assert event["series"]["rule"] == "FREQ=WEEKLY;BYDAY=TU,TH"
+    stored = await Event.select(Event.series).where(Event.id == event["id"]).first()
+    assert stored is not None
+    assert '"FREQ=WEEKLY;BYDAY=TU,TH"' in str(stored["series"])
+    published = await client.post(
+        f"/api/v1/guide/events/{event['id']}/publish", headers=bensheim_headers
+    )
+    assert published.status_code == 200, published.text
+    feed = (await client.get("/m/bensheim/calendar.ics")).content.decode()
+    [rrule] = [line for line in feed.split("\r\n") if line.startswith("RRULE:FREQ=WEEKLY")]
+    assert rrule.startswith("RRULE:FREQ=WEEKLY;UNTIL=")
+    assert rrule.endswith(";BYDAY=TU,TH")
+
+    changed = await client.put(
+        f"/api/v1/guide/events/{event['id']}/series",
+        json={**SERIES, "rule": "BYDAY=WE;FREQ=weekly;INTERVAL=02"},
+        headers=bensheim_headers,
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["series"]["rule"] == "FREQ=WEEKLY;INTERVAL=2;BYDAY=WE"
+
+
+# Each change to a valid series, and the field its 422 names. The body of PUT …/series is
+# the series itself, so there the path has no "series." in front.
+SERIES_REFUSALS = [
+    ({"rule": "FREQ=SECONDLY"}, "rule"),
+    ({"rule": "FREQ=WEEKLY; BYDAY=TU"}, "rule"),
+    ({"rule": "FREQ=WEEKLY;BYDAY=TU;BYDAY=TH"}, "rule"),
+    ({"rule": "FREQ=WEEKLY;COUNT=3;UNTIL=20280101"}, "rule"),
+    ({"rule": "FREQ=WEEKLY;X-JUNK=1"}, "rule"),
+    ({"rule": "FREQ=MONTHLY;BYMONTHDAY=32"}, "rule"),
+    ({"rule": "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"}, "rule"),
+    ({"rule": None}, "rule"),
+    ({"rule": "F" * 201}, "rule"),
+    ({"start_date": "1999-12-31"}, "start_date"),
+    ({"start_time": "14:00+01:00"}, "start_time"),
+    ({"start_time": "24:00"}, "start_time"),
+    ({"end_time": "13:00"}, "end_time"),
+    ({"until": None}, "until"),
+    ({"count": 3}, "until"),
+    ({"until": None, "count": 0}, "count"),
+    ({"until": None, "count": 801}, "count"),
+    ({"until": "2000-01-01"}, "until"),
+    ({"until": (future_day(7) + timedelta(days=800)).isoformat()}, "until"),
+    ({"until": None, "count": 400, "rule": "FREQ=MONTHLY"}, "count"),
+    ({"extra_dates": ["tomorrow"]}, "extra_dates.0"),
+    ({"extra_dates": [(future_day(7) + timedelta(days=800)).isoformat()]}, "extra_dates"),
+    ({"excluded_dates": ["2027-13-01"]}, "excluded_dates.0"),
+    (
+        {"rule": "FREQ=YEARLY", "until": None, "count": 1, "excluded_dates": ["START"]},
+        "excluded_dates",
+    ),
+    ({"surprise": True}, "surprise"),
+    (
+        {
+            "rule": "FREQ=DAILY",
+            "until": (future_day(7) + timedelta(days=700)).isoformat(),
+            "extra_dates": [(future_day(7) - timedelta(days=n)).isoformat() for n in range(1, 120)],
+        },
+        "extra_dates",
+    ),
+]
+
+
+def _series_with(change: dict[str, Any]) -> dict[str, Any]:
+    series = {**SERIES, **change}
+    if series.get("excluded_dates") == ["START"]:
+        series["excluded_dates"] = [series["start_date"]]
+    return series
+
+
+@pytest.mark.parametrize(("change", "field"), SERIES_REFUSALS)
+async def test_every_refused_series_names_its_field_and_writes_nothing(
+    client: Any, bensheim_headers: Any, change: dict[str, Any], field: str
+) -> None:
+    created = await client.post(
+        "/api/v1/guide/events", json=office_hours_body(), headers=bensheim_headers
+    )
+    event = created.json()
+    refused = await client.post(
+        "/api/v1/guide/events",
+        json=office_hours_body(series=_series_with(change)),
+        headers=bensheim_headers,
+    )
+    assert refused.status_code == 422, refused.text
+    assert set(refused.json()["fields"]) == {f"series.{field}"}, refused.json()
+    assert await Event.count() == 1
+
+    put = await client.put(
+        f"/api/v1/guide/events/{event['id']}/series",
+        json=_series_with(change),
+        headers=bensheim_headers,
+    )
+    assert put.status_code == 422, put.text
+    assert set(put.json()["fields"]) == {field}, put.json()
+    after = (
+        await client.get(f"/api/v1/guide/events/{event['id']}", headers=bensheim_headers)
+    ).json()
+    assert (after["series"], after["revision"]) == (event["series"], event["revision"])
+    assert [s["starts_at"] for s in after["sessions"]] == [
+        s["starts_at"] for s in event["sessions"]
+    ]
+
+
+async def test_a_series_time_the_clocks_skip_is_refused_naming_the_field(
+    client: Any, bensheim_headers: Any
+) -> None:
+    """02:30 on 28 March 2027 does not exist in Berlin: calendars would disagree on when
+    it is, so the series is refused, by POST and by PUT alike (docs/calendars.md 18a)."""
+    night = {
+        "rule": "FREQ=WEEKLY;BYDAY=SU",
+        "start_date": "2027-03-21",
+        "start_time": "02:30",
+        "end_time": "04:00",
+        "count": 3,
+    }
+    refused = await client.post(
+        "/api/v1/guide/events", json=office_hours_body(series=night), headers=bensheim_headers
+    )
+    assert refused.status_code == 422, refused.text
+    assert "2027-03-28" in refused.json()["fields"]["series.start_time"]
+    assert await Event.count() == 0
+    created = (
+        await client.post(
+            "/api/v1/guide/events", json=office_hours_body(), headers=bensheim_headers
+        )
+    ).json()
+    autumn = {**night, "start_date": "2027-10-24", "start_time": "01:00", "end_time": "02:30"}
+    put = await client.put(
+        f"/api/v1/guide/events/{created['id']}/series", json=autumn, headers=bensheim_headers
+    )
+    assert put.status_code == 422, put.text
+    assert "2027-10-31" in put.json()["fields"]["end_time"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"null", "Input should be an object"),
+        (b"[]", "Input should be an object"),
+        (b"{", "not valid JSON"),
+        (b'{"rule": "FREQ=DAILY",', "not valid JSON"),
+    ],
+)
+async def test_a_series_body_that_is_no_object_names_the_body(
+    client: Any, bensheim_headers: Any, body: bytes, message: str
+) -> None:
+    created = (
+        await client.post(
+            "/api/v1/guide/events", json=office_hours_body(), headers=bensheim_headers
+        )
+    ).json()
+    for method, path in (
+        ("PUT", f"/api/v1/guide/events/{created['id']}/series"),
+        ("POST", "/api/v1/guide/events"),
+    ):
+        response = await client.request(
+            method,
+            path,
+            content=body,
+            headers={**bensheim_headers, "content-type": "application/json"},
+        )
+        assert response.status_code == 422, response.text
+        assert message in response.json()["fields"]["body"], response.json()

@@ -49,7 +49,7 @@ from treffpunkt.calendars.tables import InvitationRecord as Record
 from treffpunkt.events.public import Reader
 from treffpunkt.events.tables import SessionStatus
 from treffpunkt.municipalities.tables import Municipality
-from treffpunkt.outbox import Row
+from treffpunkt.outbox import Row, Undeliverable
 from treffpunkt.registrations import notices
 from treffpunkt.registrations.tables import Registration, RegistrationStatus
 from treffpunkt.settings import Settings
@@ -136,20 +136,39 @@ async def invitations(
     assert municipality is not None
     publication = Publication(Reader(municipality, registration.locale, None, base_url), base_url)
     [event] = await calendar_events([registration.event], publication)
-    person = Person(municipality, notices.name_for_mail(registration), registration.email)
-    objects = calendar_objects(event, municipality.time_zone)
     records = await _records(municipality.id, registration.email)
+    held = await _held_confirmed(registration, event)
+    person = Person(municipality, notices.name_for_mail(registration), registration.email)
+    try:  # from here on nothing is read: what fails, fails for this data every time
+        return _invitations(
+            kind, registration, context, event, person, records, held, publication.host, at
+        )
+    except Exception as error:
+        raise Undeliverable(f"no calendar for event {event.id}: {error!r}") from error
+
+
+def _invitations(
+    kind: str,
+    registration: Registration,
+    context: dict[str, Any],
+    event: CalendarEvent,
+    person: Person,
+    records: dict[str, dict[str, Any]],
+    held: set[int],
+    host: str,
+    at: datetime | None,
+) -> list[Invitation]:
+    objects = calendar_objects(event, person.municipality.time_zone)
     keys = {objects[s][0] for s in _sessions_concerned(kind, registration, context, event)}
     if kind in CANCELS:  # whatever of this event was invited and has ended
         keys |= set(records) & {f"event-{event.id}", *(f"session-{s.id}" for s in event.sessions)}
-    held = await _held_confirmed(registration, event)
     at = at or datetime.now(UTC)
     out = []
     for key in sorted(keys, key=_series_first):
         invitation = (
-            _request(event, person, key, objects, held, records.get(key), publication.host, at)
+            _request(event, person, key, objects, held, records.get(key), host, at)
             if kind in REQUESTS
-            else _cancel(event, person, key, objects, held, records.get(key), publication.host, at)
+            else _cancel(event, person, key, objects, held, records.get(key), host, at)
         )
         if invitation is not None:
             out.append(invitation)

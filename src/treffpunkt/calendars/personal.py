@@ -2,8 +2,11 @@
 
 A person is an email address within one municipality. The feed shows the public
 UIDs (rule 9) so that no client shows a session twice, confirmed places as
-CONFIRMED and places still unconfirmed or on the waitlist as TENTATIVE, and
-nothing about the person: no names, no addresses, no ATTENDEE.
+CONFIRMED and waitlist places as TENTATIVE, and nothing about the person: no names,
+no addresses, no ATTENDEE. Only registrations whose address was confirmed count:
+anyone can register any address, and what a stranger registered must not appear in
+that person's calendar. The feed is named in the person's language (the locale of
+their latest confirmed registration).
 """
 
 from __future__ import annotations
@@ -116,7 +119,7 @@ async def _owner(token: str) -> tuple[Municipality, str]:
 
 async def personal_feed(token: str, base_url: str, cache: FeedCache) -> Feed:
     municipality, email = await _owner(token)
-    registrations = (
+    confirmed_by_owner = (
         await Registration.select(
             Registration.id,
             Registration.event,
@@ -128,21 +131,23 @@ async def personal_feed(token: str, base_url: str, cache: FeedCache) -> Feed:
         .where(
             (Registration.municipality == municipality.id)
             & (Registration.email == email)
-            & Registration.status.is_in(list(ACTIVE))
+            & Registration.email_confirmed_at.is_not_null()
             & Registration.anonymised_at.is_null()
         )
         .order_by(Registration.id)
     )
+    registrations = [r for r in confirmed_by_owner if r["status"] in ACTIVE]
     event_ids = sorted({r["event"] for r in registrations})
     events = await event_stamps(
         stamp_query(municipality.id).where(Event.id.is_in(event_ids or [-1]))
     )
     stamp = (
         municipality.updated_at,
-        tuple((r["id"], r["status"], r["updated_at"]) for r in registrations),
+        tuple((r["id"], r["status"], r["updated_at"]) for r in confirmed_by_owner),
         stamp_of(events),
     )
-    locale = registrations[-1]["locale"] if registrations else municipality.default_locale
+    # Their language, also once nothing is left in the feed.
+    locale = confirmed_by_owner[-1]["locale"] if confirmed_by_owner else municipality.default_locale
     key = ("personal", hash_token(token), base_url)
     cached = cache.feed(key, stamp)
     if cached is not None:

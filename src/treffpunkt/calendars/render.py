@@ -21,7 +21,13 @@ from icalendar import Event as VEvent
 
 from treffpunkt import __version__
 from treffpunkt.calendars.timezones import static_timezone
-from treffpunkt.events.recurrence import Occurrence, SeriesDefinition, expand
+from treffpunkt.events.recurrence import (
+    Occurrence,
+    SeriesDefinition,
+    ambiguous,
+    check_rule,
+    expand,
+)
 
 PRODID = f"-//treffpunkt//treffpunkt {__version__}//DE"
 REFRESH = timedelta(hours=6)
@@ -117,6 +123,14 @@ def _local(moment: datetime, zone: ZoneInfo) -> datetime:
     return moment.astimezone(zone)
 
 
+def _when(moment: datetime, zone: ZoneInfo) -> datetime:
+    """A session's start or end: in local time, unless that wall time happens twice
+    (the autumn change), which parsers read differently; then in UTC (rule 14a).
+    Series times never are (events.recurrence refuses them)."""
+    local = moment.astimezone(zone)
+    return moment.astimezone(UTC) if ambiguous(local) else local
+
+
 def _instance(
     event: CalendarEvent,
     session: CalendarSession,
@@ -136,8 +150,8 @@ def _instance(
         component.add("dtstart", _local(session.starts_at, zone).date())
         component.add("dtend", _local(session.ends_at, zone).date())
     else:
-        component.add("dtstart", _local(session.starts_at, zone))
-        component.add("dtend", _local(session.ends_at, zone))
+        component.add("dtstart", _when(session.starts_at, zone))
+        component.add("dtend", _when(session.ends_at, zone))
     component.add("sequence", event.revision + session.revision)
     component.add("status", _status(event.status, session.status, held=held))
     _common(component, event, event.locale, max(event.updated_at, session.updated_at))
@@ -145,7 +159,8 @@ def _instance(
 
 
 def _rule_value(series: dict[str, Any], zone: ZoneInfo) -> vRecur:
-    rule = vRecur.from_ical(series["rule"])
+    # The canonical form, whatever a row from before it says (events.recurrence.canonical).
+    rule = vRecur.from_ical(check_rule(series["rule"]))
     if series.get("count"):
         rule["COUNT"] = [series["count"]]
     else:
@@ -170,6 +185,7 @@ def _occurrences(event: CalendarEvent, zone: ZoneInfo) -> list[Occurrence]:
             count=series.get("count"),
         ),
         zone,
+        wall_times_must_exist=False,  # checked when it was saved (rule 18a)
     )
 
 
@@ -259,16 +275,7 @@ def serialise(components: list[VEvent]) -> bytes:
 
 def _add_timezone(shell: Calendar, zone_name: str) -> None:
     """The one VTIMEZONE of the municipality's zone, before the events (rule 15)."""
-    timezone = static_timezone(zone_name)
-    if timezone is not None:
-        shell.add_component(timezone)
-        return
-    # Another zone: let icalendar write it (it has no static form here yet).
-    probe = Calendar()
-    probe.add_component(VEvent({"dtstart": datetime(2000, 1, 1, tzinfo=ZoneInfo(zone_name))}))
-    probe.add_missing_timezones()
-    for component in probe.walk("VTIMEZONE"):
-        shell.add_component(component)
+    shell.add_component(static_timezone(zone_name))
 
 
 def _shell() -> Calendar:

@@ -102,36 +102,59 @@ async def last_modified(
     return None  # three processes raced on this feed: no date this once, the ETag holds
 
 
-class FeedCache:
-    """Rendered event blocks and whole feeds, bounded in size (least recently used)."""
+# What an entry costs besides its bytes (its key, the dictionary's slot), counted so that
+# many tiny entries cannot outgrow the budget either.
+ENTRY_OVERHEAD = 512
 
-    def __init__(self, blocks: int = 50_000, feeds: int = 500) -> None:
-        self._blocks: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
-        self._feeds: OrderedDict[tuple[Any, ...], tuple[Any, Feed]] = OrderedDict()
-        self._limits = (blocks, feeds)
+
+class FeedCache:
+    """Rendered event blocks and whole feeds, bounded by their total size in bytes
+    (TREFFPUNKT_FEED_CACHE_MEGABYTES): the least recently used go first, and one larger
+    than the whole budget is not kept. A few huge feeds cannot take unbounded memory."""
+
+    def __init__(self, max_bytes: int = 64 * 2**20) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0  # bytes held, ENTRY_OVERHEAD included
+        self._entries: OrderedDict[tuple[Any, ...], tuple[Any, bytes | Feed, int]] = OrderedDict()
+
+    def _get(self, key: tuple[Any, ...]) -> tuple[Any, bytes | Feed] | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        self._entries.move_to_end(key)
+        return entry[0], entry[1]
+
+    def _keep(self, key: tuple[Any, ...], stamp: Any, value: bytes | Feed, size: int) -> None:
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self.size -= old[2]
+        cost = size + ENTRY_OVERHEAD
+        if cost > self.max_bytes:
+            return
+        self._entries[key] = (stamp, value, cost)
+        self.size += cost
+        while self.size > self.max_bytes:
+            _, (_, _, freed) = self._entries.popitem(last=False)
+            self.size -= freed
 
     def block(self, key: tuple[Any, ...]) -> bytes | None:
-        block = self._blocks.get(key)
-        if block is not None:
-            self._blocks.move_to_end(key)
-        return block
+        entry = self._get(("block", *key))
+        return entry[1] if entry is not None else None  # type: ignore[return-value]
 
     def keep_block(self, key: tuple[Any, ...], block: bytes) -> None:
-        self._blocks[key] = block
-        if len(self._blocks) > self._limits[0]:
-            self._blocks.popitem(last=False)
+        self._keep(("block", *key), None, block, len(block))
 
     def feed(self, key: tuple[Any, ...], stamp: Any) -> Feed | None:
-        cached = self._feeds.get(key)
-        if cached is None or cached[0] != stamp:
+        entry = self._get(("feed", *key))
+        if entry is None or entry[0] != stamp:
             return None
-        self._feeds.move_to_end(key)
-        return cached[1]
+        return entry[1]  # type: ignore[return-value]
 
     def keep_feed(self, key: tuple[Any, ...], stamp: Any, feed: Feed) -> None:
-        self._feeds[key] = (stamp, feed)
-        if len(self._feeds) > self._limits[1]:
-            self._feeds.popitem(last=False)
+        self._keep(("feed", *key), stamp, feed, len(feed.body))
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 @dataclass(frozen=True)

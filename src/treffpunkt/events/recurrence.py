@@ -77,13 +77,15 @@ class Rule:
 
 
 def _numbers(name: str, value: str, high: int, signed: bool = False) -> list[int]:
-    """Numbers 1..high, or with `signed` also -high..-1 (counted from the end)."""
+    """Numbers 1..high, or with `signed` also -high..-1 (counted from the end); only
+    `signed` ones may carry a sign (RFC 5545 §3.3.10: INTERVAL and BYMONTH take digits)."""
     numbers = []
     for item in value.split(","):
-        if not item.lstrip("+-").isdigit() or len(item) > 4:
+        digits = item[1:] if signed and item[:1] in ("+", "-") else item
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > 3:
             raise RuleError("rule", f"{name} takes numbers, not {item!r}")
-        number = int(item)
-        if not (1 <= abs(number) <= high) or (number < 0 and not signed):
+        number = -int(digits) if item.startswith("-") else int(digits)
+        if not (1 <= abs(number) <= high):
             span = f"±1 and ±{high}" if signed else f"1 and {high}"
             raise RuleError("rule", f"{name} values lie between {span}")
         numbers.append(number)
@@ -96,19 +98,34 @@ def _weekday(name: str, value: str) -> int:
     return WEEKDAYS.index(value)
 
 
-def parse_rule(value: str) -> Rule:
-    """Parse and check an RRULE value; RuleError (field "rule") names what is wrong."""
+def _parts(value: str) -> dict[str, str]:
+    """NAME=VALUE parts, each at most once (§3.3.10), names and values in capitals
+    (they are case-insensitive, §2). Nothing else: no spaces, no empty parts."""
     text = value.strip().upper().removeprefix("RRULE:")
+    if any(character.isspace() for character in text):
+        raise RuleError("rule", "a rule has no spaces, e.g. FREQ=WEEKLY;BYDAY=TU,TH")
     parts: dict[str, str] = {}
     for part in text.split(";"):
         name, equals, part_value = part.partition("=")
         if not equals or not part_value:
             raise RuleError("rule", f"{part!r} is not NAME=VALUE")
+        if name in ("UNTIL", "COUNT"):
+            raise RuleError(
+                "rule", f"{name} is not part of the rule: give the series' {name.lower()}"
+            )
         if name not in ALLOWED_PARTS:
             raise RuleError("rule", f"{name} is not allowed here")
         if name in parts:
             raise RuleError("rule", f"{name} is given twice")
         parts[name] = part_value
+    return parts
+
+
+def parse_rule(value: str) -> Rule:
+    """Parse and check an RRULE value; RuleError (field "rule") names what is wrong.
+
+    What passes has one meaning, and Rule.canonical() writes it one way."""
+    parts = _parts(value)
     freq = parts.get("FREQ")
     if freq not in ALLOWED_FREQ:
         raise RuleError("rule", f"FREQ must be one of {', '.join(ALLOWED_FREQ)}")
@@ -116,7 +133,7 @@ def parse_rule(value: str) -> Rule:
     if len(intervals) != 1:
         raise RuleError("rule", "INTERVAL is one number")
     weekdays, nth = set(), set()
-    for item in filter(None, parts.get("BYDAY", "").split(",")):
+    for item in parts.get("BYDAY", "").split(",") if "BYDAY" in parts else ():
         day = _weekday("BYDAY", item[-2:])
         if len(item) == 2:
             weekdays.add(day)
@@ -148,17 +165,53 @@ def parse_rule(value: str) -> Rule:
         year_days=frozenset(_numbers("BYYEARDAY", parts["BYYEARDAY"], 366, signed=True))
         if "BYYEARDAY" in parts
         else frozenset(),
-        set_positions=tuple(_numbers("BYSETPOS", parts["BYSETPOS"], 366, signed=True))
+        set_positions=tuple(
+            sorted(set(_numbers("BYSETPOS", parts["BYSETPOS"], 366, signed=True)), key=_order)
+        )
         if "BYSETPOS" in parts
         else (),
         week_start=_weekday("WKST", parts["WKST"]) if "WKST" in parts else 0,
     )
 
 
+def _order(number: int) -> tuple[bool, int]:
+    """1, 2, … before -1, -2, …: from the start first, then from the end."""
+    return (number < 0, abs(number))
+
+
+def _numbers_text(numbers: frozenset[int] | tuple[int, ...]) -> str:
+    return ",".join(str(number) for number in sorted(numbers, key=_order))
+
+
+def canonical(rule: Rule) -> str:
+    """The one way a rule is stored and written into calendars: parts in the order of
+    RFC 5545's grammar (§3.3.10), which is also the order icalendar writes them in, each
+    list sorted and without repeats, no sign on positive numbers, and no part that only
+    says the default (INTERVAL=1, WKST=MO)."""
+    parts = [f"FREQ={rule.freq}"]
+    if rule.interval != 1:
+        parts.append(f"INTERVAL={rule.interval}")
+    if rule.weekdays:
+        parts.append("BYDAY=" + ",".join(WEEKDAYS[day] for day in sorted(rule.weekdays)))
+    if rule.nth_weekdays:
+        ordered = sorted(rule.nth_weekdays, key=lambda item: (*_order(item[1]), item[0]))
+        parts.append("BYDAY=" + ",".join(f"{n}{WEEKDAYS[day]}" for day, n in ordered))
+    for name, numbers in (
+        ("BYMONTHDAY", rule.month_days),
+        ("BYYEARDAY", rule.year_days),
+        ("BYMONTH", rule.months),
+        ("BYSETPOS", rule.set_positions),
+    ):
+        if numbers:
+            parts.append(f"{name}={_numbers_text(numbers)}")
+    if rule.week_start != 0:
+        parts.append(f"WKST={WEEKDAYS[rule.week_start]}")
+    return ";".join(parts)
+
+
 def check_rule(rule: str) -> str:
-    """Normalise an RRULE value, rejecting what a series may not use."""
-    parse_rule(rule)
-    return rule.strip().upper().removeprefix("RRULE:")
+    """A rule in its canonical form; RuleError if a series may not use it."""
+    return canonical(parse_rule(rule))
 
 
 # --- which days a rule gives -------------------------------------------------------------
@@ -252,15 +305,19 @@ def rule_dates(rule: Rule, first: date, last: date) -> Iterator[date]:
         yield from (day for day in chosen if first <= day <= last)
 
 
-def expand(series: SeriesDefinition, zone: ZoneInfo) -> list[Occurrence]:
-    """Every occurrence of the series, sorted, in UTC; RuleError if none or too many."""
+def expand(
+    series: SeriesDefinition, zone: ZoneInfo, wall_times_must_exist: bool = True
+) -> list[Occurrence]:
+    """Every occurrence of the series, sorted, in UTC; RuleError if none or too many, or
+    if its times fall into a clock change. Calendars of a stored series pass False for
+    `wall_times_must_exist`: a series saved before that check was made must still render."""
     if series.end_time <= series.start_time:
         raise RuleError("end_time", "must be after start_time")
     if (series.until is None) == (series.count is None):
         raise RuleError("until", "give either until or count")
     rule = parse_rule(series.rule)
     if (series.count or 0) > MAX_SESSIONS:
-        raise RuleError("rule", f"the series has more than {MAX_SESSIONS} sessions")
+        raise RuleError("count", f"the series has more than {MAX_SESSIONS} sessions")
     horizon = series.start_date + MAX_SPAN
     if series.until is not None:
         if series.until < series.start_date:
@@ -275,15 +332,52 @@ def expand(series: SeriesDefinition, zone: ZoneInfo) -> list[Occurrence]:
         dates = set(found[: series.count])
     if not dates and not series.extra_dates:
         raise RuleError("rule", "the rule gives no date in the series' span")
+    for day in sorted(dates | set(series.extra_dates)) if wall_times_must_exist else ():
+        _check_wall_time("start_time", day, series.start_time, zone)
+        _check_wall_time("end_time", day, series.end_time, zone)
     dates |= set(series.extra_dates)
     dates -= set(series.excluded_dates)
     if not dates:
-        raise RuleError("rule", "the series has no session")
-    if len(dates) > MAX_SESSIONS:
-        raise RuleError("rule", f"the series has more than {MAX_SESSIONS} sessions")
+        raise RuleError("excluded_dates", "the series has no session left")
+    if len(dates) > MAX_SESSIONS:  # the rule alone gives fewer (two years, one a day)
+        raise RuleError("extra_dates", f"the series has more than {MAX_SESSIONS} sessions")
     if max(dates) > horizon or min(dates) < series.start_date - MAX_SPAN:
         raise RuleError("extra_dates", "a series may reach at most two years ahead")
     return [_occurrence(day, series.start_time, series.end_time, zone) for day in sorted(dates)]
+
+
+# --- clock changes -------------------------------------------------------------------------
+
+
+def missing(local: datetime) -> bool:
+    """The wall time does not exist: the clocks jump over it (spring forward)."""
+    there_and_back = local.astimezone(UTC).astimezone(local.tzinfo)
+    return there_and_back.replace(tzinfo=None) != local.replace(tzinfo=None)
+
+
+def ambiguous(local: datetime) -> bool:
+    """The wall time happens twice: the clocks go back over it (autumn)."""
+    return local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
+
+
+def _check_wall_time(field: str, day: date, wall: time, zone: ZoneInfo) -> None:
+    """A series' time must happen exactly once on each of its dates (docs/calendars.md,
+    rule 18a): calendar apps do not agree when a wall time the clocks skip or repeat
+    is, so no answer we could give would be the one every calendar shows. The rule's
+    dates are checked even where excluded: the RRULE still names them."""
+    local = datetime.combine(day, wall, tzinfo=zone)
+    if missing(local):
+        raise RuleError(
+            field,
+            f"{wall:%H:%M} does not exist on {day} in {zone.key}: the clocks go forward"
+            " over it; choose another time",
+        )
+    if ambiguous(local):
+        raise RuleError(
+            field,
+            f"{wall:%H:%M} happens twice on {day} in {zone.key}: the clocks go back"
+            " over it; choose another time",
+        )
 
 
 def _occurrence(day: date, start: time, end: time, zone: ZoneInfo) -> Occurrence:

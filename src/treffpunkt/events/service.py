@@ -167,12 +167,14 @@ async def _set_session_status(session: Session, status: SessionStatus, at: datet
     return True
 
 
-def _expand(rule: SeriesRule, zone: ZoneInfo) -> list[Occurrence]:
+def _expand(rule: SeriesRule, zone: ZoneInfo, path: str) -> list[Occurrence]:
+    """The series' occurrences; a 422 naming the field at its `path` in the request
+    body ("series." when the series is a field of the event, "" when it is the body)."""
     try:
         return expand(rule.definition(), zone)
     except RuleError as error:
         raise InvalidInput(
-            "The series cannot be used.", {f"series.{error.field}": str(error)}
+            "The series cannot be used.", {f"{path}{error.field}": str(error)}
         ) from None
 
 
@@ -184,7 +186,9 @@ class Changes:
     cancelled: list[int]
 
 
-async def _sync_series(event: Event, rule: SeriesRule, zone: ZoneInfo, at: datetime) -> Changes:
+async def _sync_series(
+    event: Event, rule: SeriesRule, zone: ZoneInfo, at: datetime, path: str = ""
+) -> Changes:
     """Make the event's future series sessions follow `rule`.
 
     Occurrences are matched by local date (a series has at most one session a day).
@@ -192,7 +196,7 @@ async def _sync_series(event: Event, rule: SeriesRule, zone: ZoneInfo, at: datet
     own) keeps its times and status and only learns its new occurrence; sessions
     whose date left the series are removed, or cancelled if people hold places.
     """
-    occurrences = {o.local_date: o for o in _expand(rule, zone)}
+    occurrences = {o.local_date: o for o in _expand(rule, zone, path)}
     series = (Session.event == event.id) & Session.occurrence_start.is_not_null()
     ids = [row["id"] for row in await Session.select(Session.id).where(series)]
     if ids:
@@ -293,7 +297,7 @@ async def create_event(municipality_id: int, data: EventCreate) -> Event:
                 )
             )
         if data.series:
-            await _sync_series(event, data.series, zone, at)
+            await _sync_series(event, data.series, zone, at, path="series.")
     return event
 
 

@@ -31,7 +31,7 @@ from treffpunkt.notifications.delivery import (
 )
 from treffpunkt.notifications.registry import CalendarPart, Registry, current_registry
 from treffpunkt.notifications.rendering import render
-from treffpunkt.outbox import OutboxMessage, OutboxStatus, Row
+from treffpunkt.outbox import OutboxMessage, OutboxStatus, Row, Undeliverable
 from treffpunkt.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -231,8 +231,9 @@ async def deliver(
 ) -> int:
     """Do claimed rows, mails over one mailer connection; returns how many mails were sent.
 
-    Only a refusal by the mail server and a mail that cannot be written fail for good;
-    anything else (the database or the network failing for now) is tried again later.
+    Only a refusal by the mail server and a mail that cannot be written (its template, or
+    a calendar part its data cannot give: outbox.Undeliverable) fail for good; anything
+    else (the database or the network failing for now) is tried again later.
     With `stop` set, the rest is left for release().
     """
     registry = registry or current_registry()
@@ -267,7 +268,7 @@ async def deliver(
                 await mailer.send(mail)
                 if part is not None:
                     await part.sent()  # the person's calendar now holds what it said
-        except (PermanentFailure, BrokenMail) as error:
+        except (PermanentFailure, BrokenMail, Undeliverable) as error:
             log.error("mail %s failed for good: %s", row["id"], error)
             await _finish(
                 row["id"],
