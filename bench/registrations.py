@@ -140,6 +140,26 @@ async def load(
     return time.perf_counter() - started, results
 
 
+def cpu_seconds(root: int) -> float:
+    """CPU time (user + system) used so far by process `root` and its descendants: what
+    the server spent, which another load on the machine changes far less than the rate."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with suppress(OSError):
+            fields = stat.read_text().rpartition(")")[2].split()
+            pid = int(stat.parent.name)
+            parents[pid] = int(fields[1])
+            times[pid] = (int(fields[11]) + int(fields[12])) / tick
+    tree, frontier = {root}, [root]
+    while frontier:
+        children = [pid for pid, parent in parents.items() if parent in frontier]
+        tree.update(children)
+        frontier = children
+    return sum(times.get(pid, 0.0) for pid in tree)
+
+
 def run(engine: str, requests: int, concurrency: int, workers: int, capacity: int) -> dict:
     data_dir = Path(tempfile.mkdtemp(prefix="treffpunkt-bench-"))
     env = {
@@ -173,7 +193,9 @@ def run(engine: str, requests: int, concurrency: int, workers: int, capacity: in
             time.sleep(0.1)
         time.sleep(1.0)  # let every worker process finish starting
         asyncio.run(load(port, session, 200, concurrency, "warm"))  # warm-up registrations
+        cpu_before = cpu_seconds(server.pid)
         seconds, results = asyncio.run(load(port, session, requests, concurrency, "p"))
+        server_cpu = cpu_seconds(server.pid) - cpu_before
     finally:
         server.terminate()
         server.wait()
@@ -203,6 +225,7 @@ def run(engine: str, requests: int, concurrency: int, workers: int, capacity: in
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
         "p95_ms": round(latencies[int(len(latencies) * 0.95)] * 1000, 1),
         "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 1),
+        "server_cpu_ms_per_request": round(server_cpu / requests * 1000, 2),
     }
 
 

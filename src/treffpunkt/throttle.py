@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from limits import RateLimitItem, parse
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 
 from treffpunkt.errors import TooManyRequests
@@ -30,7 +30,10 @@ class Throttle:
     def __init__(self, storage_uri: str) -> None:
         # `limits` picks its asyncio storages by the "async+" scheme prefix.
         uri = storage_uri if storage_uri.startswith("async+") else f"async+{storage_uri}"
-        self._limiter = MovingWindowRateLimiter(storage_from_string(uri))
+        # A sliding window of two counters per key, not a list of every hit: the memory
+        # storage sweeps hit lists key by key (a thread hop each), so with one key per
+        # address registered, every request paid for all addresses of the last day.
+        self._limiter = SlidingWindowCounterRateLimiter(storage_from_string(uri))
 
     async def hit(self, limit: str, *key: str) -> None:
         """Count one action against `limit`; raise TooManyRequests once it is spent."""
