@@ -194,7 +194,7 @@ def test_local_state_stays_out_of_the_image(path: str) -> None:
         "src/treffpunkt/app.py",
         "src/treffpunkt/web/static/registration.css",
         "migrations/treffpunkt_2026_11_21t22_00_10_000000.py",
-        "email_templates/registration_confirmed/de.txt",
+        "email_templates/registration_confirmed/body.txt",
     ],
 )
 def test_what_the_image_needs_goes_in(path: str) -> None:

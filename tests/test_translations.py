@@ -71,6 +71,7 @@ def test_every_string_in_the_code_is_in_every_catalogue() -> None:
     """Run `make messages` (docs/web.md) when this fails."""
     wanted = ids_in_the_code()
     assert "Skip to content" in wanted  # the extraction found the templates
+    assert "Interpretation is offered." in wanted  # and the mail layout
     for locale in LOCALES:
         have = {m.id[0] if isinstance(m.id, tuple) else m.id for m in catalogue(locale)}
         assert not wanted - have, f"{locale}: {sorted(wanted - have)}"
