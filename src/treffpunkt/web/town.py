@@ -59,8 +59,8 @@ KIND_NAMES = {
     EventKind.other: N_("Other event"),
 }
 AUDIENCE_NAMES = {
-    Audience.public: N_("Everyone"),
-    Audience.volunteers: N_("Volunteers"),
+    Audience.public: N_("Open to everyone"),
+    Audience.volunteers: N_("For volunteers"),
 }
 
 # The spoken language filter is `spoken` on pages: `lang` chooses the page's language
