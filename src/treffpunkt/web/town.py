@@ -63,11 +63,21 @@ AUDIENCE_NAMES = {
     Audience.volunteers: N_("For volunteers"),
 }
 
+
+# Filters of the pages' GET form: a value or empty (the form's "all" sends `kind=`),
+# anything else a 4xx page.
+KIND_VALUES = "|".join(EventKind)
+AUDIENCE_VALUES = "|".join(Audience)
+KindChoice = Annotated[str | None, QueryParameter(name="kind", pattern=f"^({KIND_VALUES})?$")]
+AudienceChoice = Annotated[
+    str | None, QueryParameter(name="audience", pattern=f"^({AUDIENCE_VALUES})?$")
+]
 # The spoken language filter is `spoken` on pages: `lang` chooses the page's language
 # (pages.py). Feeds and the API call it `lang`.
-Spoken = Annotated[
+SpokenChoice = Annotated[str | None, QueryParameter(name="spoken", pattern=r"^([a-z]{2,3})?$")]
+ProgrammeChoice = Annotated[
     str | None,
-    QueryParameter(name="spoken", pattern=r"^[a-z]{2,3}$", description="spoken language"),
+    QueryParameter(name="programme", pattern=r"^([a-z0-9]+(?:-[a-z0-9]+)*)?$", max_length=64),
 ]
 
 
@@ -108,6 +118,18 @@ class PageFilters:
             "audience": self.audience,
         }
         return urlencode([(k, str(v)) for k, v in values.items() if v])
+
+    @classmethod
+    def of(
+        cls, kind: str | None, spoken: str | None, programme: str | None, audience: str | None
+    ) -> PageFilters:
+        """From the URL's values (checked by their patterns); empty ones filter nothing."""
+        return cls(
+            kind=EventKind(kind) if kind else None,
+            spoken=spoken or None,
+            programme=programme or None,
+            audience=Audience(audience) if audience else None,
+        )
 
     @property
     def active(self) -> bool:
@@ -212,17 +234,17 @@ async def town_page(
     request: Request[Any, Any, Any],
     slug: PathSlug,
     settings: NamedDependency[Settings],
-    kind: FromQuery[EventKind | None] = None,
-    spoken: Spoken = None,
-    programme: ProgrammeFilter = None,
-    audience: FromQuery[Audience | None] = None,
+    kind: KindChoice = None,
+    spoken: SpokenChoice = None,
+    programme: ProgrammeChoice = None,
+    audience: AudienceChoice = None,
     cursor: Cursor = None,
     before: Before = None,
 ) -> Template:
     """A town's upcoming sessions by day, filtered, a page at a time, to subscribe to."""
     municipality = await get_municipality(slug)
     reader = _reader(request, municipality, settings)
-    filters = PageFilters(kind, spoken, programme, audience)
+    filters = PageFilters.of(kind, spoken, programme, audience)
     sessions = await public.list_sessions(reader, filters.for_sessions(), PAGE_SIZE, cursor, before)
     path = f"/m/{slug}/"
     return page(
@@ -299,17 +321,17 @@ async def embed_page(
     request: Request[Any, Any, Any],
     slug: PathSlug,
     settings: NamedDependency[Settings],
-    kind: FromQuery[EventKind | None] = None,
-    spoken: Spoken = None,
-    programme: ProgrammeFilter = None,
-    audience: FromQuery[Audience | None] = None,
+    kind: KindChoice = None,
+    spoken: SpokenChoice = None,
+    programme: ProgrammeChoice = None,
+    audience: AudienceChoice = None,
     cursor: Cursor = None,
     before: Before = None,
 ) -> Template:
     """The town's list for its own website, in an iframe (docs/web.md has the snippet)."""
     municipality = await get_municipality(slug)
     reader = _reader(request, municipality, settings)
-    filters = PageFilters(kind, spoken, programme, audience)
+    filters = PageFilters.of(kind, spoken, programme, audience)
     sessions = await public.list_sessions(
         reader, filters.for_sessions(), EMBED_PAGE_SIZE, cursor, before
     )
@@ -408,7 +430,8 @@ async def programme_atom(
 ) -> Response[bytes]:
     """A programme's newly published events, newest first."""
     municipality = await get_municipality(slug)
-    reader = public.Reader(municipality, locale, request.headers.get("accept-language"))
+    accept_language = request.headers.get("accept-language")
+    reader = public.Reader(municipality, locale, accept_language, settings.base_url)
     programme = await public.programme_overview(reader, programme_slug)
     path = f"/m/{slug}/programmes/{programme_slug}"
     return await _atom(
