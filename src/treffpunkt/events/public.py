@@ -290,10 +290,15 @@ async def spoken_languages(reader: Reader) -> list[str]:
     upcoming = Session.select(Session.event).where(
         owned(Session, reader.municipality.id) & (Session.ends_at >= now())
     )
-    rows = await Event.select(Event.languages).where(
-        owned(Event, reader.municipality.id)
-        & (Event.status == EventStatus.published)
-        & Event.id.is_in(upcoming)
+    # Distinct lists of languages: a handful of rows however many events there are.
+    rows = (
+        await Event.select(Event.languages)
+        .where(
+            owned(Event, reader.municipality.id)
+            & (Event.status == EventStatus.published)
+            & Event.id.is_in(upcoming)
+        )
+        .distinct()
     )
     return sorted({language for row in rows for language in row["languages"]})
 
