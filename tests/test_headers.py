@@ -25,6 +25,7 @@ from treffpunkt.calendars.personal import feed_tokens
 from treffpunkt.events.tables import Programme
 from treffpunkt.headers import PAGE_POLICY, security_headers
 from treffpunkt.registrations.service import registration_token
+from treffpunkt.web.town import EMBED_POLICY
 
 # Answers that may be kept: public feeds and files by anyone, a personal feed by its
 # owner's calendar app. Everything else must not be stored anywhere.
@@ -34,6 +35,8 @@ CACHEABLE = {
     "/m/{slug}/events/{file_name}": "public",
     "/static/{file_path}": "public",
     "/m/{slug}/theme.css": "public",
+    "/m/{slug}/events.atom": "public",
+    "/m/{slug}/programmes/{programme_slug}/events.atom": "public",
     "/feeds/{file_name}": "private",
 }
 
@@ -101,12 +104,23 @@ async def test_every_route_sends_the_security_headers(
     assert walked > 100
 
 
+# Pages meant to be framed by other sites, with their own policy (web/town.py).
+EMBEDDABLE = {"/m/{slug}/embed": EMBED_POLICY}
+
+
 def check_headers(response: httpx.Response, path: str, where: str) -> None:
     headers = response.headers
     assert headers.get("x-content-type-options") == "nosniff", where
     assert headers.get("referrer-policy") == "no-referrer", where
-    assert headers.get("x-frame-options") == "DENY", where
     policy = headers.get("content-security-policy", "")
+    if path in EMBEDDABLE and response.status_code == 200:
+        assert "x-frame-options" not in headers, where
+        assert policy == EMBEDDABLE[path], where
+        assert "unsafe-inline" not in policy, where
+        page = response.text.lower()
+        assert not re.search(r"<script(?![^>]*\ssrc=\"/)|<style|\sstyle=", page), where
+        return
+    assert headers.get("x-frame-options") == "DENY", where
     assert "frame-ancestors 'none'" in policy, where
     cache = headers.get("cache-control", "")
     kept = cacheable(path)

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 from litestar import Litestar, Router
+from litestar.config.compression import CompressionConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -49,6 +50,7 @@ from treffpunkt.web.errors import error_page
 from treffpunkt.web.pages import csrf_config, template_config
 from treffpunkt.web.routes import RegistrationPageController
 from treffpunkt.web.theme import town_theme
+from treffpunkt.web.town import TOWN_ROUTES
 
 # JSON bodies larger than this are refused (413); the largest real one is an event with
 # texts in six languages, far below.
@@ -133,6 +135,7 @@ def create_app(settings: Settings) -> Litestar:
             PublicEventController,
             PublicRegistrationController,
             RegistrationPageController,
+            *TOWN_ROUTES,
             town_theme,
             CalendarController,
             PersonalFeedController,
@@ -143,6 +146,9 @@ def create_app(settings: Settings) -> Litestar:
         ],
         template_config=template_config(),
         csrf_config=csrf_config(settings, secret_key),  # on every form of a page
+        # gzip for pages, styles, feeds (Vary: Accept-Encoding). An ETag names the bytes
+        # before compression, so If-None-Match works alike with and without gzip.
+        compression_config=CompressionConfig(backend="gzip", gzip_compress_level=6),
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "secret_key": Provide(lambda: secret_key, sync_to_thread=False),

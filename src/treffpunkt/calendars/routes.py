@@ -49,6 +49,7 @@ def answer(
     filename: str | None = None,
     cache_control: str = "public, max-age=300",
     vary: bool = False,
+    media_type: str = MEDIA_TYPE,
 ) -> Response[bytes]:
     """200 with the bytes, or 304 when the client's copy is current (RFC 9110 §13.1).
 
@@ -64,7 +65,7 @@ def answer(
         return Response(b"", status_code=304, headers=headers)
     if filename:
         headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return Response(feed.body, media_type=MEDIA_TYPE, headers=headers)
+    return Response(feed.body, media_type=media_type, headers=headers)
 
 
 def _not_modified(request: Request[Any, Any, Any], feed: Feed) -> bool:

@@ -430,6 +430,12 @@ class PublicSession(AllDay):
     event_id: int
     kind: EventKind
     title: str
+    locale: str = Field(description="the language of the title (it may fall back)")
+    languages: list[str] = Field(description="languages spoken at the event")
+    interpretation: bool
+    audience: Audience
+    venue: str | None = Field(description="the venue's name")
+    online: bool = Field(description="whether the event takes place online")
     starts_at: datetime
     ends_at: datetime
     status: SessionStatus
@@ -439,11 +445,15 @@ class PublicSession(AllDay):
         " registrations may hold some of them until they are confirmed or their hold ends"
     )
     registration_open: bool
+    waitlist: bool = Field(description="whether a full session or course keeps a waitlist")
 
 
 class SessionPage(Output):
     items: list[PublicSession]
     next_cursor: str | None = Field(description="pass as `cursor` for the next page")
+    previous_cursor: str | None = Field(
+        default=None, description="pass as `before` for the page before this one"
+    )
 
 
 class PublicEventSession(AllDay):

@@ -69,7 +69,8 @@ def secure_cookies(settings: Settings) -> bool:
 
 
 # Paths without cookie-authenticated forms: no CSRF cookie, no token check. The JSON API
-# authenticates with bearer tokens, not cookies; feeds and files are only read.
+# authenticates with bearer tokens, not cookies; feeds and files are only read; the
+# embedded list has no form (and lives in other sites' frames).
 CSRF_EXEMPT = [
     "^/api/",
     "^/schema",
@@ -77,7 +78,8 @@ CSRF_EXEMPT = [
     "^/feeds/",
     "^/static/",
     "^/assets/",
-    r"\.(ics|css)$",
+    r"\.(ics|css|atom)$",
+    "^/m/[^/]+/embed$",
 ]
 
 
