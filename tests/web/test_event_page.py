@@ -93,10 +93,13 @@ async def test_the_page_shows_the_event_its_dates_venue_and_ways_to_keep_it(
     text = page.text
     assert "<h1>Dialogrunde Ankommen</h1>" in text
     assert "<p>Zweiter Absatz.</p>" in text
-    assert "abgesagt" in text and "neue Uhrzeit" in text  # cancelled and moved, plainly
-    assert "Hauptstraße 53" in text and "Stufenloser Zugang" in text
+    assert "abgesagt" in text
+    assert "neue Uhrzeit" in text
+    assert "Hauptstraße 53" in text
+    assert "Stufenloser Zugang" in text
     assert "https://www.openstreetmap.org/search?query=Hauptstra%C3%9Fe+53" in text
-    assert "Caritas Bensheim" in text and "info@caritas.example" in text
+    assert "Caritas Bensheim" in text
+    assert "info@caritas.example" in text
     assert f'href="/m/bensheim/events/{event.id}/calendar.ics"' in text
     assert "https://calendar.google.com/calendar/render?" in text
     assert "https://outlook.live.com/calendar/0/deeplink/compose?" in text
@@ -283,7 +286,8 @@ async def test_bad_input_comes_back_with_messages_beside_the_fields(
     for field in ("name", "email", "phone", "seats", "consent"):
         assert f'href="#field-{field}"' in text, field
         assert f'id="error-{field}"' in text, field
-    assert 'value="amal@localhost"' in text and 'value="call me"' in text
+    assert 'value="amal@localhost"' in text
+    assert 'value="call me"' in text
     assert "Rollstuhl &lt;b&gt;bitte&lt;/b&gt;" in text  # kept, and escaped
     assert '<option value="ar" lang="ar" selected>' in text
     assert await Registration.count() == 0
@@ -341,7 +345,8 @@ async def test_a_volunteer_registers_for_a_whole_course(client: Any, bensheim: A
         ],
     )
     page = await client.get(path(bensheim, course), headers={"Accept-Language": "de"})
-    assert 'name="session"' not in page.text and 'name="seats"' not in page.text
+    assert 'name="session"' not in page.text
+    assert 'name="seats"' not in page.text
     assert "für Ehrenamtliche" in page.text
     answer = await register_by_form(client, bensheim, course)
     assert answer.headers["location"].endswith("/registered/pending")
@@ -369,7 +374,7 @@ async def test_cancelling_asks_first(client: Any, bensheim: Any) -> None:
     assert (await Registration.objects().first()).status == "cancelled"  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("token", ["x" * 43, "short", "%C2%84"])
+@pytest.mark.parametrize("token", ["x" * 43, "short", "a.b"])
 async def test_a_link_that_leads_nowhere_gets_a_friendly_page(client: Any, token: str) -> None:
     for address in (f"/r/{token}", f"/r/{token}/cancel"):
         answer = await client.get(address, headers={"Accept-Language": "uk"})

@@ -234,15 +234,18 @@ def _registration_data(values: dict[str, str], max_seats: int) -> tuple[Any, dic
         else None,
         "consent": values["consent"] == "yes",
     }
+    failed: set[str] = set()
+    data = None
     try:
         data = RegistrationCreate.model_validate(body)
     except ValidationError as error:
         failed = {
             str(e["loc"][-1] if e["loc"][0] == "needs" else e["loc"][0]) for e in error.errors()
         }
+    if values["seats"].isdigit() and int(values["seats"]) > max_seats:
+        failed.add("seats")  # the service says so too; here with the other fields
+    if failed:
         return None, {name: "" for name in FIELDS if name in failed}
-    if data.seats > max_seats:
-        return None, {"seats": ""}
     return data, {}
 
 
