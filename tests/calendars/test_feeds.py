@@ -296,7 +296,9 @@ async def test_answers_carry_subscribe_and_add_to_calendar_links(
         "webcal": "webcal://testserver/m/bensheim/calendar.ics",
     }
     body = (await client.get(f"/api/v1/events/{event.id}")).json()
-    assert body["calendar"]["https"] == f"http://testserver/m/bensheim/events/{event.id}/calendar.ics"
+    assert (
+        body["calendar"]["https"] == f"http://testserver/m/bensheim/events/{event.id}/calendar.ics"
+    )
     assert (await client.get(body["calendar"]["https"])).status_code == 200
     [session] = body["sessions"]
     google = urlsplit(session["add_to_google"])
