@@ -381,3 +381,16 @@ async def test_a_link_that_leads_nowhere_gets_a_friendly_page(client: Any, token
         assert answer.status_code == 404
         assert '<html lang="uk"' in answer.text
         assert "Посилання не працює" in answer.text
+
+
+async def test_mails_lead_to_the_event_page(client: Any, bensheim: Any, settings: Any) -> None:
+    from treffpunkt.outbox import OutboxMessage
+    from treffpunkt.registrations.kinds import registration_links
+
+    event = await drop_in(bensheim)
+    await register_by_form(client, bensheim, event)
+    rows = await OutboxMessage.select().output(load_json=True)
+    assert rows
+    links = await registration_links(rows, settings)
+    for row in rows:
+        assert links[row["id"]]["event_url"] == f"{settings.base_url}{path(bensheim, event)}"

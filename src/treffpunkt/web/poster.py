@@ -14,6 +14,7 @@ from typing import Any
 
 import anyio.to_thread
 import segno
+from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from treffpunkt.events.public import EventPage, event_page
@@ -35,14 +36,6 @@ _environment = Environment(
 )
 
 
-def _fetch_nothing(url: str, *args: Any, **kwargs: Any) -> Any:
-    if url.startswith("data:"):
-        from weasyprint import default_url_fetcher
-
-        return default_url_fetcher(url, *args, **kwargs)
-    raise ValueError("a poster loads nothing from elsewhere")
-
-
 def _block(found: EventPage, locale: str) -> dict[str, Any]:
     """One language's part: the title and the next dates, labels in that language."""
     t = translator(locale)
@@ -51,8 +44,6 @@ def _block(found: EventPage, locale: str) -> dict[str, Any]:
         if session.status != "scheduled":
             continue
         if session.all_day and session.first_day:
-            from babel.dates import format_date
-
             dates.append(format_date(session.first_day, "full", locale=locale))
         else:
             dates.append(format_when(session.starts_at, locale))
@@ -96,7 +87,9 @@ async def render(municipality: Municipality, event_id: int, base_url: str) -> by
 
 
 def _pdf(html: str) -> bytes:
-    from weasyprint import CSS, HTML  # loads Pango: only when a poster is asked for
+    from weasyprint import CSS, HTML, URLFetcher  # loads Pango: only when asked for
 
-    document = HTML(string=html, url_fetcher=_fetch_nothing, base_url=str(TEMPLATES))
+    # data: URIs (the QR code) and nothing else: no text of an event makes us fetch.
+    fetcher = URLFetcher(allowed_protocols=["data"], fail_on_errors=True)
+    document = HTML(string=html, url_fetcher=fetcher, base_url=str(TEMPLATES))
     return bytes(document.write_pdf(stylesheets=[CSS(filename=str(STYLESHEET))]))
