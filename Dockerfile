@@ -14,6 +14,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PICCOLO_CONF=treffpunkt.piccolo_conf \
     TREFFPUNKT_ENVIRONMENT=production \
     TREFFPUNKT_DATA_DIR=/var/lib/treffpunkt
+# Posters (WeasyPrint): Pango, and DejaVu Sans, whose glyphs cover Arabic and Farsi.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY src ./src
 COPY migrations ./migrations

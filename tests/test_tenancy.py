@@ -275,7 +275,10 @@ PUBLIC_OPERATIONS = {
     "personalCalendarHead",
 }
 # Pages behind a registration link, the API description, static files and stylesheets.
-PUBLIC_PATHS = ("/r/", "/schema", "/static/", "/assets/", "/m/{slug}/theme.css")
+PUBLIC_PATHS = (
+    *("/r/", "/schema", "/static/", "/assets/", "/m/{slug}/theme.css"),
+    *("/m/{slug}/events/{event}", "/m/{slug}/events/{event_id}/"),
+)
 # A town's pages and feeds for everyone (web/town.py); exact paths, since they prefix others.
 PUBLIC_PAGES = {
     "/",

@@ -47,6 +47,7 @@ from treffpunkt.settings import Settings
 from treffpunkt.throttle import Throttle
 from treffpunkt.web.assets import asset_routers
 from treffpunkt.web.errors import error_page
+from treffpunkt.web.events import EVENT_PAGES
 from treffpunkt.web.pages import csrf_config, template_config
 from treffpunkt.web.routes import RegistrationPageController
 from treffpunkt.web.theme import town_theme
@@ -136,6 +137,7 @@ def create_app(settings: Settings) -> Litestar:
             PublicRegistrationController,
             RegistrationPageController,
             *TOWN_ROUTES,
+            *EVENT_PAGES,
             town_theme,
             CalendarController,
             PersonalFeedController,

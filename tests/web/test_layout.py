@@ -350,11 +350,15 @@ async def test_an_unexpected_error_of_a_page_is_a_page(settings: Any) -> None:
 async def test_errors_of_documented_operations_stay_json_whatever_the_path(
     client: Any, bensheim: Any
 ) -> None:
-    """/m/{slug}/events/{file_name} is an API operation (a calendar download) that shares
-    its prefix with pages: its errors are in the format its description promises."""
-    odd = await client.get(f"/m/{bensheim.slug}/events/%C2%84")
-    assert odd.status_code == 404
-    assert odd.json()["error"] == "not_found"
+    """/m/{slug}/events/{id}/calendar.ics is an API operation (a calendar download) that
+    shares its prefix with pages: its errors are in the format its description promises;
+    the event's page beside it answers with pages."""
+    odd = await client.get(f"/m/{bensheim.slug}/events/1/calendar.ics?locale=xx")
+    assert odd.status_code == 422
+    assert odd.json()["fields"] == {"locale": odd.json()["fields"]["locale"]}
+    page = await client.get(f"/m/{bensheim.slug}/events/%C2%84")
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
 
 
 # --- what every template keeps to -----------------------------------------------------------
@@ -373,6 +377,9 @@ def test_templates_post_only_through_the_form_macro_and_run_no_inline_code(
     text = template.read_text("utf-8")
     if template.name != "macros.html":
         assert not re.search(r"<form[^>]*method=\"?post", text, re.I), "use ui.post_form"
+    # A script only as a file of this site, and only where framing needs one (embed.html);
+    # besides, JSON-LD data blocks (never executed) on event pages.
+    text = re.sub(r'<script type="application/ld\+json">', "", text)
     # A script only as a file of this site, and only where framing needs one (embed.html).
     scripts = re.findall(r"<script[^>]*>", text, re.I)
     assert all(re.fullmatch(r'<script src="{{ \w+ }}" defer>', tag) for tag in scripts)

@@ -70,9 +70,11 @@ async def test_a_resident_confirms_subscribes_and_cancels(
         assert (await http.get(old_feed)).status_code == 404
         assert (await http.get(await address.input_value())).status_code == 200
 
-        await page.get_by_role("button", name="Anmeldung absagen").click()
+        # Cancelling asks first ("Platz absagen?"), on a page of its own.
+        await page.get_by_role("link", name="Anmeldung absagen").click()
+        await page.get_by_role("button", name="Ja, Platz absagen").click()
         await expect(status).to_contain_text("Storniert")
-        await expect(page.get_by_role("button", name="Anmeldung absagen")).to_have_count(0)
+        await expect(page.get_by_role("link", name="Anmeldung absagen")).to_have_count(0)
         await expect(subscribe).to_have_count(0)  # an ended registration leads to no feed
 
 
@@ -83,7 +85,7 @@ async def test_the_page_reads_right_to_left_in_arabic(app: Any, bensheim: Any, p
         await page.get_by_role("button", name="تأكيد التسجيل").click()  # shows the calendar
         assert await page.locator("html").get_attribute("dir") == "rtl"
         assert await page.locator("html").get_attribute("lang") == "ar"
-        await expect(page.get_by_role("heading", name="تقويمك")).to_be_visible()
+        await expect(page.get_by_role("heading", name="تقويمك", exact=True)).to_be_visible()
         # Addresses stay left to right inside the right-to-left page.
         assert await page.get_by_label("رابط للنسخ").get_attribute("dir") == "ltr"
 

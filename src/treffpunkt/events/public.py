@@ -49,7 +49,14 @@ from treffpunkt.events.tables import (
     Venue,
 )
 from treffpunkt.i18n import Localized, reader_locale, translated, translated_fields
-from treffpunkt.links import When, feed_links, google_link, outlook_link
+from treffpunkt.links import (
+    When,
+    event_calendar_path,
+    event_page_path,
+    feed_links,
+    google_link,
+    outlook_link,
+)
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.schemas import Id, Instant
 from treffpunkt.tenancy import owned
@@ -411,7 +418,8 @@ async def _public_events(reader: Reader, rows: list[dict[str, Any]]) -> list[Pub
         locale, texts = reader.text(row["texts"])
         venue_row = venues.get(row["venue"])
         where = _where(venue_row, row["online_url"])
-        details = f"{texts.get('summary', '')}\n{reader.base_url}/api/v1/events/{row['id']}".strip()
+        page_url = reader.base_url + event_page_path(slug, row["id"])
+        details = f"{texts.get('summary', '')}\n{page_url}".strip()
         own_sessions = sessions[row["id"]]
         scheduled = [s["starts_at"] for s in own_sessions if s["status"] == "scheduled"]
         window = _window(row, min(scheduled) if scheduled else None)
@@ -444,7 +452,9 @@ async def _public_events(reader: Reader, rows: list[dict[str, Any]]) -> list[Pub
                 registration_closes_at=row["registration_closes_at"],
                 capacity=row["capacity"],
                 max_seats_per_registration=row["max_seats_per_registration"],
-                calendar=feed_links(reader.base_url, f"/m/{slug}/events/{row['id']}.ics"),
+                waitlist=row["waitlist"],
+                page_url=page_url,
+                calendar=feed_links(reader.base_url, event_calendar_path(slug, row["id"])),
                 sessions=[
                     PublicEventSession(
                         id=s["id"],
@@ -452,6 +462,9 @@ async def _public_events(reader: Reader, rows: list[dict[str, Any]]) -> list[Pub
                         ends_at=reader.local(s["ends_at"]),
                         **all_day_fields(s, reader.zone),
                         status=s["status"],
+                        # Its time changed after it was planned (revision counts moves
+                        # and cancellations: docs/calendars.md).
+                        moved=s["status"] == "scheduled" and s["revision"] > 0,
                         seats_left=_seats_left(s, course=row),
                         registration_open=registration_open(
                             window, s["status"], s["starts_at"], at
@@ -481,23 +494,51 @@ def _where(venue: dict[str, Any] | None, online_url: str | None) -> str:
     return f"{venue['name']}, {venue['street']}, {venue['postal_code']} {venue['city']}"
 
 
+async def _visible_row(event_id: int, municipality_id: int | None = None) -> dict[str, Any]:
+    """A published or cancelled event; with `municipality_id`, only one of that town."""
+    query = Event.select().where((Event.id == event_id) & Event.status.is_in(list(VISIBLE)))
+    if municipality_id is not None:
+        query = query.where(Event.municipality == municipality_id)
+    row = await query.output(load_json=True).first()
+    if row is None:
+        raise NotFound("No such event.")
+    return row
+
+
+async def _municipality(municipality_id: int) -> Municipality:
+    municipality = await Municipality.objects().where(Municipality.id == municipality_id).first()
+    assert municipality is not None
+    return municipality
+
+
 async def get_public_event(
     event_id: int, requested_locale: str | None, accept_language: str | None, base_url: str
 ) -> PublicEvent:
-    row = (
-        await Event.select()
-        .where((Event.id == event_id) & Event.status.is_in(list(VISIBLE)))
-        .output(load_json=True)
-        .first()
-    )
-    if row is None:
-        raise NotFound("No such event.")
-    municipality = (
-        await Municipality.objects().where(Municipality.id == row["municipality"]).first()
-    )
-    assert municipality is not None
+    row = await _visible_row(event_id)
+    municipality = await _municipality(row["municipality"])
     reader = Reader(municipality, requested_locale, accept_language, base_url)
     return (await _public_events(reader, [row]))[0]
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """An event as its page shows it: what the API says, each text with the language it
+    is in (a field may fall back to the town's language), and its municipality."""
+
+    event: PublicEvent
+    texts: dict[str, Localized]
+    municipality: Municipality
+
+
+async def event_page(
+    municipality: Municipality, event_id: int, locale: str, base_url: str
+) -> EventPage:
+    """A published or cancelled event of `municipality` (another's: NotFound)."""
+    row = await _visible_row(event_id, municipality.id)
+    reader = Reader(municipality, locale, None, base_url)
+    [event] = await _public_events(reader, [row])
+    texts = translated_fields(row["texts"], locale, municipality.default_locale)
+    return EventPage(event, texts, municipality)
 
 
 def _programme_out(reader: Reader, row: dict[str, Any]) -> PublicProgramme:

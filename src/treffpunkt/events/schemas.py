@@ -461,6 +461,7 @@ class PublicEventSession(AllDay):
     starts_at: datetime
     ends_at: datetime
     status: SessionStatus
+    moved: bool = Field(description="its date or time changed after it was first planned")
     seats_left: int | None = Field(
         description="places not yet confirmed by anyone (empty: no limit); unconfirmed"
         " registrations may hold some of them until they are confirmed or their hold ends"
@@ -495,6 +496,8 @@ class PublicEvent(Output):
     registration_closes_at: datetime | None
     capacity: int | None
     max_seats_per_registration: int
+    waitlist: bool = Field(description="whether a full event puts registrations on a waitlist")
+    page_url: str = Field(description="the event's page for people: link to it, not to the API")
     calendar: FeedLinks = Field(description="this event as a calendar file (.ics)")
     sessions: list[PublicEventSession]
 

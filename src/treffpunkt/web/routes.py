@@ -6,22 +6,24 @@ links to check them, and must not confirm or cancel anyone's place.
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeGuard
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from treffpunkt.calendars import personal
+from treffpunkt.errors import NotFound
 from treffpunkt.events.public import get_public_event
 from treffpunkt.i18n import Localized
-from treffpunkt.links import feed_links
+from treffpunkt.links import event_calendar_path, feed_links, map_link
 from treffpunkt.municipalities.service import get_municipality
 from treffpunkt.registrations import service
 from treffpunkt.registrations.tables import ACTIVE, Registration
-from treffpunkt.schemas import PathToken
+from treffpunkt.schemas import TOKEN_PATTERN, PathToken
 from treffpunkt.settings import Settings
 from treffpunkt.web.pages import page, reader_locale
 
@@ -37,6 +39,22 @@ def _may_see_feed(registration: Registration) -> TypeGuard[Registration]:
     )
 
 
+async def _registration(request: Request[Any, Any, Any], token: str) -> Registration | None:
+    """The registration behind a link; None when the link is malformed or leads nowhere."""
+    if not re.fullmatch(TOKEN_PATTERN, token):
+        return None
+    try:
+        return await service.by_token(token)
+    except NotFound:
+        return None
+
+
+def _unknown_link(request: Request[Any, Any, Any]) -> Template:
+    """A link that leads to no registration (mistyped, cut off, or anonymised after the
+    event): a page that says so, in the reader's language."""
+    return page(request, "registration_unknown.html", municipality=None, status_code=404)
+
+
 class RegistrationPageController(Controller):
     path = "/r"
     include_in_schema = False
@@ -45,12 +63,14 @@ class RegistrationPageController(Controller):
     async def show(
         self,
         request: Request[Any, Any, Any],
-        token: PathToken,
+        token: FromPath[str],
         settings: NamedDependency[Settings],
         secret_key: NamedDependency[str],
         confirm: FromQuery[str | None] = None,
     ) -> Template:
-        found = await service.by_token(token)
+        found = await _registration(request, token)
+        if found is None:
+            return _unknown_link(request)
         registration = await service.view(found)
         municipality = await get_municipality(registration.municipality)
         # In the language the registrant chose, unless the reader picks another.
@@ -60,6 +80,9 @@ class RegistrationPageController(Controller):
         if _may_see_feed(found):
             tokens = await personal.feed_tokens(municipality.id, [found.email], secret_key)
             calendar = feed_links(settings.base_url, personal.feed_path(tokens[found.email]))
+        held = {session.id for session in registration.sessions}
+        venue = event.venue
+        address = f"{venue.street}, {venue.postal_code} {venue.city}" if venue else ""
         return page(
             request,
             "registration.html",
@@ -69,6 +92,10 @@ class RegistrationPageController(Controller):
             event=event,
             event_title=Localized(event.title, event.locale),
             token=token,
+            town_locale=municipality.default_locale,
+            map_url=map_link(address, venue.latitude, venue.longitude) if venue else None,
+            download_url=event_calendar_path(municipality.slug, event.id),
+            calendar_sessions=[s for s in event.sessions if s.id in held],
             can_confirm=registration.status in ("pending", "waitlisted")
             and registration.expires_at is not None,
             highlight_confirm=confirm is not None,
@@ -80,6 +107,25 @@ class RegistrationPageController(Controller):
         registration = await service.by_token(token)
         await service.confirm_registration(registration.id)
         return Redirect(f"/r/{token}", status_code=HTTP_303_SEE_OTHER)
+
+    @get("/{token:str}/cancel")
+    async def ask_to_cancel(
+        self, request: Request[Any, Any, Any], token: FromPath[str]
+    ) -> Template:
+        """The step before cancelling: "Cancel your place?" with the button that does."""
+        found = await _registration(request, token)
+        if found is None:
+            return _unknown_link(request)
+        registration = await service.view(found)
+        municipality = await get_municipality(registration.municipality)
+        return page(
+            request,
+            "registration_cancel.html",
+            municipality=municipality,
+            own_locale=registration.locale,
+            registration=registration,
+            token=token,
+        )
 
     @post("/{token:str}/cancel", status_code=HTTP_303_SEE_OTHER)
     async def cancel(self, token: PathToken) -> Redirect:
