@@ -24,6 +24,8 @@ FLAGS = [
 ]
 PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
+# A 1280 px window at 200 % zoom: the page lays out in 640 CSS pixels, drawn twice as large.
+ZOOMED = {"viewport": {"width": 640, "height": 450}, "device_scale_factor": 2}
 AXE = Path(__file__).parents[1] / "js" / "node_modules" / "axe-core" / "axe.min.js"
 ARTEFACTS = Path(__file__).parents[2] / "var" / "test-artifacts"
 
@@ -66,3 +68,18 @@ async def screenshot(page: Page, name: str) -> Path:
     path = ARTEFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
     await page.screenshot(path=str(path), full_page=True)
     return path
+
+
+async def assert_readable_text(page: Page) -> None:
+    """Body text is at least 16 CSS pixels (so 32 at 200 % zoom) and no text is cut off
+    by a box too small for it (WCAG 1.4.4 and 1.4.10)."""
+    size = await page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+    assert size >= 16, f"{page.url}: body text is {size} px"
+    clipped = await page.evaluate(
+        """[...document.querySelectorAll('main *')].filter(e => {
+            const s = getComputedStyle(e);
+            return e.childElementCount === 0 && e.textContent.trim() &&
+                ['hidden', 'clip'].includes(s.overflowX) && e.scrollWidth > e.clientWidth + 1;
+        }).map(e => e.outerHTML.slice(0, 80))"""
+    )
+    assert not clipped, f"{page.url}: text cut off: {clipped}"

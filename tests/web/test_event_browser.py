@@ -25,7 +25,15 @@ from tests.factories import (
     sessions_of,
 )
 from tests.smtp import SMTPServer
-from tests.web.browser import DESKTOP, PHONE, assert_accessible, assert_fits_width, screenshot
+from tests.web.browser import (
+    DESKTOP,
+    PHONE,
+    ZOOMED,
+    assert_accessible,
+    assert_fits_width,
+    assert_readable_text,
+    screenshot,
+)
 from treffpunkt.registrations.service import registration_token
 from treffpunkt.registrations.tables import Registration
 from treffpunkt.translations import translator
@@ -187,6 +195,8 @@ async def test_registering_works_without_javascript(
     page = await context.new_page()
     async with served_with_mail(smtp) as url:
         await page.goto(f"{url}/m/bensheim/events/{event.id}?lang=de")
+        # The bots' trap is hidden by the stylesheet: no person sees or fills it.
+        await expect(page.locator(".form-trap")).to_be_hidden()
         await fill_form(page, "Olena", "olena@example.org")
         await page.get_by_role("button", name=t.gettext("Register")).click()
         await expect(page.get_by_role("heading", level=1)).to_have_text(
@@ -258,14 +268,20 @@ async def test_the_pages_are_accessible_on_a_phone_and_a_desktop(
     }
     refused: list[str] = []
     async with serving.served() as url:
-        for width, viewport in [("phone", PHONE), ("desktop", DESKTOP)]:
-            context = await browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+        sizes: list[tuple[str, dict[str, Any]]] = [
+            ("phone", {"viewport": PHONE}),
+            ("desktop", {"viewport": DESKTOP}),
+            ("zoomed", ZOOMED),
+        ]
+        for width, options in sizes:
+            context = await browser.new_context(**options)
             page = await context.new_page()
             page.on("console", lambda message: refused.append(message.text))
             for name, address in pages.items():
                 await page.goto(url + address)
                 await assert_accessible(page)
                 await assert_fits_width(page)
+                await assert_readable_text(page)
                 await screenshot(page, f"{name}-{locale}-{width}")
             # The form with its errors, and the full event's answer (a waitlist here).
             await page.goto(url + pages["event"])

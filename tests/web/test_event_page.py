@@ -293,6 +293,17 @@ async def test_bad_input_comes_back_with_messages_beside_the_fields(
     assert await Registration.count() == 0
 
 
+@pytest.mark.parametrize("seats", ["\u00b2", "\u0663", "9" * 4301, "-1", "1.5"])
+async def test_a_number_of_places_that_is_no_number_is_refused_beside_its_field(
+    client: Any, bensheim: Any, seats: str
+) -> None:
+    event = await drop_in(bensheim, max_seats_per_registration=2)
+    answer = await register_by_form(client, bensheim, event, seats=seats)
+    assert answer.status_code == 422
+    assert 'id="error-seats"' in answer.text
+    assert await Registration.count() == 0
+
+
 async def test_a_filled_honeypot_answers_as_success_and_registers_nobody(
     client: Any, bensheim: Any
 ) -> None:

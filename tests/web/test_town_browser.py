@@ -22,8 +22,10 @@ from tests.smtp import free_port
 from tests.web.browser import (
     DESKTOP,
     PHONE,
+    ZOOMED,
     assert_accessible,
     assert_fits_width,
+    assert_readable_text,
     screenshot,
 )
 from treffpunkt.events.programmes import create_programme
@@ -213,8 +215,14 @@ async def test_the_town_pages_are_accessible_and_fit_phones_and_desktops(
         "embed": "/m/bensheim/embed",
     }
     async with serving.served() as url:
-        for size, viewport in [("phone", PHONE), ("desktop", DESKTOP), ("narrow", NARROW)]:
-            context = await browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+        sizes: list[tuple[str, dict[str, Any]]] = [
+            ("phone", {"viewport": PHONE}),
+            ("desktop", {"viewport": DESKTOP}),
+            ("narrow", {"viewport": NARROW}),
+            ("zoomed", ZOOMED),
+        ]
+        for size, options in sizes:
+            context = await browser.new_context(**options)
             page = await context.new_page()
             for name, path in pages.items():
                 if size == "narrow" and name != "town":
@@ -223,6 +231,7 @@ async def test_the_town_pages_are_accessible_and_fit_phones_and_desktops(
                 assert await page.locator("html").get_attribute("lang") == locale
                 await assert_accessible(page)
                 await assert_fits_width(page)
+                await assert_readable_text(page)
                 await screenshot(page, f"{name}-{locale}-{size}")
             await context.close()
 

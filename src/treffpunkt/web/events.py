@@ -242,7 +242,8 @@ def _registration_data(values: dict[str, str], max_seats: int) -> tuple[Any, dic
         failed = {
             str(e["loc"][-1] if e["loc"][0] == "needs" else e["loc"][0]) for e in error.errors()
         }
-    if values["seats"].isdigit() and int(values["seats"]) > max_seats:
+    # ASCII digits only ("²".isdigit() is true) and few of them: int() would raise.
+    if re.fullmatch("[0-9]{1,6}", values["seats"]) and int(values["seats"]) > max_seats:
         failed.add("seats")  # the service says so too; here with the other fields
     if failed:
         return None, {name: "" for name in FIELDS if name in failed}
