@@ -37,8 +37,11 @@ run: $(VENV)/.installed
 	@echo "treffpunkt serves on http://127.0.0.1:$(PORT)  (API docs: /schema; mail lands in var/mail/new/)"
 	$(BIN)/treffpunkt serve --port $(PORT)
 
-## test: lint, then the whole suite on SQLite and on PostgreSQL
-test: lint test-sqlite test-postgres
+## test: lint, then the whole suite on SQLite and on PostgreSQL (side by side)
+test: lint
+	@# Both databases at once: much of the suite waits on served processes, browsers and
+	@# SMTP, so the two runs share the cores well; each run's output is printed whole.
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: $(VENV)/.installed-test
 	$(BIN)/pytest --db=sqlite -n $(JOBS) --dist loadfile $(PYTEST_ARGS)
