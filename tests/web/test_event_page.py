@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -15,9 +15,11 @@ from icalendar import Calendar
 
 from tests.factories import (
     SECRET,
+    future_day,
     make_municipality,
     make_published_event,
     make_venue,
+    register_for_course,
     register_for_session,
     sessions_of,
 )
@@ -375,7 +377,7 @@ async def test_cancelling_asks_first(client: Any, bensheim: Any) -> None:
     page = await client.get(link, headers={"Accept-Language": "de"})
     assert f'href="{link}/cancel"' in page.text
     assert f'action="{link}/cancel"' not in page.text  # no button that cancels at once
-    assert f'href="/m/bensheim/events/{event.id}/calendar.ics"' in page.text
+    assert f'href="{link}/calendar.ics"' in page.text
     assert "Stufenloser Zugang" in page.text
     ask = await client.get(f"{link}/cancel", headers={"Accept-Language": "de"})
     assert "Platz absagen?" in ask.text
@@ -383,6 +385,99 @@ async def test_cancelling_asks_first(client: Any, bensheim: Any) -> None:
     done = await submit(client, f"{link}/cancel", f"{link}/cancel")
     assert done.status_code == 303
     assert (await Registration.objects().first()).status == "cancelled"  # type: ignore[union-attr]
+
+
+def dates_in(body: bytes) -> list[datetime]:
+    """The start of every occurrence a calendar file holds: its series expanded (less
+    their EXDATEs), its single events and overrides by their own start."""
+    from dateutil.rrule import rrulestr
+
+    calendar = Calendar.from_ical(body)
+    starts: set[datetime] = set()
+    for component in calendar.walk("VEVENT"):
+        start = component.decoded("DTSTART")
+        if "RRULE" in component:
+            rule = rrulestr(component["RRULE"].to_ical().decode(), dtstart=start)
+            excluded: set[datetime] = set()
+            exdates = component.get("EXDATE", [])
+            for exdate in exdates if isinstance(exdates, list) else [exdates]:
+                excluded |= {moment.dt for moment in exdate.dts}
+            starts |= set(rule) - excluded
+        elif "RECURRENCE-ID" not in component:
+            starts.add(start)
+    return sorted(starts)
+
+
+async def test_the_calendar_file_holds_the_registered_session_of_a_series(
+    client: Any, bensheim: Any
+) -> None:
+    start = future_day(7)
+    event = await make_published_event(
+        bensheim,
+        registration_mode="per_session",
+        capacity=5,
+        sessions=[],
+        series={
+            "rule": "FREQ=WEEKLY;BYDAY=TU",
+            "start_date": start.isoformat(),
+            "start_time": "14:00",
+            "end_time": "16:00",
+            "until": (start + timedelta(weeks=4)).isoformat(),
+        },
+    )
+    sessions = await sessions_of(event)
+    assert len(sessions) > 2
+    chosen = sessions[1]
+    registration = await register_for_session(chosen.id, "a@example.org")
+    link = f"/r/{registration_token(SECRET, registration.token_salt)}"
+    page = await client.get(link, headers={"Accept-Language": "de"})
+    assert f'href="{link}/calendar.ics"' in page.text
+    assert page.text.count("calendar.google.com") == 1  # the registered date's link only
+    download = await client.get(f"{link}/calendar.ics")
+    assert download.status_code == 200
+    assert download.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert download.headers["cache-control"] == "no-store"
+    assert "VTIMEZONE" in download.text
+    assert dates_in(download.content) == [chosen.starts_at]
+    schema = (await client.get("/schema/openapi.json")).json()
+    assert not [p for p in schema["paths"] if p.startswith("/r/")]
+
+
+async def test_the_calendar_file_of_a_course_holds_every_session(
+    client: Any, bensheim: Any
+) -> None:
+    course = await make_published_event(
+        bensheim,
+        registration_mode="whole_event",
+        capacity=5,
+        sessions=[
+            {"starts_at": f"{day}T18:00:00+01:00", "ends_at": f"{day}T20:00:00+01:00"}
+            for day in ("2031-03-04", "2031-03-11")
+        ],
+    )
+    registration = await register_for_course(course.id, "a@example.org")
+    link = f"/r/{registration_token(SECRET, registration.token_salt)}"
+    download = await client.get(f"{link}/calendar.ics")
+    assert dates_in(download.content) == [s.starts_at for s in await sessions_of(course)]
+
+
+async def test_a_waitlisted_place_is_not_held_and_goes_in_no_calendar(
+    client: Any, bensheim: Any
+) -> None:
+    event = await drop_in(bensheim, capacity=1, waitlist=True)
+    [session] = await sessions_of(event)
+    first = await register_for_session(session.id, "a@example.org")
+    waiting = await register_for_session(session.id, "b@example.org")
+    assert waiting.status == "waitlisted"
+    held = await client.get(f"/r/{registration_token(SECRET, first.token_salt)}?lang=en")
+    assert "held for you until" in held.text
+    link = f"/r/{registration_token(SECRET, waiting.token_salt)}"
+    page = await client.get(f"{link}?lang=en")
+    assert "held for you" not in page.text
+    assert f"{link}/calendar.ics" not in page.text
+    assert 'id="add-to-calendar"' not in page.text
+    assert "calendar.google.com" not in page.text
+    assert (await client.get(f"{link}/calendar.ics")).status_code == 404
 
 
 @pytest.mark.parametrize("token", ["x" * 43, "short", "a.b"])

@@ -9,20 +9,21 @@ from __future__ import annotations
 import re
 from typing import Any, TypeGuard
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from treffpunkt.calendars import personal
+from treffpunkt.calendars.routes import MEDIA_TYPE
 from treffpunkt.errors import NotFound
 from treffpunkt.events.public import get_public_event
 from treffpunkt.i18n import Localized
-from treffpunkt.links import event_calendar_path, feed_links, map_link
+from treffpunkt.links import feed_links, map_link
 from treffpunkt.municipalities.service import get_municipality
 from treffpunkt.registrations import service
-from treffpunkt.registrations.tables import ACTIVE, Registration
+from treffpunkt.registrations.tables import ACTIVE, Registration, RegistrationStatus
 from treffpunkt.schemas import TOKEN_PATTERN, PathToken
 from treffpunkt.settings import Settings
 from treffpunkt.web.pages import page, reader_locale
@@ -47,6 +48,11 @@ async def _registration(request: Request[Any, Any, Any], token: str) -> Registra
         return await service.by_token(token)
     except NotFound:
         return None
+
+
+# The places that have dates to put into a calendar: a seat held (pending) or confirmed;
+# not the waitlist, nor a place that ended.
+HOLDS_A_PLACE = (RegistrationStatus.pending, RegistrationStatus.confirmed)
 
 
 def _unknown_link(request: Request[Any, Any, Any]) -> Template:
@@ -94,12 +100,32 @@ class RegistrationPageController(Controller):
             token=token,
             town_locale=municipality.default_locale,
             map_url=map_link(address, venue.latitude, venue.longitude) if venue else None,
-            download_url=event_calendar_path(municipality.slug, event.id),
+            download_url=f"/r/{token}/calendar.ics",
             calendar_sessions=[s for s in event.sessions if s.id in held],
+            holds_a_place=registration.status in HOLDS_A_PLACE,
             can_confirm=registration.status in ("pending", "waitlisted")
             and registration.expires_at is not None,
             highlight_confirm=confirm is not None,
             calendar=calendar,
+        )
+
+    @get("/{token:str}/calendar.ics")
+    async def download_calendar(
+        self, token: PathToken, settings: NamedDependency[Settings]
+    ) -> Response[bytes]:
+        """The calendar file of exactly what this registration holds (its session, or the
+        whole course), not the event's every date; personal, so never stored."""
+        registration = await service.by_token(token)
+        if registration.status not in HOLDS_A_PLACE:
+            raise NotFound("This registration holds no place to put into a calendar.")
+        body = await personal.registration_download(registration, settings.base_url)
+        return Response(
+            body,
+            media_type=MEDIA_TYPE,
+            headers={
+                "Cache-Control": "no-store",
+                "Content-Disposition": 'attachment; filename="registration.ics"',
+            },
         )
 
     @post("/{token:str}/confirm", status_code=HTTP_303_SEE_OTHER)
