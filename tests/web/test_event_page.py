@@ -306,14 +306,32 @@ async def test_a_number_of_places_that_is_no_number_is_refused_beside_its_field(
     assert await Registration.count() == 0
 
 
-async def test_a_filled_honeypot_answers_as_success_and_registers_nobody(
+async def test_a_filled_honeypot_gets_a_persons_answer_and_registers_nobody(
     client: Any, bensheim: Any
 ) -> None:
-    event = await drop_in(bensheim)
-    answer = await register_by_form(client, bensheim, event, homepage="http://spam.example")
+    trap = {"homepage": "http://spam.example"}
+    event = await drop_in(bensheim, capacity=1)
+    answer = await register_by_form(client, bensheim, event, **trap)
     assert answer.status_code == 303
     assert answer.headers["location"].endswith("/registered/pending")
     assert await Registration.count() == 0
+    # Invalid input: the same 422 page a person gets.
+    invalid = await register_by_form(client, bensheim, event, email="nope", **trap)
+    assert invalid.status_code == 422
+    assert 'id="error-email"' in invalid.text
+    # Full: the waitlist, as a real registration would be answered.
+    await register_for_session((await sessions_of(event))[0].id, "first@example.org")
+    answer = await register_by_form(client, bensheim, event, **trap)
+    assert answer.headers["location"].endswith("/registered/waitlisted")
+    full = await drop_in(bensheim, capacity=1, waitlist=False)
+    await register_for_session((await sessions_of(full))[0].id, "first@example.org")
+    answer = await register_by_form(client, bensheim, full, **trap)
+    assert answer.status_code == 409
+    assert await Registration.count() == 2  # only the two people's
+    counters = [
+        (s.seats_taken, s.waiting) for s in [*await sessions_of(event), *await sessions_of(full)]
+    ]
+    assert counters == [(1, 0), (1, 0)]
 
 
 async def test_the_form_needs_its_csrf_token_and_keeps_to_the_rate_limit(

@@ -201,6 +201,22 @@ async def register(
     return await _places.run((target.tablename, target.row_id), request)
 
 
+async def would_register(target: Target, seats: int) -> RegistrationStatus:
+    """The status a self-registration of `seats` for `target` would get now — or the
+    Conflict / InvalidInput it would raise — registering nobody (for answering a bot
+    exactly as a person would be answered)."""
+    _check_open(target, seats, now())
+    counters = await read_counters(target)
+    capacity = counters["capacity"]
+    if counters["waiting"] == 0 and (
+        capacity is None or counters["seats_taken"] + seats <= capacity
+    ):
+        return RegistrationStatus.pending
+    if target.event.waitlist:
+        return RegistrationStatus.waitlisted
+    raise Conflict("No places are left.", {"seats": "fully booked"})
+
+
 async def _take_places(requests: list[_Request]) -> list[Outcome | BaseException]:
     """Give places to a batch of requests for one target, in arrival order, in one
     transaction: lock the row, read its counters, decide each request, write the

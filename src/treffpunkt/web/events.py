@@ -278,8 +278,6 @@ async def register(
     municipality, locale, found = await _found(request, slug, event_id)
     event = found.event
     done = event_page_path(slug, event_id) + "/registered/"
-    if form.get(HONEYPOT):  # a bot: answered as a person would be, nothing registered
-        return Redirect(done + "pending", status_code=HTTP_303_SEE_OTHER)
     data, failed = _registration_data(values, event.max_seats_per_registration)
     per_session = event.registration_mode == RegistrationMode.per_session
     if per_session and values["session"] not in {str(s.id) for s in event.sessions}:
@@ -291,7 +289,10 @@ async def register(
     else:
         target = await targets.event_target(event_id)
     try:
-        received = await public.register_self(target, data, secret_key, throttle, settings)
+        if form.get(HONEYPOT):  # a bot: the answer a person would get now, nobody registered
+            received = await public.answer_without_registering(target, data)
+        else:
+            received = await public.register_self(target, data, secret_key, throttle, settings)
     except InvalidInput as error:  # more seats than one registration may take
         return _again(request, municipality, found, locale, values, dict(error.fields))
     except Conflict as error:
