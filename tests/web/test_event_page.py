@@ -405,6 +405,37 @@ async def test_cancelling_asks_first(client: Any, bensheim: Any) -> None:
     assert (await Registration.objects().first()).status == "cancelled"  # type: ignore[union-attr]
 
 
+async def test_a_cancelled_registration_says_so_when_confirmed_or_cancelled_again(
+    client: Any, bensheim: Any
+) -> None:
+    event = await drop_in(bensheim)
+    registration = await register_for_session((await sessions_of(event))[0].id, "a@example.org")
+    link = f"/r/{registration_token(SECRET, registration.token_salt)}"
+    # The page, still open in another tab, confirms after the place was cancelled.
+    token = csrf_token(await client.get(link))
+    await submit(client, f"{link}/cancel", f"{link}/cancel")
+    confirmed = await client.post(f"{link}/confirm?lang=en", data={"_csrf_token": token})
+    assert confirmed.status_code == 409
+    assert "This registration was cancelled, so it cannot be confirmed any more." in confirmed.text
+    ask = await client.get(f"{link}/cancel?lang=en")
+    assert "Cancel your place?" not in ask.text
+    assert "<h1>This registration was cancelled.</h1>" in ask.text
+    assert f'action="{link}/cancel"' not in ask.text
+
+
+async def test_the_cancel_question_names_the_waitlist_only_when_someone_waits(
+    client: Any, bensheim: Any
+) -> None:
+    event = await drop_in(bensheim, capacity=1)
+    [session] = await sessions_of(event)
+    first = await register_for_session(session.id, "a@example.org")
+    link = f"/r/{registration_token(SECRET, first.token_salt)}/cancel?lang=en"
+    waitlist = "next person on the waitlist"
+    assert waitlist not in (await client.get(link)).text
+    await register_for_session(session.id, "b@example.org")
+    assert waitlist in (await client.get(link)).text
+
+
 def dates_in(body: bytes) -> list[datetime]:
     """The start of every occurrence a calendar file holds: its series expanded (less
     their EXDATEs), its single events and overrides by their own start."""

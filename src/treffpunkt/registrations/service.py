@@ -456,6 +456,14 @@ async def cancel_registration(registration_id: int) -> Registration:
     return await _reload(registration_id)
 
 
+async def others_waiting(registration: Registration) -> bool:
+    """Whether someone else waits for a place of this registration's target (so that
+    cancelling it gives that place to the next person)."""
+    if registration.status == RegistrationStatus.waitlisted:
+        return False  # it holds no place to give
+    return (await read_counters(await target_of(registration)))["waiting"] > 0
+
+
 async def confirm_registration(registration_id: int) -> Registration:
     """The email is confirmed: a held place becomes confirmed; a waitlisted one stays
     in the queue, now confirmed, so that a later promotion confirms it at once."""
