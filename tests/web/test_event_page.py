@@ -362,6 +362,20 @@ async def test_the_form_needs_its_csrf_token_and_keeps_to_the_rate_limit(
     assert statuses[30] == 429
 
 
+@pytest.mark.parametrize("locale", ["de", "en", "uk", "ar", "tr", "fa"])
+async def test_every_language_in_the_form_has_a_name(
+    client: Any, bensheim: Any, locale: str
+) -> None:
+    event = await drop_in(bensheim, languages=["de", "prs", "ps", "ti"])
+    page = await client.get(f"{path(bensheim, event)}?lang={locale}")
+    options = re.findall(r'<option value="([a-z]{2,3})"[^>]*>([^<]*)</option>', page.text)
+    codes = {code for code, _ in options}
+    assert {"prs", "ps", "ti", "ar", "uk"} <= codes
+    assert [(code, label) for code, label in options if label.strip() in ("", code)] == []
+    dari = {"de": "Dari", "en": "Dari", "uk": "дарі", "ar": "الدارية", "tr": "Darice", "fa": "دری"}
+    assert (("prs", dari[locale])) in options
+
+
 async def test_a_volunteer_registers_for_a_whole_course(client: Any, bensheim: Any) -> None:
     course = await make_published_event(
         bensheim,
