@@ -28,6 +28,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from babel import Locale as BabelLocale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -122,6 +123,19 @@ class Translator:
 def translator(locale: str) -> Translator:
     """The translator for `locale`; an unknown locale reads German."""
     return Translator(locale if locale in LOCALES else DEFAULT_LOCALE)
+
+
+# Languages people here ask for that CLDR (Babel) has no name for, named by the catalogue.
+EXTRA_LANGUAGES = {"prs": N_("Dari")}
+
+
+@lru_cache(maxsize=len(LOCALES))
+def languages_named_in(locale: str) -> dict[str, str]:
+    """Languages by code, named in `locale` ("ar" → "Arabisch" in German): Babel's
+    names, and the catalogue's for the codes Babel lacks (EXTRA_LANGUAGES)."""
+    t = translator(locale)
+    extra = {code: t.gettext(name) for code, name in EXTRA_LANGUAGES.items()}
+    return {**extra, **BabelLocale.parse(locale).languages}
 
 
 def _unbound(*_: Any, **__: Any) -> str:

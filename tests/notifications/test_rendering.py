@@ -10,6 +10,7 @@ import pytest
 
 from treffpunkt.i18n import LOCALES
 from treffpunkt.notifications.rendering import render, templates_dir
+from treffpunkt.translations import translator
 
 KINDS = sorted(p.name for p in templates_dir().iterdir() if p.name != "layout")
 
@@ -91,3 +92,33 @@ def test_html_escapes_what_people_typed_and_text_keeps_it_as_typed() -> None:
     assert "<p>Hallo Anna &amp; &lt;b&gt;Ben&lt;/b&gt;,</p>" in mail.html
     assert "Sprache &amp; &lt;Kultur&gt;" in mail.html
     assert "<b>" not in mail.html
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize(
+    ("kind", "changes", "button"),
+    [
+        ("registration_confirm_request", {"status": "pending"}, "Confirm registration"),
+        ("registration_promoted", {"status": "pending"}, "Confirm registration"),
+        (
+            "registration_waitlisted",
+            {"status": "waitlisted", "email_confirmed": False, "position": 2},
+            "Confirm email address",
+        ),
+        ("event_changed", {"status": "pending"}, "Confirm registration"),
+    ],
+)
+def test_a_confirmation_link_is_said_to_open_a_page_with_the_button(
+    kind: str, changes: dict[str, Any], button: str, locale: str
+) -> None:
+    """The link opens the registration page, where a button confirms (a GET confirms
+    nothing: mail scanners open links). The mail names that button as the page does."""
+    t = translator(locale)
+    mail = render(kind, locale, context(**changes))
+    url = context()["confirm_url"]
+    on_the_page = t.gettext(button)
+    for part in (mail.text, mail.html):
+        assert on_the_page in part
+    assert f"{t.gettext('Open your registration')}: {url}" in mail.text
+    assert f"{on_the_page}: {url}" not in mail.text
+    assert f">{t.gettext('Open your registration')}</a>" in mail.html

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -15,9 +15,11 @@ from icalendar import Calendar
 
 from tests.factories import (
     SECRET,
+    future_day,
     make_municipality,
     make_published_event,
     make_venue,
+    register_for_course,
     register_for_session,
     sessions_of,
 )
@@ -304,14 +306,32 @@ async def test_a_number_of_places_that_is_no_number_is_refused_beside_its_field(
     assert await Registration.count() == 0
 
 
-async def test_a_filled_honeypot_answers_as_success_and_registers_nobody(
+async def test_a_filled_honeypot_gets_a_persons_answer_and_registers_nobody(
     client: Any, bensheim: Any
 ) -> None:
-    event = await drop_in(bensheim)
-    answer = await register_by_form(client, bensheim, event, homepage="http://spam.example")
+    trap = {"homepage": "http://spam.example"}
+    event = await drop_in(bensheim, capacity=1)
+    answer = await register_by_form(client, bensheim, event, **trap)
     assert answer.status_code == 303
     assert answer.headers["location"].endswith("/registered/pending")
     assert await Registration.count() == 0
+    # Invalid input: the same 422 page a person gets.
+    invalid = await register_by_form(client, bensheim, event, email="nope", **trap)
+    assert invalid.status_code == 422
+    assert 'id="error-email"' in invalid.text
+    # Full: the waitlist, as a real registration would be answered.
+    await register_for_session((await sessions_of(event))[0].id, "first@example.org")
+    answer = await register_by_form(client, bensheim, event, **trap)
+    assert answer.headers["location"].endswith("/registered/waitlisted")
+    full = await drop_in(bensheim, capacity=1, waitlist=False)
+    await register_for_session((await sessions_of(full))[0].id, "first@example.org")
+    answer = await register_by_form(client, bensheim, full, **trap)
+    assert answer.status_code == 409
+    assert await Registration.count() == 2  # only the two people's
+    counters = [
+        (s.seats_taken, s.waiting) for s in [*await sessions_of(event), *await sessions_of(full)]
+    ]
+    assert counters == [(1, 0), (1, 0)]
 
 
 async def test_the_form_needs_its_csrf_token_and_keeps_to_the_rate_limit(
@@ -340,6 +360,20 @@ async def test_the_form_needs_its_csrf_token_and_keeps_to_the_rate_limit(
     ]
     assert statuses[:30] == [303] * 30  # TREFFPUNKT_REGISTRATIONS_PER_CLIENT, as the API's
     assert statuses[30] == 429
+
+
+@pytest.mark.parametrize("locale", ["de", "en", "uk", "ar", "tr", "fa"])
+async def test_every_language_in_the_form_has_a_name(
+    client: Any, bensheim: Any, locale: str
+) -> None:
+    event = await drop_in(bensheim, languages=["de", "prs", "ps", "ti"])
+    page = await client.get(f"{path(bensheim, event)}?lang={locale}")
+    options = re.findall(r'<option value="([a-z]{2,3})"[^>]*>([^<]*)</option>', page.text)
+    codes = {code for code, _ in options}
+    assert {"prs", "ps", "ti", "ar", "uk"} <= codes
+    assert [(code, label) for code, label in options if label.strip() in ("", code)] == []
+    dari = {"de": "Dari", "en": "Dari", "uk": "дарі", "ar": "الدارية", "tr": "Darice", "fa": "دری"}
+    assert (("prs", dari[locale])) in options
 
 
 async def test_a_volunteer_registers_for_a_whole_course(client: Any, bensheim: Any) -> None:
@@ -375,7 +409,7 @@ async def test_cancelling_asks_first(client: Any, bensheim: Any) -> None:
     page = await client.get(link, headers={"Accept-Language": "de"})
     assert f'href="{link}/cancel"' in page.text
     assert f'action="{link}/cancel"' not in page.text  # no button that cancels at once
-    assert f'href="/m/bensheim/events/{event.id}/calendar.ics"' in page.text
+    assert f'href="{link}/calendar.ics"' in page.text
     assert "Stufenloser Zugang" in page.text
     ask = await client.get(f"{link}/cancel", headers={"Accept-Language": "de"})
     assert "Platz absagen?" in ask.text
@@ -383,6 +417,130 @@ async def test_cancelling_asks_first(client: Any, bensheim: Any) -> None:
     done = await submit(client, f"{link}/cancel", f"{link}/cancel")
     assert done.status_code == 303
     assert (await Registration.objects().first()).status == "cancelled"  # type: ignore[union-attr]
+
+
+async def test_a_cancelled_registration_says_so_when_confirmed_or_cancelled_again(
+    client: Any, bensheim: Any
+) -> None:
+    event = await drop_in(bensheim)
+    registration = await register_for_session((await sessions_of(event))[0].id, "a@example.org")
+    link = f"/r/{registration_token(SECRET, registration.token_salt)}"
+    # The page, still open in another tab, confirms after the place was cancelled.
+    token = csrf_token(await client.get(link))
+    await submit(client, f"{link}/cancel", f"{link}/cancel")
+    confirmed = await client.post(f"{link}/confirm?lang=en", data={"_csrf_token": token})
+    assert confirmed.status_code == 409
+    assert "This registration was cancelled, so it cannot be confirmed any more." in confirmed.text
+    ask = await client.get(f"{link}/cancel?lang=en")
+    assert "Cancel your place?" not in ask.text
+    assert "<h1>This registration was cancelled.</h1>" in ask.text
+    assert f'action="{link}/cancel"' not in ask.text
+
+
+async def test_the_cancel_question_names_the_waitlist_only_when_someone_waits(
+    client: Any, bensheim: Any
+) -> None:
+    event = await drop_in(bensheim, capacity=1)
+    [session] = await sessions_of(event)
+    first = await register_for_session(session.id, "a@example.org")
+    link = f"/r/{registration_token(SECRET, first.token_salt)}/cancel?lang=en"
+    waitlist = "next person on the waitlist"
+    assert waitlist not in (await client.get(link)).text
+    await register_for_session(session.id, "b@example.org")
+    assert waitlist in (await client.get(link)).text
+
+
+def dates_in(body: bytes) -> list[datetime]:
+    """The start of every occurrence a calendar file holds: its series expanded (less
+    their EXDATEs), its single events and overrides by their own start."""
+    from dateutil.rrule import rrulestr
+
+    calendar = Calendar.from_ical(body)
+    starts: set[datetime] = set()
+    for component in calendar.walk("VEVENT"):
+        start = component.decoded("DTSTART")
+        if "RRULE" in component:
+            rule = rrulestr(component["RRULE"].to_ical().decode(), dtstart=start)
+            excluded: set[datetime] = set()
+            exdates = component.get("EXDATE", [])
+            for exdate in exdates if isinstance(exdates, list) else [exdates]:
+                excluded |= {moment.dt for moment in exdate.dts}
+            starts |= set(rule) - excluded
+        elif "RECURRENCE-ID" not in component:
+            starts.add(start)
+    return sorted(starts)
+
+
+async def test_the_calendar_file_holds_the_registered_session_of_a_series(
+    client: Any, bensheim: Any
+) -> None:
+    start = future_day(7)
+    event = await make_published_event(
+        bensheim,
+        registration_mode="per_session",
+        capacity=5,
+        sessions=[],
+        series={
+            "rule": "FREQ=WEEKLY;BYDAY=TU",
+            "start_date": start.isoformat(),
+            "start_time": "14:00",
+            "end_time": "16:00",
+            "until": (start + timedelta(weeks=4)).isoformat(),
+        },
+    )
+    sessions = await sessions_of(event)
+    assert len(sessions) > 2
+    chosen = sessions[1]
+    registration = await register_for_session(chosen.id, "a@example.org")
+    link = f"/r/{registration_token(SECRET, registration.token_salt)}"
+    page = await client.get(link, headers={"Accept-Language": "de"})
+    assert f'href="{link}/calendar.ics"' in page.text
+    assert page.text.count("calendar.google.com") == 1  # the registered date's link only
+    download = await client.get(f"{link}/calendar.ics")
+    assert download.status_code == 200
+    assert download.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert download.headers["cache-control"] == "no-store"
+    assert "VTIMEZONE" in download.text
+    assert dates_in(download.content) == [chosen.starts_at]
+    schema = (await client.get("/schema/openapi.json")).json()
+    assert not [p for p in schema["paths"] if p.startswith("/r/")]
+
+
+async def test_the_calendar_file_of_a_course_holds_every_session(
+    client: Any, bensheim: Any
+) -> None:
+    course = await make_published_event(
+        bensheim,
+        registration_mode="whole_event",
+        capacity=5,
+        sessions=[
+            {"starts_at": f"{day}T18:00:00+01:00", "ends_at": f"{day}T20:00:00+01:00"}
+            for day in ("2031-03-04", "2031-03-11")
+        ],
+    )
+    registration = await register_for_course(course.id, "a@example.org")
+    link = f"/r/{registration_token(SECRET, registration.token_salt)}"
+    download = await client.get(f"{link}/calendar.ics")
+    assert dates_in(download.content) == [s.starts_at for s in await sessions_of(course)]
+
+
+async def test_a_waitlisted_place_is_not_held_and_goes_in_no_calendar(
+    client: Any, bensheim: Any
+) -> None:
+    event = await drop_in(bensheim, capacity=1, waitlist=True)
+    [session] = await sessions_of(event)
+    first = await register_for_session(session.id, "a@example.org")
+    waiting = await register_for_session(session.id, "b@example.org")
+    assert waiting.status == "waitlisted"
+    held = await client.get(f"/r/{registration_token(SECRET, first.token_salt)}?lang=en")
+    assert "held for you until" in held.text
+    link = f"/r/{registration_token(SECRET, waiting.token_salt)}"
+    page = await client.get(f"{link}?lang=en")
+    assert "held for you" not in page.text
+    assert f"{link}/calendar.ics" not in page.text
+    assert 'id="add-to-calendar"' not in page.text
+    assert "calendar.google.com" not in page.text
+    assert (await client.get(f"{link}/calendar.ics")).status_code == 404
 
 
 @pytest.mark.parametrize("token", ["x" * 43, "short", "a.b"])

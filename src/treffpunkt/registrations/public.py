@@ -42,3 +42,12 @@ async def register_self(
     outcome = await service.register(target, data, secret_key, mail=mail)
     # Validated, not cast: a self-registration is pending or waitlisted, never confirmed.
     return RegistrationReceived.model_validate({"status": outcome.status})
+
+
+async def answer_without_registering(
+    target: Target, data: RegistrationCreate
+) -> RegistrationReceived:
+    """What `register_self` would answer now, with nothing written: the answer to a
+    bot (the form's trap), which must not tell it apart from a person's."""
+    status = await service.would_register(target, data.seats)
+    return RegistrationReceived.model_validate({"status": status})

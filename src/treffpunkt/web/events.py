@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from babel import Locale as BabelLocale
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -40,7 +39,7 @@ from treffpunkt.registrations.schemas import RegistrationCreate
 from treffpunkt.schemas import MAX_ID, PathId, PathSlug
 from treffpunkt.settings import Settings
 from treffpunkt.throttle import Throttle, client_of
-from treffpunkt.translations import N_, translator
+from treffpunkt.translations import N_, languages_named_in, translator
 from treffpunkt.web import poster
 from treffpunkt.web.pages import AUTONYMS, page, reader_locale
 
@@ -142,13 +141,8 @@ def _open_sessions(event: PublicEvent) -> list[PublicEventSession]:
     return [s for s in event.sessions if s.registration_open]
 
 
-def _language_names(locale: str) -> dict[str, str]:
-    """Languages by code, named in `locale` ("ar" → "Arabisch" in German)."""
-    return dict(BabelLocale.parse(locale).languages)
-
-
 def _interpretation_choices(event: PublicEvent, locale: str) -> list[Choice]:
-    names = _language_names(locale)
+    names = languages_named_in(locale)
     codes = dict.fromkeys([*(c for c in event.languages if c != "de"), *INTERPRETATION])
     return [Choice(code, names.get(code, code)) for code in codes]
 
@@ -183,7 +177,7 @@ def _form_context(
             if code in (municipality.offered_locales or LOCALES) or code == locale
         ],
         "interpretation_languages": _interpretation_choices(event, locale),
-        "spoken_languages": [_language_names(locale).get(c, c) for c in event.languages],
+        "spoken_languages": [languages_named_in(locale).get(c, c) for c in event.languages],
         "town_locale": municipality.default_locale,
         "form": {"locale": locale, "seats": "1", **(form or {})},
         "errors": errors or {},
@@ -278,8 +272,6 @@ async def register(
     municipality, locale, found = await _found(request, slug, event_id)
     event = found.event
     done = event_page_path(slug, event_id) + "/registered/"
-    if form.get(HONEYPOT):  # a bot: answered as a person would be, nothing registered
-        return Redirect(done + "pending", status_code=HTTP_303_SEE_OTHER)
     data, failed = _registration_data(values, event.max_seats_per_registration)
     per_session = event.registration_mode == RegistrationMode.per_session
     if per_session and values["session"] not in {str(s.id) for s in event.sessions}:
@@ -291,7 +283,10 @@ async def register(
     else:
         target = await targets.event_target(event_id)
     try:
-        received = await public.register_self(target, data, secret_key, throttle, settings)
+        if form.get(HONEYPOT):  # a bot: the answer a person would get now, nobody registered
+            received = await public.answer_without_registering(target, data)
+        else:
+            received = await public.register_self(target, data, secret_key, throttle, settings)
     except InvalidInput as error:  # more seats than one registration may take
         return _again(request, municipality, found, locale, values, dict(error.fields))
     except Conflict as error:

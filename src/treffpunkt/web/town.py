@@ -17,7 +17,6 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import segno
-from babel import Locale as BabelLocale
 from litestar import HttpMethod, Request, Response, get, route
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
@@ -37,7 +36,7 @@ from treffpunkt.municipalities.service import get_municipality, list_municipalit
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.schemas import PathSlug
 from treffpunkt.settings import Settings
-from treffpunkt.translations import N_, translator
+from treffpunkt.translations import N_, languages_named_in, translator
 from treffpunkt.web.assets import assets
 from treffpunkt.web.atom import MEDIA_TYPE as ATOM_TYPE
 from treffpunkt.web.atom import AtomFeed, render_atom
@@ -187,7 +186,7 @@ def subscription(base_url: str, feed_path: str, atom_path: str, query: str) -> S
 def language_names(codes: Sequence[str], locale: str) -> dict[str, str]:
     """Spoken languages by name in the reader's language ("Arabisch"); a code Babel does
     not name stays a code."""
-    names = BabelLocale.parse(locale).languages
+    names = languages_named_in(locale)
     return {code: names.get(code, code) for code in codes}
 
 
@@ -211,7 +210,7 @@ def _paging(sessions: SessionPage, path: str, filters: PageFilters) -> dict[str,
 def _labels(locale: str) -> dict[str, Any]:
     """What the lists (sessions.html) name in the reader's language."""
     t = translator(locale)
-    names = BabelLocale.parse(locale).languages
+    names = languages_named_in(locale)
     return {
         "kinds": {kind: t.gettext(name) for kind, name in KIND_NAMES.items()},
         "audiences": {audience: t.gettext(name) for audience, name in AUDIENCE_NAMES.items()},
