@@ -27,9 +27,10 @@ def said_in_mail(locale: str) -> dict[str, str]:
             " can have your place."
         ),
         "standing_pending": said(
-            "Your place is held for you until %(until)s. Please confirm your registration by"
-            " then; otherwise the place goes to the next person.",
+            "Your place is held for you until %(until)s. Please open the link below and press"
+            " “%(button)s” by then; otherwise the place goes to the next person.",
             until="{until}",
+            button=said("Confirm registration"),
         ),
         "standing_waitlisted": said(
             "You are still on the waitlist, at number %(position)s. We will write to you as"
