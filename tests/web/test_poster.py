@@ -52,3 +52,16 @@ async def test_no_poster_for_a_draft_or_another_towns_event(client: Any, benshei
     for event in (draft, foreign):
         answer = await client.get(f"/m/bensheim/events/{event.id}/poster.pdf")
         assert answer.status_code == 404
+
+
+async def test_atom_feeds_keep_their_default_namespace_after_a_poster(
+    client: Any, bensheim: Any
+) -> None:
+    # WeasyPrint registers XML prefixes process-wide (ElementTree.register_namespace).
+    event = await make_published_event(bensheim)
+    assert (await client.get(f"/m/bensheim/events/{event.id}/poster.pdf")).status_code == 200
+    feed = await client.get("/m/bensheim/events.atom?locale=de")
+    declaration, root = feed.text.split("\n", 1)
+    assert declaration.startswith("<?xml")
+    assert root.startswith('<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="de">')
+    assert "ns0" not in feed.text
