@@ -161,7 +161,7 @@ async def test_the_layout_has_landmarks_and_the_towns_contact_and_notices(
     assert '<a href="tel:+496251140" dir="ltr">+49 6251 14-0</a>' in page
     assert '<a href="https://www.bensheim.example/impressum">Imprint</a>' in page
     assert '<a href="https://www.bensheim.example/datenschutz">Privacy notice</a>' in page
-    assert f'href="webcal://testserver/m/{bensheim.slug}/calendar.ics"' in page
+    assert f'href="webcal://testserver/m/{bensheim.slug}/calendar.ics?locale=en"' in page
     # The registration shows where, until when, and the town's contact.
     assert "Hauptstraße 53" in page
     assert "64625 Bensheim" in page

@@ -28,7 +28,7 @@ from treffpunkt.events.programmes import create_programme
 from treffpunkt.events.schemas import ProgrammeCreate
 from treffpunkt.events.service import cancel_event, cancel_session
 from treffpunkt.registrations.service import confirm_registration
-from treffpunkt.web.town import PAGE_SIZE
+from treffpunkt.web.town import PAGE_SIZE, qr_svg
 
 
 def at(day: date, hour: int, minute: int = 0, hours: int = 2) -> list[dict[str, str]]:
@@ -375,10 +375,11 @@ async def test_the_subscribe_box_carries_the_filters_and_the_feed_answers(
     client: Any, variety: Any
 ) -> None:
     page = await town_page(client, "?kind=dialogue&spoken=ar")
-    feed = "http://testserver/m/bensheim/calendar.ics?kind=dialogue&amp;lang=ar"
+    feed = "http://testserver/m/bensheim/calendar.ics?kind=dialogue&amp;lang=ar&amp;locale=de"
     assert f'value="{feed}"' in page.text
     assert (
-        'href="webcal://testserver/m/bensheim/calendar.ics?kind=dialogue&amp;lang=ar"' in page.text
+        'href="webcal://testserver/m/bensheim/calendar.ics?kind=dialogue&amp;lang=ar&amp;locale=de"'
+        in page.text
     )
     assert '<svg aria-hidden="true" focusable="false" viewBox=' in page.text
     calendar = await client.get(feed.replace("&amp;", "&").removeprefix("http://testserver"))
@@ -387,11 +388,57 @@ async def test_the_subscribe_box_carries_the_filters_and_the_feed_answers(
     assert b"Schulung Ehrenamt" not in calendar.content
     for platform in ("iPhone und iPad", "Android und Google Kalender", "Outlook"):
         assert f"<summary>{platform}</summary>" in page.text
-    assert re.search(
-        r'<link rel="alternate" type="application/atom\+xml"'
-        r' href="/m/bensheim/events.atom\?locale=de"',
-        page.text,
+    # The Atom feed beside it has the page's filters too.
+    atom = "/m/bensheim/events.atom?kind=dialogue&amp;lang=ar&amp;locale=de"
+    assert f'<link rel="alternate" type="application/atom+xml" href="{atom}"' in page.text
+    parsed = feedparser.parse((await client.get(atom.replace("&amp;", "&"))).content)
+    assert [e.title for e in parsed.entries] == ["Dialog im Park"]
+
+
+async def test_the_feeds_of_a_page_in_another_language_come_in_that_language(
+    client: Any, variety: Any
+) -> None:
+    # Calendar apps and feed readers send no Accept-Language: the URL carries it.
+    page = await client.get("/m/bensheim/?lang=uk")
+    assert 'value="http://testserver/m/bensheim/calendar.ics?locale=uk"' in page.text
+    assert 'href="webcal://testserver/m/bensheim/calendar.ics?locale=uk"' in page.text
+    qr = re.search(r'<svg aria-hidden="true".*?</svg>', page.text, flags=re.S)
+    assert qr
+    assert qr.group(0) == str(qr_svg("http://testserver/m/bensheim/calendar.ics?locale=uk"))
+    assert 'href="/m/bensheim/events.atom?locale=uk"' in page.text
+    assert 'href="webcal://testserver/m/bensheim/calendar.ics?locale=uk">' in page.text  # footer
+    atom = feedparser.parse((await client.get("/m/bensheim/events.atom?locale=uk")).content)
+    assert atom.feed.language == "uk"
+    programme = await client.get("/m/bensheim/programmes/iwo-2027?lang=tr")
+    assert "programmes/iwo-2027/calendar.ics?locale=tr" in programme.text
+    assert 'href="/m/bensheim/programmes/iwo-2027/events.atom?locale=tr"' in programme.text
+
+
+async def test_atom_entries_say_the_next_date_and_the_place_in_the_feeds_language(
+    client: Any, bensheim: Any
+) -> None:
+    venue = await make_venue(bensheim, "Bürgerhaus")
+    day = future_day(3)
+    await make_published_event(
+        bensheim,
+        venue_id=venue.id,
+        texts={"de": {"title": "Kochabend", "summary": "Gemeinsam kochen"}},
+        sessions=at(day, 18, 30),
     )
+    await make_published_event(
+        bensheim, online_url="https://meet.example/x", texts={"de": {"title": "Online-Runde"}}
+    )
+    parsed = feedparser.parse((await client.get("/m/bensheim/events.atom?locale=de")).content)
+    entries = {entry.title: entry for entry in parsed.entries}
+    cooking = entries["Kochabend"].content[0].value
+    when = format_date(day, "full", locale="de")
+    assert cooking == f"Nächster Termin: {when}, 18:30\nOrt: Bürgerhaus\n\nGemeinsam kochen"
+    assert entries["Kochabend"].summary == "Gemeinsam kochen"
+    assert "Ort: Online" in entries["Online-Runde"].content[0].value
+    english = feedparser.parse((await client.get("/m/bensheim/events.atom?locale=en")).content)
+    content = english.entries[-1].content[0].value
+    assert content.startswith("Next date: ")
+    assert "Place: Bürgerhaus" in content
 
 
 # --- programme ----------------------------------------------------------------------------
@@ -406,7 +453,10 @@ async def test_a_programme_shows_its_description_days_and_feeds(client: Any, var
     assert "<p>Eine Woche.</p>" in response.text
     assert set(titles(response)) == {"Dialog im Park"}
     assert list(days(response)) == [future_day().isoformat()]
-    assert 'value="http://testserver/m/bensheim/programmes/iwo-2027/calendar.ics"' in response.text
+    assert (
+        'value="http://testserver/m/bensheim/programmes/iwo-2027/calendar.ics?locale=de"'
+        in response.text
+    )
     assert 'href="/m/bensheim/programmes/iwo-2027/events.atom?locale=de"' in response.text
     missing = await client.get("/m/bensheim/programmes/nope", headers={"Accept": "text/html"})
     assert missing.status_code == 404

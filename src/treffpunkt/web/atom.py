@@ -53,11 +53,16 @@ def _shortened(text: str, limit: int = 600) -> str:
 
 
 def render_atom(
-    feed: AtomFeed, events: Sequence[NewEvent], titles: dict[int, str], since: datetime
+    feed: AtomFeed,
+    events: Sequence[NewEvent],
+    titles: dict[int, str],
+    details: dict[int, list[str]],
+    since: datetime,
 ) -> bytes:
     """The feed's bytes. `titles` are the entries' titles as shown (a cancelled event's
-    marked as such), `since` the feed's `updated` when it has no entry (the town's
-    creation: a fixed moment, not now)."""
+    marked as such), `details` the lines of an entry's content in the feed's language
+    (its next date, its place), `since` the feed's `updated` when it has no entry (the
+    town's creation: a fixed moment, not now)."""
     root = ET.Element("feed", {"xmlns": ATOM, XML_LANG: feed.locale})
     _add(root, "id", feed.self_url)
     _add(root, "title", feed.title)
@@ -80,5 +85,12 @@ def render_atom(
             summary = _add(entry, "summary", _shortened(str(event.summary)))
             if event.summary.locale != feed.locale:
                 summary.set(XML_LANG, event.summary.locale)
+        # Readers show the content: when and where, then the summary again.
+        lines = details.get(event.id, [])
+        if lines:
+            text = "\n".join(lines)
+            if event.summary is not None:
+                text += "\n\n" + _shortened(str(event.summary))
+            _add(entry, "content", text, type="text")
     body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return body

@@ -187,7 +187,9 @@ class Town:
         return "tel:" + re.sub(r"[^0-9+]", "", self.contact_phone or "")
 
     @classmethod
-    def of(cls, municipality: Municipality, base_url: str) -> Town:
+    def of(cls, municipality: Municipality, base_url: str, locale: str) -> Town:
+        """The town for a page in `locale`: its calendar link asks for that language
+        (calendar apps send no Accept-Language)."""
         version = int(municipality.updated_at.timestamp()) if municipality.updated_at else 0
         return cls(
             slug=municipality.slug,
@@ -197,7 +199,9 @@ class Town:
             website=municipality.website,
             privacy_url=municipality.privacy_url,
             imprint_url=municipality.imprint_url,
-            calendar=feed_links(base_url, f"/m/{municipality.slug}/calendar.ics"),
+            calendar=feed_links(
+                base_url, f"/m/{municipality.slug}/calendar.ics?{urlencode({'locale': locale})}"
+            ),
             stylesheet=f"/m/{municipality.slug}/theme.css?v={version}",
         )
 
@@ -235,7 +239,8 @@ def page_context(
     request: Request[Any, Any, Any], locale: str, municipality: Municipality | None
 ) -> dict[str, Any]:
     """The names base.html and every page may use (docs/web.md lists them)."""
-    town = Town.of(municipality, settings_of(request).base_url) if municipality else None
+    base_url = settings_of(request).base_url
+    town = Town.of(municipality, base_url, locale) if municipality else None
     stylesheets = [*assets().stylesheets, *([town.stylesheet] if town else [])]
     return {
         **translator(locale).template_functions(),
