@@ -588,6 +588,22 @@ async def test_only_the_embedded_list_may_be_framed(client: Any, variety: Any) -
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
 
 
+async def test_the_embedded_list_in_another_language_sets_no_cookie(
+    client: Any, variety: Any
+) -> None:
+    # The host site chose the language: the reader's own pages must not follow it.
+    embedded = await client.get("/m/bensheim/embed?lang=ar", headers={"Accept-Language": "de"})
+    assert embedded.status_code == 200
+    assert '<html lang="ar" dir="rtl"' in embedded.text
+    assert "set-cookie" not in embedded.headers
+    assert "lang" not in client.cookies
+    town = await client.get("/m/bensheim/", headers={"Accept-Language": "de"})
+    assert '<html lang="de"' in town.text
+    # On the town's own pages choosing a language is remembered.
+    chosen = await client.get("/m/bensheim/?lang=ar")
+    assert "lang=ar" in chosen.headers["set-cookie"]
+
+
 async def test_the_embedding_scripts_are_served_from_this_site(client: Any, bensheim: Any) -> None:
     host = await client.get("/static/embed-host.js")
     assert host.status_code == 200

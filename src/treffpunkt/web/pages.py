@@ -151,9 +151,11 @@ def language_links(request: Request[Any, Any, Any], current: str) -> list[Langua
 
 
 def remember_choice(request: Request[Any, Any, Any]) -> list[Cookie]:
-    """The `lang` cookie when the reader has just picked a language (`?lang=xx`)."""
+    """The `lang` cookie when the reader has just picked a language (`?lang=xx`). Never on
+    a page other sites frame (route opt `embeddable`): its `?lang=` is the host site's
+    choice, not the reader's, and it sets no cookie at all (docs/web.md)."""
     chosen = request.query_params.get(LANG_PARAMETER)
-    if chosen not in LOCALES:
+    if chosen not in LOCALES or request.route_handler.opt.get("embeddable"):
         return []
     return [
         Cookie(
