@@ -394,3 +394,43 @@ async def test_a_page_may_not_shadow_the_layouts_names(app: Any, bensheim: Any) 
     request = RequestFactory(app=app).get("/x")
     with pytest.raises(ValueError, match="town"):
         page(request, "error.html", municipality=bensheim, town="Bensheim")
+
+
+async def test_every_page_answers_head_with_the_gets_headers_and_no_body(
+    app: Any, client: Any, bensheim: Any
+) -> None:
+    """Link checkers and proxies ask with HEAD: every page route takes it (one decorator,
+    pages.page_route), and answers as GET would, without the body."""
+    from litestar.routes import HTTPRoute
+
+    pages = [
+        (route.path, handler)
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+        for handler in route.route_handlers
+        if "GET" in handler.http_methods and handler.include_in_schema is False
+    ]
+    assert len(pages) >= 10
+    for path, handler in pages:
+        assert "HEAD" in handler.http_methods, path
+    event = await make_published_event(bensheim, registration_mode="per_session", capacity=3)
+    [session] = await sessions_of(event)
+    registration = await register_for_session(session.id, "amira@example.org")
+    token = registration_token(SECRET, registration.token_salt)
+    for path in (
+        "/m/bensheim/",
+        "/m/bensheim/embed",
+        "/m/bensheim/theme.css?v=1",
+        f"/m/bensheim/events/{event.id}",
+        f"/m/bensheim/events/{event.id}/poster.pdf",
+        f"/m/bensheim/events/{event.id}/registered/pending",
+        f"/r/{token}",
+        f"/r/{token}/cancel",
+    ):
+        get = await client.get(path)
+        head = await client.head(path)
+        assert (path, head.status_code) == (path, 200)
+        assert head.content == b"", path
+        assert head.headers["content-type"] == get.headers["content-type"], path
+    assert (await client.head("/")).status_code == 302  # the only town's page
+    assert (await client.head("/m/atlantis/")).status_code == 404

@@ -1,7 +1,7 @@
 """What every page shares: its language, the layout's context, and `page()`, which a
 page handler returns.
 
-    @get("/m/{slug:str}/", include_in_schema=False)
+    @page_route("/m/{slug:str}/")
     async def town(request: Request, slug: PathSlug) -> Template:
         municipality = await get_municipality(slug)
         sessions = await list_sessions(...)  # the same service as the API
@@ -23,7 +23,7 @@ from urllib.parse import quote, urlencode
 from babel import Locale as BabelLocale
 from babel.dates import format_date, format_time
 from jinja2 import StrictUndefined
-from litestar import Request
+from litestar import HttpMethod, Request, route
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import Cookie
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -46,6 +46,18 @@ LANG_COOKIE = "lang"
 LANG_COOKIE_SECONDS = 365 * 24 * 3600
 # A page's language depends on these request headers (beside its URL).
 VARY = "Cookie, Accept-Language"
+
+
+def page_route(path: str, **options: Any) -> Any:
+    """The route decorator of every page handler: GET and HEAD (link checkers and
+    proxies ask with HEAD; the server sends the GET's headers without the body), and
+    no place in the API's schema."""
+    return route(
+        path,
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
+        include_in_schema=False,
+        **options,
+    )
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:

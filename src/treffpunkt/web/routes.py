@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, TypeGuard
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
@@ -25,7 +25,7 @@ from treffpunkt.registrations import service
 from treffpunkt.registrations.tables import ACTIVE, Registration
 from treffpunkt.schemas import TOKEN_PATTERN, PathToken
 from treffpunkt.settings import Settings
-from treffpunkt.web.pages import page, reader_locale
+from treffpunkt.web.pages import page, page_route, reader_locale
 
 
 def _may_see_feed(registration: Registration) -> TypeGuard[Registration]:
@@ -59,7 +59,7 @@ class RegistrationPageController(Controller):
     path = "/r"
     include_in_schema = False
 
-    @get("/{token:str}")
+    @page_route("/{token:str}")
     async def show(
         self,
         request: Request[Any, Any, Any],
@@ -108,7 +108,7 @@ class RegistrationPageController(Controller):
         await service.confirm_registration(registration.id)
         return Redirect(f"/r/{token}", status_code=HTTP_303_SEE_OTHER)
 
-    @get("/{token:str}/cancel")
+    @page_route("/{token:str}/cancel")
     async def ask_to_cancel(
         self, request: Request[Any, Any, Any], token: FromPath[str]
     ) -> Template:

@@ -4,12 +4,13 @@ so browsers keep it until the town's settings change."""
 
 from __future__ import annotations
 
-from litestar import Response, get
+from litestar import Response
 from litestar.datastructures import CacheControlHeader
 
 from treffpunkt.municipalities.service import get_municipality
 from treffpunkt.schemas import PathSlug
 from treffpunkt.web.assets import A_YEAR
+from treffpunkt.web.pages import page_route
 
 
 def theme_css(accent_colour: str) -> str:
@@ -18,9 +19,8 @@ def theme_css(accent_colour: str) -> str:
     return f":root {{ --town-accent: {accent_colour}; }}\n"
 
 
-@get(
+@page_route(
     "/m/{slug:str}/theme.css",
-    include_in_schema=False,
     media_type="text/css",
     cache_control=CacheControlHeader(public=True, max_age=A_YEAR),
 )

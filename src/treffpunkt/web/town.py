@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 import segno
 from babel import Locale as BabelLocale
 from babel.dates import format_date
-from litestar import HttpMethod, Request, Response, get, route
+from litestar import HttpMethod, Request, Response, route
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect, Template
@@ -42,7 +42,7 @@ from treffpunkt.translations import N_, Translator, translator
 from treffpunkt.web.assets import assets
 from treffpunkt.web.atom import MEDIA_TYPE as ATOM_TYPE
 from treffpunkt.web.atom import AtomFeed, render_atom
-from treffpunkt.web.pages import page, reader_locale
+from treffpunkt.web.pages import page, page_route, reader_locale
 
 # Sessions per page: the budget is 100 kB per page with its CSS (bench/pages.py).
 PAGE_SIZE = 40
@@ -228,7 +228,7 @@ def _labels(locale: str) -> dict[str, Any]:
     }
 
 
-@get("/", include_in_schema=False)
+@page_route("/")
 async def towns(request: Request[Any, Any, Any]) -> Template | Redirect:
     """The installation's towns; with only one, its page."""
     found = await list_municipalities()
@@ -237,7 +237,7 @@ async def towns(request: Request[Any, Any, Any]) -> Template | Redirect:
     return page(request, "towns.html", municipality=None, towns=found)
 
 
-@get("/m/{slug:str}/", include_in_schema=False)
+@page_route("/m/{slug:str}/")
 async def town_page(
     request: Request[Any, Any, Any],
     slug: PathSlug,
@@ -276,7 +276,7 @@ async def town_page(
     )
 
 
-@get("/m/{slug:str}/programmes/{programme_slug:str}", include_in_schema=False)
+@page_route("/m/{slug:str}/programmes/{programme_slug:str}")
 async def programme_page(
     request: Request[Any, Any, Any],
     slug: PathSlug,
@@ -322,9 +322,8 @@ EMBED_POLICY = (
 )
 
 
-@get(
+@page_route(
     "/m/{slug:str}/embed",
-    include_in_schema=False,
     opt={"embeddable": True, "csp": EMBED_POLICY},
 )
 async def embed_page(
