@@ -166,7 +166,7 @@ async def test_the_layout_has_landmarks_and_the_towns_contact_and_notices(
     assert "Hauptstraße 53" in page
     assert "64625 Bensheim" in page
     assert re.search(r"\d{1,2}:\d\d\s?[AP]M</bdi>–<bdi>\d{1,2}:\d\d", page), "end time"
-    theme = re.search(r'href="(/m/[^"]+/theme\.css\?v=\d+)"', page)
+    theme = re.search(r'href="(/m/[^"]+/theme\.css\?v=[0-9a-f]{12})"', page)
     assert theme
     css = await client.get(theme.group(1))
     assert css.text == ":root { --town-accent: #8a1538; }\n"
@@ -189,6 +189,34 @@ async def test_the_accent_colour_is_a_hex_colour_readable_on_white(
     assert answer.status_code == (200 if accepted else 422), answer.text
     if not accepted:
         assert "accent_colour" in answer.json()["fields"]
+
+
+async def test_only_the_current_theme_is_kept_for_a_year(
+    client: Any, admin_headers: Any, bensheim: Any
+) -> None:
+    async def theme_link() -> str:
+        page = await client.get(f"/m/{bensheim.slug}/")
+        found = re.search(r'href="(/m/[^"]+/theme\.css\?v=[0-9a-f]{12})"', page.text)
+        assert found
+        return found.group(1)
+
+    old = await theme_link()
+    assert (await client.get(old)).headers["cache-control"] == "public, max-age=31536000"
+    for stale in (f"/m/{bensheim.slug}/theme.css", f"/m/{bensheim.slug}/theme.css?v=1"):
+        assert (await client.get(stale)).headers["cache-control"] == "public, max-age=300"
+    changed = await client.patch(
+        f"/api/v1/municipalities/{bensheim.slug}",
+        headers=admin_headers,
+        json={"accent_colour": "#1d4d2b"},
+    )
+    assert changed.status_code == 200
+    new = await theme_link()
+    assert new != old
+    css = await client.get(new)
+    assert css.text == ":root { --town-accent: #1d4d2b; }\n"
+    assert css.headers["cache-control"] == "public, max-age=31536000"
+    # The old address still answers (a cached page may ask), but is not kept long.
+    assert (await client.get(old)).headers["cache-control"] == "public, max-age=300"
 
 
 async def test_stylesheets_come_from_this_site_and_are_kept_for_a_year(

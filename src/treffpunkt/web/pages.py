@@ -14,6 +14,7 @@ language switch, the stylesheets and the formatting helpers. See docs/web.md.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -182,6 +183,12 @@ def remember_choice(request: Request[Any, Any, Any]) -> list[Cookie]:
     ]
 
 
+def theme_version(accent_colour: str) -> str:
+    """The `v=` of a town's theme.css: a digest of what the stylesheet says, so that its
+    address changes exactly when its content does (web/theme.py caches only this one)."""
+    return hashlib.sha256(accent_colour.encode()).hexdigest()[:12]
+
+
 @dataclass(frozen=True)
 class Town:
     """What the layout shows of a municipality: name, contact, notices, feed, colour."""
@@ -204,7 +211,6 @@ class Town:
     def of(cls, municipality: Municipality, base_url: str, locale: str) -> Town:
         """The town for a page in `locale`: its calendar link asks for that language
         (calendar apps send no Accept-Language)."""
-        version = int(municipality.updated_at.timestamp()) if municipality.updated_at else 0
         return cls(
             slug=municipality.slug,
             name=municipality.name,
@@ -216,7 +222,9 @@ class Town:
             calendar=feed_links(
                 base_url, f"/m/{municipality.slug}/calendar.ics?{urlencode({'locale': locale})}"
             ),
-            stylesheet=f"/m/{municipality.slug}/theme.css?v={version}",
+            stylesheet=(
+                f"/m/{municipality.slug}/theme.css?v={theme_version(municipality.accent_colour)}"
+            ),
         )
 
 
