@@ -329,6 +329,32 @@ async def test_bad_filter_values_answer_a_page_naming_nothing_broken(
         assert response.headers["content-type"].startswith("text/html"), query
 
 
+async def test_error_pages_of_a_towns_addresses_show_the_town(client: Any, bensheim: Any) -> None:
+    german = {"Accept": "text/html", "Accept-Language": "de"}
+    answers = [
+        await client.get("/m/bensheim/?kind=party", headers=german),
+        await client.post("/m/bensheim/", headers=german),
+        await client.get("/m/bensheim/events/999999", headers=german),
+        await client.put("/m/bensheim/theme.css", headers=german),
+    ]
+    for answer in answers:
+        assert answer.status_code in (404, 405, 422), answer.request.url
+        assert answer.headers["content-type"].startswith("text/html")
+        assert '<a href="/m/bensheim/">Stadt Bensheim</a>' in answer.text  # the header
+        assert '<a href="/m/bensheim/">Alle Veranstaltungen</a>' in answer.text  # the way back
+        assert "integration@bensheim.example" in answer.text  # the town's contact
+        assert "<title>" in answer.text
+        assert " – Stadt Bensheim</title>" in answer.text
+    assert answers[1].status_code == 405
+    assert "Hier nicht möglich" in answers[1].text
+    # No town, or one that does not exist: the installation's layout.
+    for path in ("/m/atlantis/", "/nowhere"):
+        answer = await client.get(path, headers=german)
+        assert answer.status_code == 404
+        assert "Stadt Bensheim" not in answer.text
+        assert '<a href="/">Zur Startseite</a>' in answer.text
+
+
 # --- paging -------------------------------------------------------------------------------
 
 
