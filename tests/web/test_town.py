@@ -355,6 +355,24 @@ async def test_error_pages_of_a_towns_addresses_show_the_town(client: Any, bensh
         assert '<a href="/">Zur Startseite</a>' in answer.text
 
 
+async def test_the_towns_name_stands_alone_in_sentences(client: Any, bensheim: Any) -> None:
+    """Names like "Stadt Bensheim" take no preposition or article in German: the pages
+    put them beside the words, not into a sentence."""
+    event = await make_published_event(bensheim, registration_mode="per_session", capacity=3)
+    town = await town_page(client)
+    assert "<h1>Stadt Bensheim: Veranstaltungen</h1>" in town.text
+    assert ">Kalender abonnieren – Stadt Bensheim</a>" in town.text
+    embedded = await client.get("/m/bensheim/embed", headers={"Accept-Language": "de"})
+    assert ">Alle Veranstaltungen – Stadt Bensheim</a>" in embedded.text
+    event_page = await client.get(
+        f"/m/bensheim/events/{event.id}", headers={"Accept-Language": "de"}
+    )
+    assert "wie in der Datenschutzerklärung beschrieben (Stadt Bensheim)." in event_page.text
+    for page in (town, embedded, event_page):
+        for wrong in ("in Stadt", "von Stadt", "dass Stadt"):
+            assert wrong not in page.text, wrong
+
+
 # --- paging -------------------------------------------------------------------------------
 
 
@@ -502,7 +520,7 @@ async def test_the_atom_feed_lists_new_events_for_feed_readers(
     parsed = feedparser.parse(response.content)
     assert not parsed.bozo, parsed.bozo_exception
     assert parsed.version == "atom10"
-    assert parsed.feed.title == "Neue Veranstaltungen in Stadt Bensheim"
+    assert parsed.feed.title == "Stadt Bensheim: neue Veranstaltungen"
     assert parsed.feed.id == "http://testserver/m/bensheim/events.atom?locale=de"
     assert parsed.feed.updated_parsed is not None
     entries = {entry.title: entry for entry in parsed.entries}
@@ -544,7 +562,7 @@ async def test_the_atom_feed_follows_the_readers_language_and_marks_fallbacks(
     response = await client.get("/m/bensheim/events.atom", headers={"Accept-Language": "ar"})
     assert "Accept-Language" in response.headers["vary"]
     parsed = feedparser.parse(response.content)
-    assert parsed.feed.title == "فعاليات جديدة في Stadt Bensheim"
+    assert parsed.feed.title == "Stadt Bensheim: فعاليات جديدة"
     [entry] = parsed.entries
     assert entry.title == "أمسية طبخ"
     assert entry.summary == "Gemeinsam kochen"

@@ -397,7 +397,7 @@ async def _atom(
         AtomFeed(
             self_url=f"{base_url}{feed_path}" + (f"?{query}" if query else ""),
             page_url=f"{base_url}{page_path}",
-            title=title or t.gettext("New events in %(town)s", town=municipality.name),
+            title=title or t.gettext("%(town)s: new events", town=municipality.name),
             author=municipality.name,
             locale=reader.locale,
             event_url=f"{base_url}/m/{municipality.slug}/events/{{id}}",
