@@ -82,9 +82,7 @@ def test_a_missing_translation_falls_back_to_german_then_to_english() -> None:
     assert translator("en").gettext("Skip to content") == "Skip to content"
     assert translator("uk").gettext("A string nobody translated") == "A string nobody translated"
     assert translator("xx").locale == "de"
-    assert translator("de").gettext("Website of %(town)s", town="Bensheim") == (
-        "Website von Bensheim"
-    )
+    assert translator("de").gettext("Website – %(town)s", town="Bensheim") == ("Website – Bensheim")
 
 
 def test_templates_get_their_language_per_render_and_never_from_the_environment() -> None:
@@ -111,9 +109,9 @@ def test_templates_get_their_language_per_render_and_never_from_the_environment(
 def test_text_templates_are_not_escaped_and_html_templates_are() -> None:
     """Mail renders text parts without autoescape (notifications/rendering.py): the same
     functions serve both."""
-    source = "{{ _('Website of %(town)s', town=town) }}"
+    source = "{{ _('Website – %(town)s', town=town) }}"
     functions = translator("de").template_functions()
-    for autoescape, expected in ((False, "Website von A & B"), (True, "Website von A &amp; B")):
+    for autoescape, expected in ((False, "Website – A & B"), (True, "Website – A &amp; B")):
         environment = Environment(autoescape=autoescape)  # noqa: S701 (text mail is not HTML)
         configure_environment(environment)
         assert environment.from_string(source).render(town="A & B", **functions) == expected

@@ -161,12 +161,12 @@ async def test_the_layout_has_landmarks_and_the_towns_contact_and_notices(
     assert '<a href="tel:+496251140" dir="ltr">+49 6251 14-0</a>' in page
     assert '<a href="https://www.bensheim.example/impressum">Imprint</a>' in page
     assert '<a href="https://www.bensheim.example/datenschutz">Privacy notice</a>' in page
-    assert f'href="webcal://testserver/m/{bensheim.slug}/calendar.ics"' in page
+    assert f'href="webcal://testserver/m/{bensheim.slug}/calendar.ics?locale=en"' in page
     # The registration shows where, until when, and the town's contact.
     assert "Hauptstraße 53" in page
     assert "64625 Bensheim" in page
     assert re.search(r"\d{1,2}:\d\d\s?[AP]M</bdi>–<bdi>\d{1,2}:\d\d", page), "end time"
-    theme = re.search(r'href="(/m/[^"]+/theme\.css\?v=\d+)"', page)
+    theme = re.search(r'href="(/m/[^"]+/theme\.css\?v=[0-9a-f]{12})"', page)
     assert theme
     css = await client.get(theme.group(1))
     assert css.text == ":root { --town-accent: #8a1538; }\n"
@@ -189,6 +189,34 @@ async def test_the_accent_colour_is_a_hex_colour_readable_on_white(
     assert answer.status_code == (200 if accepted else 422), answer.text
     if not accepted:
         assert "accent_colour" in answer.json()["fields"]
+
+
+async def test_only_the_current_theme_is_kept_for_a_year(
+    client: Any, admin_headers: Any, bensheim: Any
+) -> None:
+    async def theme_link() -> str:
+        page = await client.get(f"/m/{bensheim.slug}/")
+        found = re.search(r'href="(/m/[^"]+/theme\.css\?v=[0-9a-f]{12})"', page.text)
+        assert found
+        return found.group(1)
+
+    old = await theme_link()
+    assert (await client.get(old)).headers["cache-control"] == "public, max-age=31536000"
+    for stale in (f"/m/{bensheim.slug}/theme.css", f"/m/{bensheim.slug}/theme.css?v=1"):
+        assert (await client.get(stale)).headers["cache-control"] == "public, max-age=300"
+    changed = await client.patch(
+        f"/api/v1/municipalities/{bensheim.slug}",
+        headers=admin_headers,
+        json={"accent_colour": "#1d4d2b"},
+    )
+    assert changed.status_code == 200
+    new = await theme_link()
+    assert new != old
+    css = await client.get(new)
+    assert css.text == ":root { --town-accent: #1d4d2b; }\n"
+    assert css.headers["cache-control"] == "public, max-age=31536000"
+    # The old address still answers (a cached page may ask), but is not kept long.
+    assert (await client.get(old)).headers["cache-control"] == "public, max-age=300"
 
 
 async def test_stylesheets_come_from_this_site_and_are_kept_for_a_year(
@@ -394,3 +422,43 @@ async def test_a_page_may_not_shadow_the_layouts_names(app: Any, bensheim: Any) 
     request = RequestFactory(app=app).get("/x")
     with pytest.raises(ValueError, match="town"):
         page(request, "error.html", municipality=bensheim, town="Bensheim")
+
+
+async def test_every_page_answers_head_with_the_gets_headers_and_no_body(
+    app: Any, client: Any, bensheim: Any
+) -> None:
+    """Link checkers and proxies ask with HEAD: every page route takes it (one decorator,
+    pages.page_route), and answers as GET would, without the body."""
+    from litestar.routes import HTTPRoute
+
+    pages = [
+        (route.path, handler)
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+        for handler in route.route_handlers
+        if "GET" in handler.http_methods and handler.include_in_schema is False
+    ]
+    assert len(pages) >= 10
+    for path, handler in pages:
+        assert "HEAD" in handler.http_methods, path
+    event = await make_published_event(bensheim, registration_mode="per_session", capacity=3)
+    [session] = await sessions_of(event)
+    registration = await register_for_session(session.id, "amira@example.org")
+    token = registration_token(SECRET, registration.token_salt)
+    for path in (
+        "/m/bensheim/",
+        "/m/bensheim/embed",
+        "/m/bensheim/theme.css?v=1",
+        f"/m/bensheim/events/{event.id}",
+        f"/m/bensheim/events/{event.id}/poster.pdf",
+        f"/m/bensheim/events/{event.id}/registered/pending",
+        f"/r/{token}",
+        f"/r/{token}/cancel",
+    ):
+        get = await client.get(path)
+        head = await client.head(path)
+        assert (path, head.status_code) == (path, 200)
+        assert head.content == b"", path
+        assert head.headers["content-type"] == get.headers["content-type"], path
+    assert (await client.head("/")).status_code == 302  # the only town's page
+    assert (await client.head("/m/atlantis/")).status_code == 404

@@ -52,3 +52,48 @@ async def test_no_poster_for_a_draft_or_another_towns_event(client: Any, benshei
     for event in (draft, foreign):
         answer = await client.get(f"/m/bensheim/events/{event.id}/poster.pdf")
         assert answer.status_code == 404
+
+
+async def test_atom_feeds_keep_their_default_namespace_after_a_poster(
+    client: Any, bensheim: Any
+) -> None:
+    # WeasyPrint registers XML prefixes process-wide (ElementTree.register_namespace).
+    event = await make_published_event(bensheim)
+    assert (await client.get(f"/m/bensheim/events/{event.id}/poster.pdf")).status_code == 200
+    feed = await client.get("/m/bensheim/events.atom?locale=de")
+    declaration, root = feed.text.split("\n", 1)
+    assert declaration.startswith("<?xml")
+    assert root.startswith('<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="de">')
+    assert "ns0" not in feed.text
+
+
+async def test_a_poster_is_rendered_once_until_its_event_changes(
+    client: Any, bensheim: Any, monkeypatch: Any
+) -> None:
+    from treffpunkt.events.schemas import EventUpdate
+    from treffpunkt.events.service import update_event
+    from treffpunkt.web import poster
+
+    renders: list[str] = []
+    real = poster._pdf
+
+    def counting(html: str) -> bytes:
+        renders.append(html)
+        return real(html)
+
+    monkeypatch.setattr(poster, "_pdf", counting)
+    event = await make_published_event(bensheim, texts={"de": {"title": "Sommerfest"}})
+    path = f"/m/bensheim/events/{event.id}/poster.pdf"
+    first = await client.get(path)
+    second = await client.get(path)
+    assert first.status_code == second.status_code == 200
+    assert second.content == first.content
+    assert len(renders) == 1
+    await update_event(
+        bensheim.id,
+        event.id,
+        EventUpdate.model_validate({"texts": {"de": {"title": "Herbstfest"}}}),
+    )
+    changed = await client.get(path)
+    assert len(renders) == 2
+    assert "Herbstfest" in pypdfium2.PdfDocument(changed.content)[0].get_textpage().get_text_range()

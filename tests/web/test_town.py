@@ -28,7 +28,7 @@ from treffpunkt.events.programmes import create_programme
 from treffpunkt.events.schemas import ProgrammeCreate
 from treffpunkt.events.service import cancel_event, cancel_session
 from treffpunkt.registrations.service import confirm_registration
-from treffpunkt.web.town import PAGE_SIZE
+from treffpunkt.web.town import PAGE_SIZE, qr_svg
 
 
 def at(day: date, hour: int, minute: int = 0, hours: int = 2) -> list[dict[str, str]]:
@@ -329,6 +329,50 @@ async def test_bad_filter_values_answer_a_page_naming_nothing_broken(
         assert response.headers["content-type"].startswith("text/html"), query
 
 
+async def test_error_pages_of_a_towns_addresses_show_the_town(client: Any, bensheim: Any) -> None:
+    german = {"Accept": "text/html", "Accept-Language": "de"}
+    answers = [
+        await client.get("/m/bensheim/?kind=party", headers=german),
+        await client.post("/m/bensheim/", headers=german),
+        await client.get("/m/bensheim/events/999999", headers=german),
+        await client.put("/m/bensheim/theme.css", headers=german),
+    ]
+    for answer in answers:
+        assert answer.status_code in (404, 405, 422), answer.request.url
+        assert answer.headers["content-type"].startswith("text/html")
+        assert '<a href="/m/bensheim/">Stadt Bensheim</a>' in answer.text  # the header
+        assert '<a href="/m/bensheim/">Alle Veranstaltungen</a>' in answer.text  # the way back
+        assert "integration@bensheim.example" in answer.text  # the town's contact
+        assert "<title>" in answer.text
+        assert " – Stadt Bensheim</title>" in answer.text
+    assert answers[1].status_code == 405
+    assert "Hier nicht möglich" in answers[1].text
+    # No town, or one that does not exist: the installation's layout.
+    for path in ("/m/atlantis/", "/nowhere"):
+        answer = await client.get(path, headers=german)
+        assert answer.status_code == 404
+        assert "Stadt Bensheim" not in answer.text
+        assert '<a href="/">Zur Startseite</a>' in answer.text
+
+
+async def test_the_towns_name_stands_alone_in_sentences(client: Any, bensheim: Any) -> None:
+    """Names like "Stadt Bensheim" take no preposition or article in German: the pages
+    put them beside the words, not into a sentence."""
+    event = await make_published_event(bensheim, registration_mode="per_session", capacity=3)
+    town = await town_page(client)
+    assert "<h1>Stadt Bensheim: Veranstaltungen</h1>" in town.text
+    assert ">Kalender abonnieren – Stadt Bensheim</a>" in town.text
+    embedded = await client.get("/m/bensheim/embed", headers={"Accept-Language": "de"})
+    assert ">Alle Veranstaltungen – Stadt Bensheim</a>" in embedded.text
+    event_page = await client.get(
+        f"/m/bensheim/events/{event.id}", headers={"Accept-Language": "de"}
+    )
+    assert "wie in der Datenschutzerklärung beschrieben (Stadt Bensheim)." in event_page.text
+    for page in (town, embedded, event_page):
+        for wrong in ("in Stadt", "von Stadt", "dass Stadt"):
+            assert wrong not in page.text, wrong
+
+
 # --- paging -------------------------------------------------------------------------------
 
 
@@ -375,10 +419,11 @@ async def test_the_subscribe_box_carries_the_filters_and_the_feed_answers(
     client: Any, variety: Any
 ) -> None:
     page = await town_page(client, "?kind=dialogue&spoken=ar")
-    feed = "http://testserver/m/bensheim/calendar.ics?kind=dialogue&amp;lang=ar"
+    feed = "http://testserver/m/bensheim/calendar.ics?kind=dialogue&amp;lang=ar&amp;locale=de"
     assert f'value="{feed}"' in page.text
     assert (
-        'href="webcal://testserver/m/bensheim/calendar.ics?kind=dialogue&amp;lang=ar"' in page.text
+        'href="webcal://testserver/m/bensheim/calendar.ics?kind=dialogue&amp;lang=ar&amp;locale=de"'
+        in page.text
     )
     assert '<svg aria-hidden="true" focusable="false" viewBox=' in page.text
     calendar = await client.get(feed.replace("&amp;", "&").removeprefix("http://testserver"))
@@ -387,11 +432,57 @@ async def test_the_subscribe_box_carries_the_filters_and_the_feed_answers(
     assert b"Schulung Ehrenamt" not in calendar.content
     for platform in ("iPhone und iPad", "Android und Google Kalender", "Outlook"):
         assert f"<summary>{platform}</summary>" in page.text
-    assert re.search(
-        r'<link rel="alternate" type="application/atom\+xml"'
-        r' href="/m/bensheim/events.atom\?locale=de"',
-        page.text,
+    # The Atom feed beside it has the page's filters too.
+    atom = "/m/bensheim/events.atom?kind=dialogue&amp;lang=ar&amp;locale=de"
+    assert f'<link rel="alternate" type="application/atom+xml" href="{atom}"' in page.text
+    parsed = feedparser.parse((await client.get(atom.replace("&amp;", "&"))).content)
+    assert [e.title for e in parsed.entries] == ["Dialog im Park"]
+
+
+async def test_the_feeds_of_a_page_in_another_language_come_in_that_language(
+    client: Any, variety: Any
+) -> None:
+    # Calendar apps and feed readers send no Accept-Language: the URL carries it.
+    page = await client.get("/m/bensheim/?lang=uk")
+    assert 'value="http://testserver/m/bensheim/calendar.ics?locale=uk"' in page.text
+    assert 'href="webcal://testserver/m/bensheim/calendar.ics?locale=uk"' in page.text
+    qr = re.search(r'<svg aria-hidden="true".*?</svg>', page.text, flags=re.S)
+    assert qr
+    assert qr.group(0) == str(qr_svg("http://testserver/m/bensheim/calendar.ics?locale=uk"))
+    assert 'href="/m/bensheim/events.atom?locale=uk"' in page.text
+    assert 'href="webcal://testserver/m/bensheim/calendar.ics?locale=uk">' in page.text  # footer
+    atom = feedparser.parse((await client.get("/m/bensheim/events.atom?locale=uk")).content)
+    assert atom.feed.language == "uk"
+    programme = await client.get("/m/bensheim/programmes/iwo-2027?lang=tr")
+    assert "programmes/iwo-2027/calendar.ics?locale=tr" in programme.text
+    assert 'href="/m/bensheim/programmes/iwo-2027/events.atom?locale=tr"' in programme.text
+
+
+async def test_atom_entries_say_the_next_date_and_the_place_in_the_feeds_language(
+    client: Any, bensheim: Any
+) -> None:
+    venue = await make_venue(bensheim, "Bürgerhaus")
+    day = future_day(3)
+    await make_published_event(
+        bensheim,
+        venue_id=venue.id,
+        texts={"de": {"title": "Kochabend", "summary": "Gemeinsam kochen"}},
+        sessions=at(day, 18, 30),
     )
+    await make_published_event(
+        bensheim, online_url="https://meet.example/x", texts={"de": {"title": "Online-Runde"}}
+    )
+    parsed = feedparser.parse((await client.get("/m/bensheim/events.atom?locale=de")).content)
+    entries = {entry.title: entry for entry in parsed.entries}
+    cooking = entries["Kochabend"].content[0].value
+    when = format_date(day, "full", locale="de")
+    assert cooking == f"Nächster Termin: {when}, 18:30\nOrt: Bürgerhaus\n\nGemeinsam kochen"
+    assert entries["Kochabend"].summary == "Gemeinsam kochen"
+    assert "Ort: Online" in entries["Online-Runde"].content[0].value
+    english = feedparser.parse((await client.get("/m/bensheim/events.atom?locale=en")).content)
+    content = english.entries[-1].content[0].value
+    assert content.startswith("Next date: ")
+    assert "Place: Bürgerhaus" in content
 
 
 # --- programme ----------------------------------------------------------------------------
@@ -406,7 +497,10 @@ async def test_a_programme_shows_its_description_days_and_feeds(client: Any, var
     assert "<p>Eine Woche.</p>" in response.text
     assert set(titles(response)) == {"Dialog im Park"}
     assert list(days(response)) == [future_day().isoformat()]
-    assert 'value="http://testserver/m/bensheim/programmes/iwo-2027/calendar.ics"' in response.text
+    assert (
+        'value="http://testserver/m/bensheim/programmes/iwo-2027/calendar.ics?locale=de"'
+        in response.text
+    )
     assert 'href="/m/bensheim/programmes/iwo-2027/events.atom?locale=de"' in response.text
     missing = await client.get("/m/bensheim/programmes/nope", headers={"Accept": "text/html"})
     assert missing.status_code == 404
@@ -426,7 +520,7 @@ async def test_the_atom_feed_lists_new_events_for_feed_readers(
     parsed = feedparser.parse(response.content)
     assert not parsed.bozo, parsed.bozo_exception
     assert parsed.version == "atom10"
-    assert parsed.feed.title == "Neue Veranstaltungen in Stadt Bensheim"
+    assert parsed.feed.title == "Stadt Bensheim: neue Veranstaltungen"
     assert parsed.feed.id == "http://testserver/m/bensheim/events.atom?locale=de"
     assert parsed.feed.updated_parsed is not None
     entries = {entry.title: entry for entry in parsed.entries}
@@ -468,7 +562,7 @@ async def test_the_atom_feed_follows_the_readers_language_and_marks_fallbacks(
     response = await client.get("/m/bensheim/events.atom", headers={"Accept-Language": "ar"})
     assert "Accept-Language" in response.headers["vary"]
     parsed = feedparser.parse(response.content)
-    assert parsed.feed.title == "فعاليات جديدة في Stadt Bensheim"
+    assert parsed.feed.title == "Stadt Bensheim: فعاليات جديدة"
     [entry] = parsed.entries
     assert entry.title == "أمسية طبخ"
     assert entry.summary == "Gemeinsam kochen"
@@ -536,6 +630,22 @@ async def test_only_the_embedded_list_may_be_framed(client: Any, variety: Any) -
         response = await client.get(path, follow_redirects=True)
         assert response.headers["x-frame-options"] == "DENY", path
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
+
+
+async def test_the_embedded_list_in_another_language_sets_no_cookie(
+    client: Any, variety: Any
+) -> None:
+    # The host site chose the language: the reader's own pages must not follow it.
+    embedded = await client.get("/m/bensheim/embed?lang=ar", headers={"Accept-Language": "de"})
+    assert embedded.status_code == 200
+    assert '<html lang="ar" dir="rtl"' in embedded.text
+    assert "set-cookie" not in embedded.headers
+    assert "lang" not in client.cookies
+    town = await client.get("/m/bensheim/", headers={"Accept-Language": "de"})
+    assert '<html lang="de"' in town.text
+    # On the town's own pages choosing a language is remembered.
+    chosen = await client.get("/m/bensheim/?lang=ar")
+    assert "lang=ar" in chosen.headers["set-cookie"]
 
 
 async def test_the_embedding_scripts_are_served_from_this_site(client: Any, bensheim: Any) -> None:

@@ -321,6 +321,30 @@ class NewEvent:
     summary: Localized | None
     published_at: datetime
     updated_at: datetime
+    next_start: datetime | None = None  # the next scheduled session's, in the town's zone
+    next_all_day: bool = False
+    venue: str | None = None  # its name; None online
+    online: bool = False
+
+
+async def _next_sessions(reader: Reader, event_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Each event's next scheduled session that has not ended (start and all-day flag)."""
+    if not event_ids:
+        return {}
+    rows = (
+        await Session.select(Session.event, Session.starts_at, Session.all_day)
+        .where(
+            owned(Session, reader.municipality.id)
+            & Session.event.is_in(event_ids)
+            & (Session.status == "scheduled")
+            & (Session.ends_at >= now())
+        )
+        .order_by(Session.starts_at)
+    )
+    found: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        found.setdefault(row["event"], row)
+    return found
 
 
 async def newly_published(reader: Reader, filters: EventFilters, limit: int = 50) -> list[NewEvent]:
@@ -333,6 +357,8 @@ async def newly_published(reader: Reader, filters: EventFilters, limit: int = 50
         Event.texts,
         Event.published_at,
         Event.updated_at,
+        Event.online_url,
+        Event.venue._.name.as_alias("venue_name"),
     ).where(
         owned(Event, reader.municipality.id)
         & Event.status.is_in(list(VISIBLE))
@@ -345,9 +371,11 @@ async def newly_published(reader: Reader, filters: EventFilters, limit: int = 50
         .limit(limit)
         .output(load_json=True)
     )
+    upcoming = await _next_sessions(reader, [row["id"] for row in rows])
     events = []
     for row in rows:
         texts = translated_fields(row["texts"], reader.locale, reader.municipality.default_locale)
+        following = upcoming.get(row["id"])
         events.append(
             NewEvent(
                 id=row["id"],
@@ -357,6 +385,10 @@ async def newly_published(reader: Reader, filters: EventFilters, limit: int = 50
                 summary=texts.get("summary") or texts.get("description"),
                 published_at=row["published_at"],
                 updated_at=row["updated_at"],
+                next_start=reader.local(following["starts_at"]) if following else None,
+                next_all_day=bool(following and following["all_day"]),
+                venue=row["venue_name"],
+                online=bool(row["online_url"]),
             )
         )
     return events

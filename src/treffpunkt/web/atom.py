@@ -17,9 +17,10 @@ from treffpunkt.events.public import NewEvent
 
 ATOM = "http://www.w3.org/2005/Atom"
 MEDIA_TYPE = "application/atom+xml"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-
-ET.register_namespace("", ATOM)
+# Names as written: the elements unqualified under an `xmlns` attribute of the root, and
+# `xml:lang` literally. ElementTree's prefix registry is global (WeasyPrint, web/poster.py,
+# registers its own prefixes in it), so the bytes must not depend on it.
+XML_LANG = "xml:lang"
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def _when(moment: datetime) -> str:
 
 
 def _add(parent: ET.Element, name: str, text: str | None = None, **attributes: str) -> ET.Element:
-    element = ET.SubElement(parent, f"{{{ATOM}}}{name}", attributes)
+    element = ET.SubElement(parent, name, attributes)
     element.text = text
     return element
 
@@ -52,12 +53,17 @@ def _shortened(text: str, limit: int = 600) -> str:
 
 
 def render_atom(
-    feed: AtomFeed, events: Sequence[NewEvent], titles: dict[int, str], since: datetime
+    feed: AtomFeed,
+    events: Sequence[NewEvent],
+    titles: dict[int, str],
+    details: dict[int, list[str]],
+    since: datetime,
 ) -> bytes:
     """The feed's bytes. `titles` are the entries' titles as shown (a cancelled event's
-    marked as such), `since` the feed's `updated` when it has no entry (the town's
-    creation: a fixed moment, not now)."""
-    root = ET.Element(f"{{{ATOM}}}feed", {XML_LANG: feed.locale})
+    marked as such), `details` the lines of an entry's content in the feed's language
+    (its next date, its place), `since` the feed's `updated` when it has no entry (the
+    town's creation: a fixed moment, not now)."""
+    root = ET.Element("feed", {"xmlns": ATOM, XML_LANG: feed.locale})
     _add(root, "id", feed.self_url)
     _add(root, "title", feed.title)
     _add(root, "updated", _when(max((e.updated_at for e in events), default=since)))
@@ -79,5 +85,12 @@ def render_atom(
             summary = _add(entry, "summary", _shortened(str(event.summary)))
             if event.summary.locale != feed.locale:
                 summary.set(XML_LANG, event.summary.locale)
+        # Readers show the content: when and where, then the summary again.
+        lines = details.get(event.id, [])
+        if lines:
+            text = "\n".join(lines)
+            if event.summary is not None:
+                text += "\n\n" + _shortened(str(event.summary))
+            _add(entry, "content", text, type="text")
     body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return body

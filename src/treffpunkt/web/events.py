@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -41,7 +41,7 @@ from treffpunkt.settings import Settings
 from treffpunkt.throttle import Throttle, client_of
 from treffpunkt.translations import N_, languages_named_in, translator
 from treffpunkt.web import poster
-from treffpunkt.web.pages import AUTONYMS, page, reader_locale
+from treffpunkt.web.pages import AUTONYMS, page, page_route, reader_locale
 
 # `…/events/12` is the page; `…/events/12.ics` the earlier address of the download,
 # sent in mails before the download moved to `…/events/12/calendar.ics`.
@@ -196,7 +196,7 @@ async def _found(
     return municipality, locale, await event_page(municipality, event_id, locale, base_url)
 
 
-@get("/m/{slug:str}/events/{event:str}", include_in_schema=False)
+@page_route("/m/{slug:str}/events/{event:str}")
 async def show_event(
     request: Request[Any, Any, Any], slug: PathSlug, event: FromPath[str]
 ) -> Response[Any]:
@@ -321,7 +321,7 @@ def _again(
     )
 
 
-@get("/m/{slug:str}/events/{event_id:int}/registered/{outcome:str}", include_in_schema=False)
+@page_route("/m/{slug:str}/events/{event_id:int}/registered/{outcome:str}")
 async def registered(
     request: Request[Any, Any, Any], slug: PathSlug, event_id: PathId, outcome: FromPath[str]
 ) -> Template:
@@ -340,7 +340,7 @@ async def registered(
     )
 
 
-@get("/m/{slug:str}/events/{event_id:int}/poster.pdf", include_in_schema=False)
+@page_route("/m/{slug:str}/events/{event_id:int}/poster.pdf")
 async def event_poster(
     request: Request[Any, Any, Any], slug: PathSlug, event_id: PathId
 ) -> Response[bytes]:

@@ -1,7 +1,7 @@
 """What every page shares: its language, the layout's context, and `page()`, which a
 page handler returns.
 
-    @get("/m/{slug:str}/", include_in_schema=False)
+    @page_route("/m/{slug:str}/")
     async def town(request: Request, slug: PathSlug) -> Template:
         municipality = await get_municipality(slug)
         sessions = await list_sessions(...)  # the same service as the API
@@ -14,6 +14,7 @@ language switch, the stylesheets and the formatting helpers. See docs/web.md.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from urllib.parse import quote, urlencode
 from babel import Locale as BabelLocale
 from babel.dates import format_date, format_time
 from jinja2 import StrictUndefined
-from litestar import Request
+from litestar import HttpMethod, Request, route
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import Cookie
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -46,6 +47,18 @@ LANG_COOKIE = "lang"
 LANG_COOKIE_SECONDS = 365 * 24 * 3600
 # A page's language depends on these request headers (beside its URL).
 VARY = "Cookie, Accept-Language"
+
+
+def page_route(path: str, **options: Any) -> Any:
+    """The route decorator of every page handler: GET and HEAD (link checkers and
+    proxies ask with HEAD; the server sends the GET's headers without the body), and
+    no place in the API's schema."""
+    return route(
+        path,
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
+        include_in_schema=False,
+        **options,
+    )
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
@@ -151,9 +164,11 @@ def language_links(request: Request[Any, Any, Any], current: str) -> list[Langua
 
 
 def remember_choice(request: Request[Any, Any, Any]) -> list[Cookie]:
-    """The `lang` cookie when the reader has just picked a language (`?lang=xx`)."""
+    """The `lang` cookie when the reader has just picked a language (`?lang=xx`). Never on
+    a page other sites frame (route opt `embeddable`): its `?lang=` is the host site's
+    choice, not the reader's, and it sets no cookie at all (docs/web.md)."""
     chosen = request.query_params.get(LANG_PARAMETER)
-    if chosen not in LOCALES:
+    if chosen not in LOCALES or request.route_handler.opt.get("embeddable"):
         return []
     return [
         Cookie(
@@ -166,6 +181,12 @@ def remember_choice(request: Request[Any, Any, Any]) -> list[Cookie]:
             secure=secure_cookies(settings_of(request)),
         )
     ]
+
+
+def theme_version(accent_colour: str) -> str:
+    """The `v=` of a town's theme.css: a digest of what the stylesheet says, so that its
+    address changes exactly when its content does (web/theme.py caches only this one)."""
+    return hashlib.sha256(accent_colour.encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -187,8 +208,9 @@ class Town:
         return "tel:" + re.sub(r"[^0-9+]", "", self.contact_phone or "")
 
     @classmethod
-    def of(cls, municipality: Municipality, base_url: str) -> Town:
-        version = int(municipality.updated_at.timestamp()) if municipality.updated_at else 0
+    def of(cls, municipality: Municipality, base_url: str, locale: str) -> Town:
+        """The town for a page in `locale`: its calendar link asks for that language
+        (calendar apps send no Accept-Language)."""
         return cls(
             slug=municipality.slug,
             name=municipality.name,
@@ -197,8 +219,12 @@ class Town:
             website=municipality.website,
             privacy_url=municipality.privacy_url,
             imprint_url=municipality.imprint_url,
-            calendar=feed_links(base_url, f"/m/{municipality.slug}/calendar.ics"),
-            stylesheet=f"/m/{municipality.slug}/theme.css?v={version}",
+            calendar=feed_links(
+                base_url, f"/m/{municipality.slug}/calendar.ics?{urlencode({'locale': locale})}"
+            ),
+            stylesheet=(
+                f"/m/{municipality.slug}/theme.css?v={theme_version(municipality.accent_colour)}"
+            ),
         )
 
 
@@ -235,7 +261,8 @@ def page_context(
     request: Request[Any, Any, Any], locale: str, municipality: Municipality | None
 ) -> dict[str, Any]:
     """The names base.html and every page may use (docs/web.md lists them)."""
-    town = Town.of(municipality, settings_of(request).base_url) if municipality else None
+    base_url = settings_of(request).base_url
+    town = Town.of(municipality, base_url, locale) if municipality else None
     stylesheets = [*assets().stylesheets, *([town.stylesheet] if town else [])]
     return {
         **translator(locale).template_functions(),

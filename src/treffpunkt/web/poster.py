@@ -10,6 +10,7 @@ refused, so that no text of an event can make the server ask another site.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import anyio.to_thread
@@ -17,6 +18,7 @@ import segno
 from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from treffpunkt.calendars.service import FeedCache
 from treffpunkt.events.public import EventPage, event_page
 from treffpunkt.i18n import LOCALES, direction, format_when
 from treffpunkt.municipalities.tables import Municipality
@@ -26,6 +28,10 @@ from treffpunkt.web.assets import STATIC
 TEMPLATES = STATIC.parent / "templates"
 STYLESHEET = STATIC / "poster.css"
 MAX_DATES = 6  # a poster lists the next dates; the page has them all
+# Rendered posters by the digest of their HTML: WeasyPrint takes 0.1–0.5 s a poster, the
+# HTML a few milliseconds. A poster whose event, town or dates changed has other HTML,
+# so nothing stale is ever served; the least recently used go first (bounded bytes).
+RENDERED = FeedCache(max_bytes=16 * 2**20)
 
 _environment = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -83,7 +89,13 @@ async def render(municipality: Municipality, event_id: int, base_url: str) -> by
         cancelled=event.status == "cancelled",
         cancelled_text=translator("de").gettext("Cancelled"),
     )
-    return await anyio.to_thread.run_sync(_pdf, html)
+    key = (hashlib.sha256(html.encode()).hexdigest(),)
+    cached = RENDERED.block(key)
+    if cached is not None:
+        return cached
+    pdf = await anyio.to_thread.run_sync(_pdf, html)
+    RENDERED.keep_block(key, pdf)
+    return pdf
 
 
 def _pdf(html: str) -> bytes:

@@ -26,7 +26,7 @@ from treffpunkt.registrations import service
 from treffpunkt.registrations.tables import ACTIVE, Registration, RegistrationStatus
 from treffpunkt.schemas import TOKEN_PATTERN, PathToken
 from treffpunkt.settings import Settings
-from treffpunkt.web.pages import page, reader_locale
+from treffpunkt.web.pages import page, page_route, reader_locale
 
 
 def _may_see_feed(registration: Registration) -> TypeGuard[Registration]:
@@ -111,7 +111,7 @@ class RegistrationPageController(Controller):
     path = "/r"
     include_in_schema = False
 
-    @get("/{token:str}")
+    @page_route("/{token:str}")
     async def show(
         self,
         request: Request[Any, Any, Any],
@@ -164,7 +164,7 @@ class RegistrationPageController(Controller):
             )
         return Redirect(f"/r/{token}", status_code=HTTP_303_SEE_OTHER)
 
-    @get("/{token:str}/cancel")
+    @page_route("/{token:str}/cancel")
     async def ask_to_cancel(
         self, request: Request[Any, Any, Any], token: FromPath[str]
     ) -> Template:

@@ -1,15 +1,19 @@
 """A town's colour for its pages, as a stylesheet of one rule: the pages' CSP allows no
-inline style, and the layout links `/m/{slug}/theme.css?v=<last change>` (pages.Town),
-so browsers keep it until the town's settings change."""
+inline style, and the layout links `/m/{slug}/theme.css?v=<digest of the colour>`
+(pages.Town), so browsers keep it until the colour changes. Only that address is kept
+for a year: an old or missing `v` would otherwise keep an old colour as long."""
 
 from __future__ import annotations
 
-from litestar import Response, get
-from litestar.datastructures import CacheControlHeader
+from litestar import Response
+from litestar.params import FromQuery
 
 from treffpunkt.municipalities.service import get_municipality
 from treffpunkt.schemas import PathSlug
 from treffpunkt.web.assets import A_YEAR
+from treffpunkt.web.pages import page_route, theme_version
+
+SHORT_CACHE = 300  # seconds: a stylesheet asked for by another version than the current
 
 
 def theme_css(accent_colour: str) -> str:
@@ -18,12 +22,13 @@ def theme_css(accent_colour: str) -> str:
     return f":root {{ --town-accent: {accent_colour}; }}\n"
 
 
-@get(
-    "/m/{slug:str}/theme.css",
-    include_in_schema=False,
-    media_type="text/css",
-    cache_control=CacheControlHeader(public=True, max_age=A_YEAR),
-)
-async def town_theme(slug: PathSlug) -> Response[str]:
+@page_route("/m/{slug:str}/theme.css", media_type="text/css")
+async def town_theme(slug: PathSlug, v: FromQuery[str | None] = None) -> Response[str]:
     municipality = await get_municipality(slug)
-    return Response(theme_css(municipality.accent_colour), media_type="text/css")
+    current = v == theme_version(municipality.accent_colour)
+    max_age = A_YEAR if current else SHORT_CACHE
+    return Response(
+        theme_css(municipality.accent_colour),
+        media_type="text/css",
+        headers={"Cache-Control": f"public, max-age={max_age}"},
+    )

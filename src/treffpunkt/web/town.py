@@ -17,7 +17,8 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import segno
-from litestar import HttpMethod, Request, Response, get, route
+from babel.dates import format_date
+from litestar import HttpMethod, Request, Response, route
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect, Template
@@ -30,17 +31,17 @@ from treffpunkt.events import public
 from treffpunkt.events.routes import Before, Cursor, ProgrammeFilter
 from treffpunkt.events.schemas import PublicProgramme, PublicSession, SessionPage
 from treffpunkt.events.tables import Audience, EventKind, EventStatus
-from treffpunkt.i18n import Locale
+from treffpunkt.i18n import Locale, format_when
 from treffpunkt.links import FeedLinks, feed_links
 from treffpunkt.municipalities.service import get_municipality, list_municipalities
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.schemas import PathSlug
 from treffpunkt.settings import Settings
-from treffpunkt.translations import N_, languages_named_in, translator
+from treffpunkt.translations import N_, Translator, languages_named_in, translator
 from treffpunkt.web.assets import assets
 from treffpunkt.web.atom import MEDIA_TYPE as ATOM_TYPE
 from treffpunkt.web.atom import AtomFeed, render_atom
-from treffpunkt.web.pages import page, reader_locale
+from treffpunkt.web.pages import page, page_route, reader_locale
 
 # Sessions per page: the budget is 100 kB per page with its CSS (bench/pages.py).
 PAGE_SIZE = 40
@@ -108,13 +109,14 @@ class PageFilters:
         }
         return urlencode([(k, str(v)) for k, v in values.items() if v])
 
-    def feed_query(self) -> str:
-        """The same filters as the calendar and Atom feeds name them."""
+    def feed_query(self, **more: str | None) -> str:
+        """The same filters as the calendar and Atom feeds name them (and `more`)."""
         values = {
             "kind": self.kind,
             "lang": self.spoken,
             "programme": self.programme,
             "audience": self.audience,
+            **more,
         }
         return urlencode([(k, str(v)) for k, v in values.items() if v])
 
@@ -177,10 +179,16 @@ def qr_svg(address: str) -> Markup:
     return Markup(svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1))  # noqa: S704
 
 
-def subscription(base_url: str, feed_path: str, atom_path: str, query: str) -> Subscription:
-    suffix = f"?{query}" if query else ""
-    calendar = feed_links(base_url, f"{feed_path}{suffix}")
-    return Subscription(calendar=calendar, qr_code=qr_svg(calendar.https), atom=atom_path)
+def subscription(
+    base_url: str, feed_path: str, atom_path: str, filters: PageFilters, locale: str
+) -> Subscription:
+    """The page's feeds with its filters and its language: calendar apps and feed readers
+    send no Accept-Language, so a feed without `locale` would come in the town's."""
+    query = filters.feed_query(locale=locale)
+    calendar = feed_links(base_url, f"{feed_path}?{query}")
+    return Subscription(
+        calendar=calendar, qr_code=qr_svg(calendar.https), atom=f"{atom_path}?{query}"
+    )
 
 
 def language_names(codes: Sequence[str], locale: str) -> dict[str, str]:
@@ -219,7 +227,7 @@ def _labels(locale: str) -> dict[str, Any]:
     }
 
 
-@get("/", include_in_schema=False)
+@page_route("/")
 async def towns(request: Request[Any, Any, Any]) -> Template | Redirect:
     """The installation's towns; with only one, its page."""
     found = await list_municipalities()
@@ -228,7 +236,7 @@ async def towns(request: Request[Any, Any, Any]) -> Template | Redirect:
     return page(request, "towns.html", municipality=None, towns=found)
 
 
-@get("/m/{slug:str}/", include_in_schema=False)
+@page_route("/m/{slug:str}/")
 async def town_page(
     request: Request[Any, Any, Any],
     slug: PathSlug,
@@ -257,8 +265,9 @@ async def town_page(
         subscribe=subscription(
             settings.base_url,
             f"/m/{slug}/calendar.ics",
-            f"/m/{slug}/events.atom?{urlencode({'locale': reader.locale})}",
-            filters.feed_query(),
+            f"/m/{slug}/events.atom",
+            filters,
+            reader.locale,
         ),
         paging=_paging(sessions, path, filters),
         embed_url=f"{settings.base_url}/m/{slug}/embed",
@@ -266,7 +275,7 @@ async def town_page(
     )
 
 
-@get("/m/{slug:str}/programmes/{programme_slug:str}", include_in_schema=False)
+@page_route("/m/{slug:str}/programmes/{programme_slug:str}")
 async def programme_page(
     request: Request[Any, Any, Any],
     slug: PathSlug,
@@ -295,8 +304,9 @@ async def programme_page(
         subscribe=subscription(
             settings.base_url,
             f"{path}/calendar.ics",
-            f"{path}/events.atom?{urlencode({'locale': reader.locale})}",
-            "",
+            f"{path}/events.atom",
+            PageFilters(),
+            reader.locale,
         ),
         paging=_paging(sessions, path, PageFilters()),
         filters=filters,
@@ -311,9 +321,8 @@ EMBED_POLICY = (
 )
 
 
-@get(
+@page_route(
     "/m/{slug:str}/embed",
-    include_in_schema=False,
     opt={"embeddable": True, "csp": EMBED_POLICY},
 )
 async def embed_page(
@@ -346,6 +355,22 @@ async def embed_page(
     )
 
 
+def _entry_details(event: public.NewEvent, t: Translator, locale: str) -> list[str]:
+    """An Atom entry's "when and where" in the feed's language."""
+    lines = []
+    if event.next_start is not None:
+        when = (
+            format_date(event.next_start.date(), "full", locale=locale)
+            if event.next_all_day
+            else format_when(event.next_start, locale)
+        )
+        lines.append(t.gettext("Next date: %(when)s", when=when))
+    place = event.venue or (t.gettext("Online") if event.online else None)
+    if place:
+        lines.append(t.gettext("Place: %(place)s", place=place))
+    return lines
+
+
 async def _atom(
     request: Request[Any, Any, Any],
     municipality: Municipality,
@@ -365,18 +390,20 @@ async def _atom(
         else str(event.title)
         for event in events
     }
+    details = {event.id: _entry_details(event, t, reader.locale) for event in events}
     query = request.url.query
     body = render_atom(
         AtomFeed(
             self_url=f"{base_url}{feed_path}" + (f"?{query}" if query else ""),
             page_url=f"{base_url}{page_path}",
-            title=title or t.gettext("New events in %(town)s", town=municipality.name),
+            title=title or t.gettext("%(town)s: new events", town=municipality.name),
             author=municipality.name,
             locale=reader.locale,
             event_url=f"{base_url}/m/{municipality.slug}/events/{{id}}",
         ),
         events,
         titles,
+        details,
         since=municipality.created_at,
     )
     feed = Feed(body=body, etag=etag_of(body), last_modified=None)
