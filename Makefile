@@ -9,13 +9,15 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CODE   := $(wildcard src tests bench)
 export PICCOLO_CONF := treffpunkt.piccolo_conf
 
-.PHONY: run test test-sqlite test-postgres lint format install clean
+.PHONY: run test test-sqlite test-postgres lint format install messages clean
 
-$(VENV)/.installed: pyproject.toml
+# The pages' CSS (Pico) comes from npm into node_modules/, exactly as package-lock.json says.
+$(VENV)/.installed: pyproject.toml package.json package-lock.json
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "treffpunkt needs Python 3.11 or newer"'
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
+	npm ci --no-audit --no-fund --silent
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed tests/js/package.json
@@ -35,8 +37,11 @@ run: $(VENV)/.installed
 	@echo "treffpunkt serves on http://127.0.0.1:$(PORT)  (API docs: /schema; mail lands in var/mail/new/)"
 	$(BIN)/treffpunkt serve --port $(PORT)
 
-## test: lint, then the whole suite on SQLite and on PostgreSQL
-test: lint test-sqlite test-postgres
+## test: lint, then the whole suite on SQLite and on PostgreSQL (side by side)
+test: lint
+	@# Both databases at once: much of the suite waits on served processes, browsers and
+	@# SMTP, so the two runs share the cores well; each run's output is printed whole.
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: $(VENV)/.installed-test
 	$(BIN)/pytest --db=sqlite -n $(JOBS) --dist loadfile $(PYTEST_ARGS)
@@ -49,9 +54,19 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/mypy
 
+## messages: collect new translatable strings into every catalogue (docs/web.md)
+messages: $(VENV)/.installed
+	mkdir -p var
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ --add-location=file --sort-by-file \
+		--project=treffpunkt --omit-header -o var/messages.pot .
+	$(BIN)/pybabel -q update -i var/messages.pot -d src/treffpunkt/locales --ignore-obsolete
+	@# No extraction date in the catalogues: parallel branches would conflict on it.
+	$(BIN)/python -c 'import pathlib, re; [p.write_text(re.sub(r"^\"POT-Creation-Date: .*\n", "", \
+		p.read_text("utf-8"), flags=re.M), "utf-8") for p in pathlib.Path("src/treffpunkt/locales").glob("*/*/messages.po")]'
+
 format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix $(CODE)
 	$(BIN)/ruff format $(CODE)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) var node_modules .pytest_cache .ruff_cache .mypy_cache

@@ -127,10 +127,7 @@ async def seed() -> dict[str, list[Any]]:
         "session_id": sessions,
         "registration_id": [r.id for r in registrations],
         "token": [registration_token(SECRET, r.token_salt) for r in registrations],
-        "file_name": [
-            *(f"{e.id}.ics" for e in (drop_in, course, series)),  # /m/{slug}/events/…
-            *(f"{token}.ics" for token in feeds.values()),  # /feeds/…
-        ],
+        "file_name": [f"{token}.ics" for token in feeds.values()],  # /feeds/…
     }
 
 

@@ -129,9 +129,9 @@ def test_the_image_runs_in_production_as_its_own_user_on_its_own_data() -> None:
     runs = " && ".join(arguments for instruction, arguments in dockerfile() if instruction == "RUN")
     owned = re.search(rf"install -d -o {user} -g {user} -m 0?7[0-5]0 {re.escape(data_dir)}", runs)
     assert owned, f"{data_dir} is not made the app user's"
-    # Whatever the image copies exists in the repository.
+    # Whatever the image copies exists in the repository (or comes from an earlier stage).
     for instruction, arguments in dockerfile():
-        if instruction == "COPY":
+        if instruction == "COPY" and not arguments.startswith("--from="):
             *sources, _ = arguments.split()
             assert all((ROOT / source).exists() for source in sources), arguments
 
@@ -194,8 +194,22 @@ def test_local_state_stays_out_of_the_image(path: str) -> None:
         "src/treffpunkt/app.py",
         "src/treffpunkt/web/static/registration.css",
         "migrations/treffpunkt_2026_11_21t22_00_10_000000.py",
-        "email_templates/registration_confirmed/de.txt",
+        "email_templates/registration_confirmed/body.txt",
     ],
 )
 def test_what_the_image_needs_goes_in(path: str) -> None:
     assert not ignored(path), path
+
+
+def test_the_image_carries_the_pages_stylesheets_as_npm_installs_them() -> None:
+    """No copy of Pico in the repository: a node stage installs it from the lockfile,
+    and the image has it where the app serves it from (web/assets.py)."""
+    from treffpunkt.web.assets import NODE_MODULES, PICO
+
+    steps = dockerfile()
+    assert ("COPY", "package.json package-lock.json ./") in steps
+    assert any(i == "RUN" and a.startswith("npm ci") for i, a in steps)
+    copied = [a.split()[-1] for i, a in steps if i == "COPY" and a.startswith("--from=assets")]
+    css = (PICO / "css").relative_to(NODE_MODULES.parent).as_posix()
+    assert f"./{css}" in copied
+    assert "**/node_modules" in dockerignore()  # the build context never carries one

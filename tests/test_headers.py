@@ -25,16 +25,26 @@ from treffpunkt.calendars.personal import feed_tokens
 from treffpunkt.events.tables import Programme
 from treffpunkt.headers import PAGE_POLICY, security_headers
 from treffpunkt.registrations.service import registration_token
+from treffpunkt.web.town import EMBED_POLICY
 
 # Answers that may be kept: public feeds and files by anyone, a personal feed by its
 # owner's calendar app. Everything else must not be stored anywhere.
 CACHEABLE = {
     "/m/{slug}/calendar.ics": "public",
     "/m/{slug}/programmes/{programme_slug}/calendar.ics": "public",
-    "/m/{slug}/events/{file_name}": "public",
+    "/m/{slug}/events/{event_id}/calendar.ics": "public",
+    "/m/{slug}/events/{event_id}/poster.pdf": "public",
     "/static/{file_path}": "public",
+    "/m/{slug}/theme.css": "public",
+    "/m/{slug}/events.atom": "public",
+    "/m/{slug}/programmes/{programme_slug}/events.atom": "public",
     "/feeds/{file_name}": "private",
 }
+
+
+def cacheable(path: str) -> str | None:
+    # /assets/<version or digest>/…: the pages' stylesheets (web/assets.py).
+    return CACHEABLE.get(path) or ("public" if path.startswith("/assets/") else None)
 
 
 async def path_values(municipality: Any, guide: Any) -> dict[str, Any]:
@@ -52,7 +62,7 @@ async def path_values(municipality: Any, guide: Any) -> dict[str, Any]:
         "token": registration_token(SECRET, person.token_salt),
         "programme_slug": programme["slug"] if programme else "",
         "published_id": published.id,
-        "file_path": "registration.css",
+        "file_path": "site.css",
         "path": "openapi.yaml",
     }
 
@@ -64,7 +74,8 @@ async def url_of(path: str, values: dict[str, Any], operation_id: str | None) ->
         tokens = await feed_tokens(values["municipality_id"], [values["email"]], SECRET)
         chosen["file_name"] = f"{tokens[values['email']]}.ics"
     elif path.startswith("/m/"):
-        chosen["file_name"] = f"{values['published_id']}.ics"
+        chosen["event_id"] = chosen["event"] = values["published_id"]
+        chosen["outcome"] = "pending"
     elif operation_id == "getPublicEvent":
         chosen["event_id"] = values["published_id"]
     return re.sub(r"{(\w+)}", lambda m: str(chosen[m.group(1)]), path)
@@ -95,15 +106,26 @@ async def test_every_route_sends_the_security_headers(
     assert walked > 100
 
 
+# Pages meant to be framed by other sites, with their own policy (web/town.py).
+EMBEDDABLE = {"/m/{slug}/embed": EMBED_POLICY}
+
+
 def check_headers(response: httpx.Response, path: str, where: str) -> None:
     headers = response.headers
     assert headers.get("x-content-type-options") == "nosniff", where
     assert headers.get("referrer-policy") == "no-referrer", where
-    assert headers.get("x-frame-options") == "DENY", where
     policy = headers.get("content-security-policy", "")
+    if path in EMBEDDABLE and response.status_code == 200:
+        assert "x-frame-options" not in headers, where
+        assert policy == EMBEDDABLE[path], where
+        assert "unsafe-inline" not in policy, where
+        page = response.text.lower()
+        assert not re.search(r"<script(?![^>]*\ssrc=\"/)|<style|\sstyle=", page), where
+        return
+    assert headers.get("x-frame-options") == "DENY", where
     assert "frame-ancestors 'none'" in policy, where
     cache = headers.get("cache-control", "")
-    kept = CACHEABLE.get(path)
+    kept = cacheable(path)
     if kept and response.status_code in (200, 304):
         assert kept in cache, f"{where}: {cache}"
         assert "no-store" not in cache, f"{where}: {cache}"
@@ -112,12 +134,13 @@ def check_headers(response: httpx.Response, path: str, where: str) -> None:
     if headers.get("content-type", "").startswith("text/html") and not path.startswith("/schema"):
         assert policy == PAGE_POLICY, where
         assert "unsafe-inline" not in policy, where
-        page = response.text.lower()
+        # The one script element allowed: a JSON-LD data block, never executed.
+        page = response.text.lower().replace('<script type="application/ld+json">', "")
         for inline in ("<script", "<style", " style="):
             assert inline not in page, where
 
 
-async def test_the_registration_page_takes_its_styles_from_a_file(
+async def test_the_registration_page_takes_its_styles_from_files(
     client: Any, bensheim: Any
 ) -> None:
     event = await make_published_event(bensheim, registration_mode="per_session")
@@ -125,12 +148,13 @@ async def test_the_registration_page_takes_its_styles_from_a_file(
     person = await register_for_session(session.id, "olena@example.org")
     page = await client.get(f"/r/{registration_token(SECRET, person.token_salt)}")
     assert page.status_code == 200
-    assert '<link rel="stylesheet" href="/static/registration.css">' in page.text
     check_headers(page, "/r/{token}", "registration page")
-    css = await client.get("/static/registration.css")
-    assert css.status_code == 200
-    assert css.headers["content-type"].startswith("text/css")
-    assert "font-family" in css.text
+    stylesheets = re.findall(r'<link rel="stylesheet" href="([^"]+)">', page.text)
+    assert len(stylesheets) == 3  # Pico, ours, the town's colour
+    for href in stylesheets:
+        css = await client.get(href)
+        assert css.status_code == 200, href
+        assert css.headers["content-type"].startswith("text/css")
 
 
 async def test_error_pages_for_browsers_carry_the_headers(client: Any) -> None:

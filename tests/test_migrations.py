@@ -58,3 +58,22 @@ async def test_stored_rules_are_rewritten_in_their_one_spelling(bensheim: Any) -
     for event_id, rule in ids.items():
         assert stored[event_id] == {**SERIES, "rule": typed[rule]}
     assert stored[plain.id] is None
+
+
+async def test_events_published_before_take_their_last_change_as_published_at(
+    bensheim: Any,
+) -> None:
+    from tests.factories import make_published_event
+
+    published = await make_published_event(bensheim)
+    draft = await make_event(bensheim)
+    await Event.update({Event.published_at: None}).where(Event.id == published.id)
+
+    manager = await migration("treffpunkt_2026_11_29t10_42_00_000000").forwards()
+    for step in manager.raw:
+        await step()
+
+    rows = await Event.select(Event.id, Event.published_at, Event.updated_at)
+    stored = {row["id"]: row for row in rows}
+    assert stored[published.id]["published_at"] == stored[published.id]["updated_at"]
+    assert stored[draft.id]["published_at"] is None

@@ -122,7 +122,11 @@ class Notes(Input):
 
 @pytest.mark.parametrize(
     "value",
-    ["a\x00b", "a\nb", "a\rb", "a\tb", "a\x1bb", "a\x7fb", "a\x85b", "a\u2028b", "a\u2029b"],
+    [
+        *("a\x00b", "a\nb", "a\rb", "a\tb", "a\x1bb", "a\x7fb", "a\x85b", "a\u2028b", "a\u2029b"),
+        # not characters at all: XML (Atom feeds) and UTF-8 refuse them
+        *("a\ufffeb", "a\uffffb", "a\ufdd0b", "a\U0010ffffb", "a\ud800b"),
+    ],
 )
 def test_single_line_texts_refuse_control_characters(value: str) -> None:
     with pytest.raises(ValidationError) as error:

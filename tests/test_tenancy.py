@@ -274,8 +274,20 @@ PUBLIC_OPERATIONS = {
     "eventCalendarHead",
     "personalCalendarHead",
 }
-# Pages behind a registration link, the API description and static files.
-PUBLIC_PATHS = ("/r/", "/schema", "/static/")
+# Pages behind a registration link, the API description, static files and stylesheets.
+PUBLIC_PATHS = (
+    *("/r/", "/schema", "/static/", "/assets/", "/m/{slug}/theme.css"),
+    *("/m/{slug}/events/{event}", "/m/{slug}/events/{event_id}/"),
+)
+# A town's pages and feeds for everyone (web/town.py); exact paths, since they prefix others.
+PUBLIC_PAGES = {
+    "/",
+    "/m/{slug}",
+    "/m/{slug}/embed",
+    "/m/{slug}/events.atom",
+    "/m/{slug}/programmes/{programme_slug}",
+    "/m/{slug}/programmes/{programme_slug}/events.atom",
+}
 ADMIN_OPERATIONS = {
     "listAccounts",
     "createGuide",
@@ -293,7 +305,8 @@ def test_every_route_is_guarded_or_meant_to_be_public(app: Litestar) -> None:
         elif op.operation_id in ADMIN_OPERATIONS:
             assert op.guard == "admin", f"{op} is an admin operation without the admin guard"
         elif op.guard is None:
-            assert op.operation_id in PUBLIC_OPERATIONS or op.path.startswith(PUBLIC_PATHS), (
+            public = op.path in PUBLIC_PAGES or op.path.startswith(PUBLIC_PATHS)
+            assert op.operation_id in PUBLIC_OPERATIONS or public, (
                 f"{op} has no guard: guard it, or list it as public"
             )
     assert {op.operation_id for op in found} >= ADMIN_OPERATIONS

@@ -10,12 +10,9 @@ from datetime import timedelta
 from typing import Any, cast
 
 from litestar import Litestar, Router
-from litestar.datastructures import CacheControlHeader
+from litestar.config.compression import CompressionConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.static_files import create_static_files_router
-from litestar.template import TemplateConfig
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from treffpunkt import __version__, db, inputs, logs
@@ -25,7 +22,7 @@ from treffpunkt.accounts.service import LoginPolicy
 from treffpunkt.calendars import invitations, personal
 from treffpunkt.calendars.routes import CalendarController, PersonalFeedController
 from treffpunkt.calendars.service import FeedCache
-from treffpunkt.errors import EXCEPTION_HANDLERS
+from treffpunkt.errors import ERROR_PAGE, EXCEPTION_HANDLERS
 from treffpunkt.events import hooks
 from treffpunkt.events.routes import (
     GuideEventController,
@@ -39,7 +36,7 @@ from treffpunkt.health import health
 from treffpunkt.municipalities.routes import MunicipalityController, OwnMunicipalityController
 from treffpunkt.notifications.registry import Registry, TimedRule, use_registry
 from treffpunkt.notifications.worker import run_forever, stop_worker
-from treffpunkt.openapi import SWAGGER_UI, ModelReferences, openapi_config
+from treffpunkt.openapi import ModelReferences, openapi_config
 from treffpunkt.registrations import kinds, notices
 from treffpunkt.registrations import service as registrations
 from treffpunkt.registrations.routes import (
@@ -48,7 +45,13 @@ from treffpunkt.registrations.routes import (
 )
 from treffpunkt.settings import Settings
 from treffpunkt.throttle import Throttle
-from treffpunkt.web.routes import STATIC, TEMPLATES, RegistrationPageController
+from treffpunkt.web.assets import asset_routers
+from treffpunkt.web.errors import error_page
+from treffpunkt.web.events import EVENT_PAGES
+from treffpunkt.web.pages import csrf_config, template_config
+from treffpunkt.web.routes import RegistrationPageController
+from treffpunkt.web.theme import town_theme
+from treffpunkt.web.town import TOWN_ROUTES
 
 # JSON bodies larger than this are refused (413); the largest real one is an event with
 # texts in six languages, far below.
@@ -133,19 +136,21 @@ def create_app(settings: Settings) -> Litestar:
             PublicEventController,
             PublicRegistrationController,
             RegistrationPageController,
+            *TOWN_ROUTES,
+            *EVENT_PAGES,
+            town_theme,
             CalendarController,
             PersonalFeedController,
             AdminAccountController,  # admin controllers carry their guard
             guide_api,
             # Styles and the API page's assets are files, never inline (the pages' CSP).
-            create_static_files_router(
-                "/static",
-                directories=[STATIC, SWAGGER_UI],
-                cache_control=CacheControlHeader(public=True, max_age=3600),
-                include_in_schema=False,
-            ),
+            *asset_routers(),
         ],
-        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+        template_config=template_config(),
+        csrf_config=csrf_config(settings, secret_key),  # on every form of a page
+        # gzip for pages, styles, feeds (Vary: Accept-Encoding). An ETag names the bytes
+        # before compression, so If-None-Match works alike with and without gzip.
+        compression_config=CompressionConfig(backend="gzip", gzip_compress_level=6),
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "secret_key": Provide(lambda: secret_key, sync_to_thread=False),
@@ -175,6 +180,8 @@ def create_app(settings: Settings) -> Litestar:
         debug=False,
     )
     app.state.throttle = throttle
+    app.state.settings = settings
+    app.state[ERROR_PAGE] = error_page
     return app
 
 

@@ -49,6 +49,9 @@ TOWNS = [
         sender_name="Integrationszentrum Bensheim",
         sender_email="integration@bensheim.example",
         website="https://www.bensheim.example/integration",
+        contact_phone="06251 14-0",
+        privacy_url="https://www.bensheim.example/datenschutz",
+        imprint_url="https://www.bensheim.example/impressum",
     ),
     MunicipalityCreate(
         slug="butzbach",
@@ -57,6 +60,7 @@ TOWNS = [
         contact_email="integration@butzbach.example",
         sender_name="Butzbach – Integration und Gemeinwesenarbeit",
         sender_email="integration@butzbach.example",
+        accent_colour="#2e6b30",
     ),
     MunicipalityCreate(
         slug="oestrich-winkel",

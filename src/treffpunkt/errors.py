@@ -6,9 +6,9 @@ Services raise the domain errors below; no controller builds an error response i
 
 from __future__ import annotations
 
-import html
 import logging
 import sqlite3
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import asyncpg
@@ -86,21 +86,31 @@ def _answer(
     fields: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[Any]:
-    if _wants_html(request):
-        page = (
-            f"<!doctype html><html lang='de'><meta charset='utf-8'><title>{status}</title>"
-            f"<h1>{status}</h1><p>{html.escape(detail)}</p></html>"
-        )
-        return Response(page, status_code=status, media_type=MediaType.HTML, headers=headers)
+    error_page: ErrorPage | None = request.app.state.get(ERROR_PAGE)
+    if error_page is not None and not answers_json(request):
+        return error_page(request, status, detail, headers or {})
     body = {"error": code, "detail": detail, "fields": fields or {}}
     return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
-def _wants_html(request: Request[Any, Any, Any]) -> bool:
-    path = request.scope.get("path", "")
-    if path.startswith(("/api/", "/schema", "/health", "/feeds/")) or path.endswith(".ics"):
-        return False
-    return "text/html" in request.headers.get("accept", "")
+# An error of a page is a page (web/errors.py, set by create_app under this name in the
+# app's state); an error of the API, a feed or the health check is the JSON error format.
+ERROR_PAGE = "error_page"
+ErrorPage = Callable[[Request[Any, Any, Any], int, str, dict[str, str]], Response[Any]]
+
+
+def is_api_path(path: str) -> bool:
+    """Whether `path` is read by programs (JSON errors) rather than by people (pages)."""
+    return path.startswith(("/api/", "/schema", "/health", "/feeds/")) or path.endswith(".ics")
+
+
+def answers_json(request: Request[Any, Any, Any]) -> bool:
+    """An error of an operation in the OpenAPI description (which promises the JSON error
+    format, e.g. a calendar download under /m/) or of an API path is JSON; any other
+    error, also of a path that no route serves, is a page."""
+    handler = request.scope.get("route_handler")
+    documented = getattr(handler, "resolve_include_in_schema", None)
+    return bool(documented and documented()) or is_api_path(request.scope.get("path", ""))
 
 
 def _validation_fields(extra: Any, aliases: dict[str, str]) -> dict[str, str]:

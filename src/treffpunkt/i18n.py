@@ -1,6 +1,7 @@
 """The languages treffpunkt speaks to residents, and which of them read right to left."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -10,6 +11,11 @@ Locale = Literal["de", "en", "uk", "ar", "tr", "fa"]
 LOCALES: tuple[Locale, ...] = ("de", "en", "uk", "ar", "tr", "fa")
 DEFAULT_LOCALE: Locale = "de"
 RTL_LOCALES = frozenset({"ar", "fa"})
+
+
+def direction(locale: str) -> Literal["ltr", "rtl"]:
+    """How text in `locale` runs: `dir` of the page or element."""
+    return "rtl" if locale in RTL_LOCALES else "ltr"
 
 
 def pick_locale(
@@ -31,28 +37,67 @@ def reader_locale(requested: str | None, accept_language: str | None, default: s
     return pick_locale(requested, accept_language, list(LOCALES), default)
 
 
-def translated(
+def page_locale(
+    *,
+    chosen: str | None,
+    remembered: str | None,
+    own: str | None = None,
+    accept_language: str | None,
+    default: str,
+) -> str:
+    """The language of a page: the reader's explicit choice (`?lang=`), else the one they
+    chose before (cookie), else the language the page's subject chose for itself (a
+    registration's), else the browser's Accept-Language, else the municipality's default.
+    Values treffpunkt does not speak are passed over."""
+    for candidate in (chosen, remembered, own):
+        if candidate in LOCALES:
+            return candidate
+    return reader_locale(None, accept_language, default if default in LOCALES else DEFAULT_LOCALE)
+
+
+@dataclass(frozen=True)
+class Localized:
+    """A text and the language it is in (which may not be the reader's)."""
+
+    text: Any
+    locale: str
+
+    @property
+    def direction(self) -> str:
+        return direction(self.locale)
+
+    def __str__(self) -> str:
+        return str(self.text)
+
+
+def translated_fields(
     texts: Mapping[str, Mapping[str, Any]], locale: str, default: str
-) -> tuple[str, dict[str, Any]]:
+) -> dict[str, Localized]:
     """A translated text field by field: each field (title, summary, description …) in
     the reader's language, else in the municipality's default language, else in any
-    language that has it. An English text with only a title keeps the German
-    description. Returns the language of the title, and the fields.
+    language that has it, with the language it was found in. An English text with only
+    a title keeps the German description (pages mark it with `lang="de"`).
 
     The one way event and programme texts are chosen: API, feeds, mail and pages.
     """
     order = [locale, default, *LOCALES, *sorted(texts)]
-    fields: dict[str, Any] = {}
-    title_locale = default
+    fields: dict[str, Localized] = {}
     for name in dict.fromkeys(name for text in texts.values() for name in text):
         for candidate in order:
             value = (texts.get(candidate) or {}).get(name)
             if value:
-                fields[name] = value
-                if name == "title":
-                    title_locale = candidate
+                fields[name] = Localized(value, candidate)
                 break
-    return title_locale, fields
+    return fields
+
+
+def translated(
+    texts: Mapping[str, Mapping[str, Any]], locale: str, default: str
+) -> tuple[str, dict[str, Any]]:
+    """`translated_fields` as plain values, with the language of the title."""
+    fields = translated_fields(texts, locale, default)
+    title = fields.get("title")
+    return (title.locale if title else default), {k: v.text for k, v in fields.items()}
 
 
 def _accepted_languages(header: str) -> list[str]:

@@ -1,7 +1,8 @@
-"""Links that put our events into people's calendars.
+"""Links that put our events into people's calendars, and the addresses of an event.
 
 Both an https:// and a webcal:// address for each feed (docs/calendars.md rule 8:
-Outlook.com fails on webcal://), and one-click links for a single session.
+Outlook.com fails on webcal://), and one-click links for a single session. An event's
+page is what people are sent to (calendar entries, mails, the API): one spelling here.
 """
 
 from __future__ import annotations
@@ -21,6 +22,30 @@ class FeedLinks(BaseModel):
 def feed_links(base_url: str, path: str) -> FeedLinks:
     https = f"{base_url}{path}"
     return FeedLinks(https=https, webcal="webcal://" + https.split("://", 1)[1])
+
+
+def event_page_path(slug: str, event_id: int) -> str:
+    """The event's page for people (web/events.py)."""
+    return f"/m/{slug}/events/{event_id}"
+
+
+def event_calendar_path(slug: str, event_id: int) -> str:
+    """The event as a calendar file to download (calendars/routes.py)."""
+    return f"{event_page_path(slug, event_id)}/calendar.ics"
+
+
+def event_poster_path(slug: str, event_id: int) -> str:
+    """The event's A4 poster as PDF (web/events.py)."""
+    return f"{event_page_path(slug, event_id)}/poster.pdf"
+
+
+def map_link(address: str, latitude: float | None, longitude: float | None) -> str:
+    """OpenStreetMap at a place: at its coordinates when known, else a search for its
+    address. A link people follow; no map is embedded (no request to another site)."""
+    if latitude is not None and longitude is not None:
+        query = urlencode({"mlat": f"{latitude:.6f}", "mlon": f"{longitude:.6f}"})
+        return f"https://www.openstreetmap.org/?{query}#map=18/{latitude:.6f}/{longitude:.6f}"
+    return "https://www.openstreetmap.org/search?" + urlencode({"query": address})
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,14 @@ from pydantic_core import core_schema
 # C0 and C1 controls, DEL, and the Unicode line and paragraph separators: none of them
 # belongs in a name or a title (they forge mail headers and break CSV, iCalendar and
 # pages). Multi-line texts may hold line feeds and tabs.
-_SINGLE_LINE_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_MULTI_LINE_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# Not text in any document: lone surrogates (cannot be encoded as UTF-8) and Unicode's
+# noncharacters (U+FDD0–FDEF and the last two of every plane), which XML forbids, so one
+# of them in a title would make a town's whole Atom feed unreadable.
+_NOT_TEXT = "\ud800-\udfff\ufdd0-\ufdef" + "".join(
+    chr(plane * 0x10000 + 0xFFFE) + chr(plane * 0x10000 + 0xFFFF) for plane in range(17)
+)
+_SINGLE_LINE_FORBIDDEN = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_NOT_TEXT}]")
+_MULTI_LINE_FORBIDDEN = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{_NOT_TEXT}]")
 
 
 class MultiLine:

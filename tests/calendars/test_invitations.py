@@ -25,13 +25,14 @@ from tests.factories import (
     register_for_session,
     sessions_of,
 )
+from tests.mail_words import said_in_mail
 from tests.smtp import SMTPServer
 from treffpunkt.events import service as events
 from treffpunkt.events.schemas import SeriesRule, SessionTimes
 from treffpunkt.events.tables import Event, Session
 from treffpunkt.i18n import LOCALES, format_when
 from treffpunkt.municipalities.tables import Municipality
-from treffpunkt.notifications.rendering import labels, render
+from treffpunkt.notifications.rendering import render
 from treffpunkt.notifications.worker import Policy, run_once
 from treffpunkt.outbox import OutboxMessage
 from treffpunkt.registrations import service as registrations
@@ -418,7 +419,7 @@ async def test_change_mails_say_what_is_true_for_each_reader(
     await confirmed(sessions[1].id, "karim@example.org", locale="ar")  # waitlisted, first
     await move(bensheim, sessions[1], sessions[1].starts_at + timedelta(hours=1))
     await send_all(mail_settings)
-    de, ar = labels("de"), labels("ar")
+    de, ar = said_in_mail("de"), said_in_mail("ar")
     [olena] = mails(smtp, "olena@example.org", "event_changed")
     assert de["standing_confirmed"] in text_of(olena)
     [paul] = mails(smtp, "paul@example.org", "event_changed")
@@ -444,7 +445,7 @@ async def test_change_mails_say_what_is_true_for_each_reader(
 @pytest.mark.parametrize("status", ["confirmed", "pending", "waitlisted"])
 def test_every_locale_says_what_is_true_for_each_status(locale: str, status: str) -> None:
     """event_changed and event_cancelled in all six languages, for each kind of reader."""
-    said = labels(locale)
+    said = said_in_mail(locale)
     context = {
         "name": "Olena",
         "event_title": "Elterncafé",

@@ -179,9 +179,35 @@ async def test_pagination_is_stable_and_complete(client: Any, bensheim: Any) -> 
     assert len(set(seen)) == 8
 
 
+async def test_pages_lead_back_with_previous_cursor(client: Any, bensheim: Any) -> None:
+    await make_published_event(
+        bensheim,
+        sessions=[],
+        series={
+            "rule": "FREQ=DAILY",
+            "start_date": future_day(3).isoformat(),
+            "start_time": "10:00",
+            "end_time": "11:00",
+            "count": 7,
+        },
+    )
+    first = await list_sessions(client, limit=3)
+    assert first["previous_cursor"] is None
+    second = await list_sessions(client, limit=3, cursor=first["next_cursor"])
+    third = await list_sessions(client, limit=3, cursor=second["next_cursor"])
+    assert third["next_cursor"] is None
+    back = await list_sessions(client, limit=3, before=third["previous_cursor"])
+    assert back["items"] == second["items"]
+    assert back["next_cursor"] == second["next_cursor"]
+    start = await list_sessions(client, limit=3, before=back["previous_cursor"])
+    assert start["items"] == first["items"]
+    assert start["previous_cursor"] is None
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
+        ({"before": "bm9wZQ=="}, "before"),
         ({"limit": 0}, "limit"),
         ({"limit": 201}, "limit"),
         ({"kind": "party"}, "kind"),
@@ -324,7 +350,7 @@ async def test_each_text_falls_back_on_its_own(client: Any, bensheim: Any) -> No
     assert body["interpretation"] is True
     by_header = await client.get(f"/api/v1/events/{event.id}", headers={"Accept-Language": "en-GB"})
     assert by_header.json()["description"] == "Mit Kinderbetreuung im Nebenraum."
-    assert by_header.headers["vary"] == "Accept-Language"
+    assert by_header.headers["vary"] == "Accept-Language,Accept-Encoding"  # gzip too
 
 
 def test_translated_takes_each_field_from_the_reader_then_the_default_then_any() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.factories import make_published_event, register_for_session, sessions_of
+from tests.mail_words import said_in_mail
 from tests.smtp import SMTPServer
 from treffpunkt import db
 from treffpunkt.events.tables import Event
@@ -507,9 +508,7 @@ async def test_the_footer_says_what_its_links_do_and_why_the_mail_came(
     """Offers to cancel only while a place can be cancelled; says the address was
     registered (someone else, or a guide, may have done it); names whose dates the
     calendar address holds and that it is one to subscribe to."""
-    from treffpunkt.notifications.rendering import labels
-
-    said = labels(locale)
+    said = said_in_mail(locale)
     session = await drop_in(bensheim, capacity=5)
     registration = await register_for_session(session.id, "olena@example.org", locale=locale)
     await run_once(mail_settings, "worker-1")

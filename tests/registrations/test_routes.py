@@ -18,6 +18,7 @@ from tests.factories import (
     make_published_event,
     sessions_of,
 )
+from tests.pages import submit
 from tests.smtp import SMTPServer
 from treffpunkt.events.tables import Event, Session
 from treffpunkt.notifications.worker import run_once
@@ -468,11 +469,11 @@ async def test_the_link_page_confirms_with_a_button_in_the_readers_language(
     assert "تأكيد التسجيل" in page.text
     assert await status_of(PERSON["email"]) == "pending"
 
-    confirmed = await client.post(f"/r/{token}/confirm")
+    confirmed = await submit(client, f"/r/{token}", f"/r/{token}/confirm")
     assert confirmed.status_code == 303
     assert confirmed.headers["location"] == f"/r/{token}"
     assert await status_of(PERSON["email"]) == "confirmed"
-    cancelled = await client.post(f"/r/{token}/cancel")
+    cancelled = await submit(client, f"/r/{token}", f"/r/{token}/cancel")
     assert cancelled.status_code == 303
     after = await client.get(f"/r/{token}")
     assert "ملغى" in after.text
@@ -506,6 +507,6 @@ async def test_registering_for_an_all_day_session_closes_as_its_first_day_begins
     assert session["all_day"] is True
     assert session["first_day"] == session["last_day"] == (today + timedelta(days=1)).isoformat()
     page = await client.get(f"/r/{token}")
-    sessions_shown = page.text.split("<ul>")[1].split("</ul>")[0]
+    sessions_shown = page.text.split('<ul class="sessions">')[1].split("</ul>")[0]
     assert str((today + timedelta(days=1)).year) in sessions_shown
     assert "00:00" not in sessions_shown  # a day, not a time

@@ -8,31 +8,19 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests import serving
 from tests.factories import SECRET, make_published_event, register_for_session, sessions_of
+from tests.pages import submit
+from tests.web.browser import (
+    DESKTOP,
+    PHONE,
+    assert_accessible,
+    assert_fits_width,
+    screenshot,
+)
 from treffpunkt.registrations.service import registration_token
-
-CHROMIUM = "/usr/bin/chromium"  # Debian's; `make test` installs it
-# Headless on a machine without internet: no background calls home (they fail slowly).
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        await browser.close()
 
 
 @pytest.fixture
@@ -82,9 +70,11 @@ async def test_a_resident_confirms_subscribes_and_cancels(
         assert (await http.get(old_feed)).status_code == 404
         assert (await http.get(await address.input_value())).status_code == 200
 
-        await page.get_by_role("button", name="Anmeldung absagen").click()
+        # Cancelling asks first ("Platz absagen?"), on a page of its own.
+        await page.get_by_role("link", name="Anmeldung absagen").click()
+        await page.get_by_role("button", name="Ja, Platz absagen").click()
         await expect(status).to_contain_text("Storniert")
-        await expect(page.get_by_role("button", name="Anmeldung absagen")).to_have_count(0)
+        await expect(page.get_by_role("link", name="Anmeldung absagen")).to_have_count(0)
         await expect(subscribe).to_have_count(0)  # an ended registration leads to no feed
 
 
@@ -95,7 +85,7 @@ async def test_the_page_reads_right_to_left_in_arabic(app: Any, bensheim: Any, p
         await page.get_by_role("button", name="تأكيد التسجيل").click()  # shows the calendar
         assert await page.locator("html").get_attribute("dir") == "rtl"
         assert await page.locator("html").get_attribute("lang") == "ar"
-        await expect(page.get_by_role("heading", name="تقويمك")).to_be_visible()
+        await expect(page.get_by_role("heading", name="تقويمك", exact=True)).to_be_visible()
         # Addresses stay left to right inside the right-to-left page.
         assert await page.get_by_label("رابط للنسخ").get_attribute("dir") == "ltr"
 
@@ -124,7 +114,7 @@ async def test_an_unconfirmed_link_can_neither_show_nor_renew_the_personal_feed(
     from treffpunkt.calendars import personal
 
     owner = await link_for(bensheim, "olena@example.org")
-    await client.post(f"{owner}/confirm")
+    await submit(client, owner, f"{owner}/confirm")
     feed = (await client.get(owner)).text
     assert "/feeds/" in feed
     stranger = await link_for(bensheim, "olena@example.org")  # another event, unconfirmed
@@ -132,5 +122,21 @@ async def test_an_unconfirmed_link_can_neither_show_nor_renew_the_personal_feed(
     assert page.status_code == 200
     assert "/feeds/" not in page.text
     tokens = await personal.feed_tokens(bensheim.id, ["olena@example.org"], SECRET)
-    await client.post(f"{stranger}/calendar/renew")
+    await submit(client, stranger, f"{stranger}/calendar/renew")
     assert await personal.feed_tokens(bensheim.id, ["olena@example.org"], SECRET) == tokens
+
+
+@pytest.mark.parametrize("locale", ["de", "ar"])
+async def test_the_page_is_accessible_on_a_phone_and_a_desktop(
+    app: Any, bensheim: Any, browser: Browser, locale: str
+) -> None:
+    path = await link_for(bensheim, "amal@example.org", locale=locale)
+    async with serving.served() as url:
+        for name, viewport in [("phone", PHONE), ("desktop", DESKTOP)]:
+            context = await browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+            page = await context.new_page()
+            await page.goto(url + path)
+            await assert_accessible(page)
+            await assert_fits_width(page)
+            await screenshot(page, f"registration-{locale}-{name}")
+            await context.close()

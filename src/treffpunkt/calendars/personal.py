@@ -221,3 +221,27 @@ async def calendar_links(rows: list[Row], settings: Settings) -> dict[int, dict[
             "calendar_url": f"{settings.base_url}{feed_path(token)}" if token else None
         }
     return links
+
+
+async def registration_download(registration: Registration, base_url: str) -> bytes:
+    """The calendar file of one registration: exactly what it holds — its session, or
+    every session of a course — as the public UIDs (a series keeps its rule, the
+    occurrences not held become EXDATEs), CONFIRMED once confirmed, else TENTATIVE.
+    Only a place that is pending or confirmed has one (the caller checks)."""
+    municipality = (
+        await Municipality.objects().where(Municipality.id == registration.municipality).first()
+    )
+    assert municipality is not None
+    publication = Publication(Reader(municipality, registration.locale, None, base_url), base_url)
+    [event] = await calendar_events([registration.event], publication)
+    how = CONFIRMED if registration.status == RegistrationStatus.confirmed else TENTATIVE
+    held = (
+        [registration.session]
+        if registration.session is not None
+        else [s.id for s in event.sessions]
+    )
+    components = event_components(
+        event, municipality.time_zone, publication.host, dict.fromkeys(held, how)
+    )
+    title = f"{municipality.name}: {event.title}"
+    return calendar(title, title, municipality.time_zone, [serialise(components)])

@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel import Locale
 from icalendar import Calendar, vCalAddress, vCategory, vDuration, vRecur, vText
 from icalendar import Event as VEvent
 
@@ -28,6 +27,7 @@ from treffpunkt.events.recurrence import (
     check_rule,
     expand,
 )
+from treffpunkt.translations import languages_named_in
 
 PRODID = f"-//treffpunkt//treffpunkt {__version__}//DE"
 REFRESH = timedelta(hours=6)
@@ -79,7 +79,7 @@ def _status(*statuses: str, held: str = CONFIRMED) -> str:
 
 
 def _description(event: CalendarEvent, locale: str) -> str:
-    names = Locale.parse(locale).languages
+    names = languages_named_in(locale)
     parts = [text for text in (event.summary, event.description) if text]
     if event.languages:
         spoken = ", ".join(names.get(code, code) for code in event.languages)

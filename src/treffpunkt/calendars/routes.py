@@ -15,16 +15,14 @@ from litestar.params import FromQuery, Parameter
 
 from treffpunkt.calendars import personal, service
 from treffpunkt.calendars.service import Feed, FeedCache, Publication
-from treffpunkt.errors import NotFound
 from treffpunkt.events.public import EventFilters
 from treffpunkt.events.routes import Language, ProgrammeFilter, TagFilter
 from treffpunkt.events.tables import Audience, EventKind
 from treffpunkt.i18n import Locale
-from treffpunkt.schemas import MAX_ID, PathSlug
+from treffpunkt.schemas import PathId, PathSlug
 from treffpunkt.settings import Settings
 
-# Path names that are not of these forms name nothing: 404 (see errors.py).
-EventFile = Annotated[str, Parameter(pattern=r"^[0-9]{1,10}\.ics$", description="<event id>.ics")]
+# Path names that are not of this form name nothing: 404 (see errors.py).
 FeedFile = Annotated[
     str, Parameter(pattern=r"^[A-Za-z0-9_-]{20,100}\.ics$", description="<token>.ics")
 ]
@@ -49,6 +47,7 @@ def answer(
     filename: str | None = None,
     cache_control: str = "public, max-age=300",
     vary: bool = False,
+    media_type: str = MEDIA_TYPE,
 ) -> Response[bytes]:
     """200 with the bytes, or 304 when the client's copy is current (RFC 9110 §13.1).
 
@@ -64,7 +63,7 @@ def answer(
         return Response(b"", status_code=304, headers=headers)
     if filename:
         headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return Response(feed.body, media_type=MEDIA_TYPE, headers=headers)
+    return Response(feed.body, media_type=media_type, headers=headers)
 
 
 def _not_modified(request: Request[Any, Any, Any], feed: Feed) -> bool:
@@ -144,7 +143,7 @@ class CalendarController(Controller):
         return answer(request, feed, vary=publication.reader.varies)
 
     @route(
-        "/events/{file_name:str}",
+        "/events/{event_id:int}/calendar.ics",
         http_method=GET_AND_HEAD,
         operation_id=operation("eventCalendar"),
         media_type=MEDIA_TYPE,
@@ -153,15 +152,13 @@ class CalendarController(Controller):
         self,
         request: Request[Any, Any, Any],
         slug: PathSlug,
-        file_name: EventFile,
+        event_id: PathId,
         settings: NamedDependency[Settings],
         feeds: NamedDependency[FeedCache],
         locale: FromQuery[Locale | None] = None,
     ) -> Response[bytes]:
-        """One event as a download: `/m/{slug}/events/{id}.ics`."""
-        event_id = int(file_name.removesuffix(".ics"))
-        if event_id > MAX_ID:
-            raise NotFound("No such event.")
+        """One event as a download (its page, `/m/{slug}/events/{id}`, links here; the
+        earlier address `/m/{slug}/events/{id}.ics` leads here too)."""
         publication = await _publication(request, slug, locale, settings)
         feed = await service.event_download(publication, event_id, feeds)
         filename = f"{slug}-{event_id}.ics"

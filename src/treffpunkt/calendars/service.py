@@ -34,6 +34,7 @@ from treffpunkt.calendars.tables import FeedVersion
 from treffpunkt.errors import NotFound
 from treffpunkt.events.public import VISIBLE, EventFilters, Reader, filter_events
 from treffpunkt.events.tables import Event, Programme, Session, Venue
+from treffpunkt.links import event_page_path
 from treffpunkt.municipalities.tables import Municipality
 
 
@@ -247,7 +248,7 @@ async def calendar_events(ids: list[int], publication: Publication) -> list[Cale
             interpretation=row["interpretation"],
             tags=tuple(row["tags"]),
             location=_location(venues.get(row["venue"]), row["online_url"]),
-            url=f"{publication.base_url}/api/v1/events/{row['id']}",
+            url=publication.base_url + event_page_path(reader.municipality.slug, row["id"]),
             revision=row["revision"],
             updated_at=row["updated_at"],
             series=row["series"],

@@ -241,6 +241,14 @@ Cursor = Annotated[
         name="cursor", pattern=r"^[A-Za-z0-9_=-]{1,200}$", description="from `next_cursor`"
     ),
 ]
+Before = Annotated[
+    str | None,
+    QueryParameter(
+        name="before",
+        pattern=r"^[A-Za-z0-9_=-]{1,200}$",
+        description="from `previous_cursor`: the page before (ignored with `cursor`)",
+    ),
+]
 
 
 async def _reader(
@@ -273,6 +281,7 @@ class PublicEventController(Controller):
         tag: TagFilter = None,
         limit: Limit = 50,
         cursor: Cursor = None,
+        before: Before = None,
         locale: FromQuery[Locale | None] = None,
     ) -> SessionPage:
         """Published sessions across events, upcoming by default, ordered by start."""
@@ -286,7 +295,7 @@ class PublicEventController(Controller):
             end=end,
         )
         reader = await _reader(slug, locale, request, settings)
-        return await public.list_sessions(reader, filters, limit, cursor)
+        return await public.list_sessions(reader, filters, limit, cursor, before)
 
     @get("/events/{event_id:int}", operation_id="getPublicEvent")
     async def get_event(

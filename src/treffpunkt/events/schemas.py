@@ -430,6 +430,12 @@ class PublicSession(AllDay):
     event_id: int
     kind: EventKind
     title: str
+    locale: str = Field(description="the language of the title (it may fall back)")
+    languages: list[str] = Field(description="languages spoken at the event")
+    interpretation: bool
+    audience: Audience
+    venue: str | None = Field(description="the venue's name")
+    online: bool = Field(description="whether the event takes place online")
     starts_at: datetime
     ends_at: datetime
     status: SessionStatus
@@ -439,11 +445,15 @@ class PublicSession(AllDay):
         " registrations may hold some of them until they are confirmed or their hold ends"
     )
     registration_open: bool
+    waitlist: bool = Field(description="whether a full session or course keeps a waitlist")
 
 
 class SessionPage(Output):
     items: list[PublicSession]
     next_cursor: str | None = Field(description="pass as `cursor` for the next page")
+    previous_cursor: str | None = Field(
+        default=None, description="pass as `before` for the page before this one"
+    )
 
 
 class PublicEventSession(AllDay):
@@ -451,6 +461,7 @@ class PublicEventSession(AllDay):
     starts_at: datetime
     ends_at: datetime
     status: SessionStatus
+    moved: bool = Field(description="its date or time changed after it was first planned")
     seats_left: int | None = Field(
         description="places not yet confirmed by anyone (empty: no limit); unconfirmed"
         " registrations may hold some of them until they are confirmed or their hold ends"
@@ -485,6 +496,8 @@ class PublicEvent(Output):
     registration_closes_at: datetime | None
     capacity: int | None
     max_seats_per_registration: int
+    waitlist: bool = Field(description="whether a full event puts registrations on a waitlist")
+    page_url: str = Field(description="the event's page for people: link to it, not to the API")
     calendar: FeedLinks = Field(description="this event as a calendar file (.ics)")
     sessions: list[PublicEventSession]
 

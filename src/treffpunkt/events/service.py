@@ -573,9 +573,10 @@ async def publish_event(municipality_id: int, event_id: int) -> Event:
                 "An event needs a session before it is published.", {"sessions": "empty"}
             )
         event.status = EventStatus.published
+        event.published_at = at
         event.revision += 1
         event.updated_at = at
-        await event.save([Event.status, Event.revision, Event.updated_at])
+        await event.save([Event.status, Event.published_at, Event.revision, Event.updated_at])
     return event
 
 

@@ -139,6 +139,8 @@ class Event(HoldsPlaces, Table, tablename="event"):
     registration_opens_at = Timestamptz(null=True, default=None)
     registration_closes_at = Timestamptz(null=True, default=None)
     status = Varchar(length=16, choices=EventStatus, default=EventStatus.draft, index=True)
+    # When it was first published: the town's Atom feed of new events goes by it.
+    published_at = Timestamptz(null=True, default=None)
     series = JSON(null=True, default=None)  # the SeriesRule, in local wall time
     revision = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from treffpunkt.i18n import DEFAULT_LOCALE, Locale
 from treffpunkt.links import FeedLinks
@@ -23,6 +23,33 @@ from treffpunkt.schemas import (
 PrivacyVersion = Annotated[
     str, StringConstraints(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z._-]+$")
 ]
+ContactPhone = Annotated[str, StringConstraints(max_length=30, pattern=r"^[0-9+() /-]{5,30}$")]
+DEFAULT_ACCENT = "#005a8c"
+MIN_CONTRAST = 4.5  # WCAG 2 AA for text: links in the colour, white text on buttons
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _readable_on_white(colour: str) -> str:
+    contrast = 1.05 / (_luminance(colour) + 0.05)
+    if contrast < MIN_CONTRAST:
+        raise ValueError(
+            f"is too light: its contrast with white is {contrast:.1f}:1, at least"
+            f" {MIN_CONTRAST}:1 is needed (links and buttons use it)"
+        )
+    return colour.lower()
+
+
+AccentColour = Annotated[
+    str,
+    StringConstraints(max_length=7, pattern=r"^#[0-9A-Fa-f]{6}$"),
+    AfterValidator(_readable_on_white),
+    Field(description="the pages' accent colour, #rrggbb, with a contrast of 4.5:1 on white"),
+]
 REMINDERS = "hours before each session; 0 sends no reminder"
 HOLD = "how long an unconfirmed registration holds its place (never past the start)"
 
@@ -34,6 +61,7 @@ class MunicipalityCreate(Input):
     default_locale: Locale = DEFAULT_LOCALE
     offered_locales: list[Locale] = Field(default_factory=lambda: [DEFAULT_LOCALE], min_length=1)
     contact_email: Email
+    contact_phone: ContactPhone | None = None
     sender_name: Name
     sender_email: Email
     website: Url | None = None
@@ -41,6 +69,8 @@ class MunicipalityCreate(Input):
         default=None, description="the privacy notice people consent to"
     )
     privacy_version: PrivacyVersion = "1"
+    imprint_url: Url | None = Field(default=None, description="the town's imprint (Impressum)")
+    accent_colour: AccentColour = DEFAULT_ACCENT
     retention_days: int = Field(default=365, ge=30, le=3650)
     reminder_hours: int = Field(default=24, ge=0, le=168, description=REMINDERS)
     confirmation_hold_hours: int = Field(default=24, ge=1, le=168, description=HOLD)
@@ -54,19 +84,23 @@ class MunicipalityCreate(Input):
 
 
 class MunicipalityUpdate(Input):
-    """Fields left out stay; null clears `website` and `privacy_url` and is refused for
-    the others. The slug is fixed because feed URLs carry it."""
+    """Fields left out stay; null clears `website`, `privacy_url`, `imprint_url` and
+    `contact_phone` and is refused for the others. The slug is fixed because feed URLs
+    carry it."""
 
     name: Name = UNCHANGED
     time_zone: TimeZoneName = UNCHANGED
     default_locale: Locale = UNCHANGED
     offered_locales: list[Locale] = unchanged(min_length=1)
     contact_email: Email = UNCHANGED
+    contact_phone: ContactPhone | None = UNCHANGED
     sender_name: Name = UNCHANGED
     sender_email: Email = UNCHANGED
     website: Url | None = UNCHANGED
     privacy_url: Url | None = UNCHANGED
     privacy_version: PrivacyVersion = UNCHANGED
+    imprint_url: Url | None = UNCHANGED
+    accent_colour: AccentColour = UNCHANGED
     retention_days: int = unchanged(ge=30, le=3650)
     reminder_hours: int = unchanged(ge=0, le=168, description=REMINDERS)
     confirmation_hold_hours: int = unchanged(ge=1, le=168, description=HOLD)
@@ -79,11 +113,14 @@ class MunicipalityOut(Output):
     default_locale: str
     offered_locales: list[str]
     contact_email: str
+    contact_phone: str | None
     sender_name: str
     sender_email: str
     website: str | None
     privacy_url: str | None
     privacy_version: str
+    imprint_url: str | None
+    accent_colour: str
     retention_days: int
     reminder_hours: int
     confirmation_hold_hours: int

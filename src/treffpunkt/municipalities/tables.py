@@ -14,12 +14,16 @@ class Municipality(Table, tablename="municipality"):
     default_locale = Varchar(length=8, default="de")
     offered_locales = Array(base_column=Varchar(length=8))
     contact_email = Varchar(length=254)
+    contact_phone = Varchar(length=30, null=True, default=None)
     sender_name = Varchar(length=200)
     sender_email = Varchar(length=254)
     website = Varchar(length=500, null=True, default=None)
     retention_days = Integer(default=365)
     privacy_url = Varchar(length=500, null=True, default=None)
     privacy_version = Varchar(length=32, default="1")
+    imprint_url = Varchar(length=500, null=True, default=None)
+    # The pages' accent (buttons, links) as #rrggbb, readable on white.
+    accent_colour = Varchar(length=7, default="#005a8c")
     # How long an unconfirmed registration holds its place (never past the start).
     confirmation_hold_hours = Integer(default=24)
     # When the reminder goes out before a session; 0 sends none.

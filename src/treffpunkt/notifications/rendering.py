@@ -1,13 +1,16 @@
-"""Mail templates: email_templates/<kind>/<locale>.{subject.txt,txt,html}, Jinja2.
+"""Mail templates: email_templates/<kind>/{subject.txt,body.txt,body.html}, Jinja2, with
+the one gettext catalogue of pages and mail (translations.py).
 
-HTML is autoescaped, text is not; a missing translation falls back to German,
-part by part, never to an error. Dates and times are written for the reader's
-locale in the municipality's time zone (Babel).
+Each kind has one template per part, written in English (`_()` with the English text as
+message id); a render binds the catalogue of the mail's locale. A locale treffpunkt does
+not speak reads German, and so does a string a catalogue lacks, never an error. HTML is
+autoescaped, text is not: they are loaded by two environments, so that a partial shared
+by both parts (`layout/greeting.txt`) is escaped in the HTML part. Dates and times are
+written for the reader's locale in the municipality's time zone (Babel).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -16,17 +19,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
-from jinja2 import (
-    Environment,
-    FileSystemLoader,
-    StrictUndefined,
-    TemplateNotFound,
-    select_autoescape,
-)
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from treffpunkt.i18n import DEFAULT_LOCALE, RTL_LOCALES, format_when
+from treffpunkt.i18n import format_when
+from treffpunkt.translations import configure_environment, translator
 
-PARTS = ("subject.txt", "txt", "html")
+SUBJECT, TEXT, HTML = "subject.txt", "body.txt", "body.html"
 
 
 def templates_dir() -> Path:
@@ -41,22 +39,17 @@ class RenderedMail:
     html: str
 
 
-@lru_cache(maxsize=4)
-def _environment(folder: str) -> Environment:
-    return Environment(
+@lru_cache(maxsize=8)
+def _environment(folder: str, *, html: bool) -> Environment:
+    environment = Environment(
         loader=FileSystemLoader(folder),
-        autoescape=select_autoescape(["html"]),
+        # Text parts are not HTML: "A & B" stays as it is there.
+        autoescape=html,  # noqa: S701
         undefined=StrictUndefined,
         keep_trailing_newline=True,
     )
-
-
-def _template(kind: str, locale: str, part: str) -> Any:
-    environment = _environment(str(templates_dir()))
-    try:
-        return environment.get_template(f"{kind}/{locale}.{part}")
-    except TemplateNotFound:
-        return environment.get_template(f"{kind}/{DEFAULT_LOCALE}.{part}")
+    configure_environment(environment)
+    return environment
 
 
 def _formatters(locale: str, zone: ZoneInfo) -> dict[str, Any]:
@@ -71,26 +64,23 @@ def _formatters(locale: str, zone: ZoneInfo) -> dict[str, Any]:
     }
 
 
-@lru_cache(maxsize=16)
-def labels(locale: str) -> dict[str, str]:
-    """Words the shared layout uses, German where a translation lacks one."""
-    folder = templates_dir() / "_layout"
-    merged = json.loads((folder / f"labels.{DEFAULT_LOCALE}.json").read_text("utf-8"))
-    own = folder / f"labels.{locale}.json"
-    if own.exists():
-        merged.update(json.loads(own.read_text("utf-8")))
-    return merged
-
-
 def render(kind: str, locale: str, context: dict[str, Any]) -> RenderedMail:
-    """The three parts of a mail of `kind` in `locale` (German where untranslated)."""
+    """The three parts of a mail of `kind` in `locale` (German for a locale treffpunkt
+    does not speak)."""
+    said = translator(locale)
     zone = ZoneInfo(context["municipality"]["time_zone"])
     values = {
         **context,
-        **_formatters(locale, zone),
-        "locale": locale,
-        "labels": labels(locale),
-        "direction": "rtl" if locale in RTL_LOCALES else "ltr",
+        **_formatters(said.locale, zone),
+        **said.template_functions(),
+        "locale": said.locale,
+        "direction": said.direction,
     }
-    subject, text, html = (_template(kind, locale, part).render(values) for part in PARTS)
-    return RenderedMail(subject=" ".join(subject.split()), text=text, html=html)
+    folder = str(templates_dir())
+    text, html = _environment(folder, html=False), _environment(folder, html=True)
+    subject = text.get_template(f"{kind}/{SUBJECT}").render(values)
+    return RenderedMail(
+        subject=" ".join(subject.split()),
+        text=text.get_template(f"{kind}/{TEXT}").render(values),
+        html=html.get_template(f"{kind}/{HTML}").render(values),
+    )

@@ -6,8 +6,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel import Locale as BabelLocale
-
 from treffpunkt import db
 from treffpunkt.errors import Conflict, InvalidInput, NotFound
 from treffpunkt.events.service import get_session
@@ -24,6 +22,7 @@ from treffpunkt.registrations.tables import (
 from treffpunkt.registrations.targets import Target
 from treffpunkt.spreadsheets import csv_for_excel
 from treffpunkt.tenancy import owned
+from treffpunkt.translations import languages_named_in
 
 
 async def guide_registrations(target: Target) -> list[GuideRegistrationOut]:
@@ -177,7 +176,7 @@ EXPORT_WORDS: dict[str, dict[str, Any]] = {
 async def registrations_csv(target: Target, locale: str = DEFAULT_LOCALE) -> bytes:
     """The registration list as German Excel opens it, in the export's language."""
     words = EXPORT_WORDS.get(locale, EXPORT_WORDS[DEFAULT_LOCALE])
-    languages = BabelLocale.parse(locale).languages
+    languages = languages_named_in(locale)
     zone = ZoneInfo(target.municipality.time_zone)
     registrations = await guide_registrations(target)
     session_ids = {sid for r in registrations for sid in r.attendance}

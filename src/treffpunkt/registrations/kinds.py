@@ -15,6 +15,7 @@ from typing import Any
 from treffpunkt import db
 from treffpunkt.events.service import SESSIONS_CANCELLED, SESSIONS_MOVED
 from treffpunkt.events.tables import Event
+from treffpunkt.links import event_page_path
 from treffpunkt.outbox import Row
 from treffpunkt.registrations import notices
 from treffpunkt.registrations.mail import current_context
@@ -61,14 +62,19 @@ TASKS = {SESSIONS_MOVED: tell_registrants, SESSIONS_CANCELLED: tell_registrants}
 
 async def registration_links(rows: list[Row], settings: Settings) -> dict[int, dict[str, Any]]:
     """The registration page of each mail's registration, by a token derived now (never
-    stored). A registration anonymised meanwhile gets no links."""
+    stored), and the event's page ("more info"). A registration anonymised meanwhile
+    gets no registration links."""
     ids = {row["registration"] for row in rows if row["registration"] is not None}
     if not ids:
         return {}
     found = {
         r["id"]: r
         for r in await Registration.select(
-            Registration.id, Registration.token_salt, Registration.status
+            Registration.id,
+            Registration.token_salt,
+            Registration.status,
+            Registration.event,
+            Registration.municipality.slug.as_alias("slug"),
         ).where(Registration.id.is_in(list(ids)) & Registration.token_salt.is_not_null())
     }
     secret_key = settings.resolved_secret_key()
@@ -82,5 +88,9 @@ async def registration_links(rows: list[Row], settings: Settings) -> dict[int, d
             "confirm_url": f"{manage}?confirm=1" if manage else None,
             # The footer offers to cancel only what can still be cancelled.
             "can_cancel": registration is not None and registration["status"] in ACTIVE,
+            "event_url": settings.base_url
+            + event_page_path(registration["slug"], registration["event"])
+            if registration
+            else None,
         }
     return links

@@ -10,7 +10,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 
 from treffpunkt.accounts.dependencies import Tenant
 from treffpunkt.openapi import errors
-from treffpunkt.registrations import guide, service, targets
+from treffpunkt.registrations import guide, public, service, targets
 from treffpunkt.registrations.schemas import (
     AttendanceIn,
     CapacityIn,
@@ -25,31 +25,6 @@ from treffpunkt.schemas import PathId, PathToken
 from treffpunkt.settings import Settings
 from treffpunkt.spreadsheets import CSV_MEDIA_TYPE
 from treffpunkt.throttle import Throttle, client_of
-
-
-async def _received(
-    target: targets.Target,
-    data: RegistrationCreate,
-    secret_key: str,
-    throttle: Throttle,
-    settings: Settings,
-) -> RegistrationReceived:
-    """One answer for a new and a repeated registration: same status code, the status
-    alone; no id (ids would count registrations, and a repeat has no new one), no
-    queue position (it would count the people waiting).
-
-    Past TREFFPUNKT_REGISTRATIONS_PER_EMAIL for this address in this municipality the
-    answer stays the same, and the mail is held back: a 429 would tell a stranger that
-    someone else registered the address lately, and an address cannot be bombed."""
-    mail = await throttle.allow(
-        settings.registrations_per_email,
-        "register-email",
-        str(target.event.municipality),
-        data.email.lower(),
-    )
-    outcome = await service.register(target, data, secret_key, mail=mail)
-    # Validated, not cast: a self-registration is pending or waitlisted, never confirmed.
-    return RegistrationReceived.model_validate({"status": outcome.status})
 
 
 async def _created(
@@ -97,9 +72,9 @@ class PublicRegistrationController(Controller):
         An email that already has a place or a queue place here keeps it and gets its
         mail again; the answer is the one a new registration would get, so that it never
         tells whether an address is registered."""
-        await _limit(request, throttle, settings)
+        await public.count_attempt(throttle, settings, client_of(request))
         target = await targets.session_target(session_id)
-        return await _received(target, data, secret_key, throttle, settings)
+        return await public.register_self(target, data, secret_key, throttle, settings)
 
     @post(
         "/events/{event_id:int}/registrations",
@@ -118,9 +93,9 @@ class PublicRegistrationController(Controller):
     ) -> RegistrationReceived:
         """Register for a whole course (all its sessions); answers as
         `registerForSession` does, a repeated email included."""
-        await _limit(request, throttle, settings)
+        await public.count_attempt(throttle, settings, client_of(request))
         target = await targets.event_target(event_id)
-        return await _received(target, data, secret_key, throttle, settings)
+        return await public.register_self(target, data, secret_key, throttle, settings)
 
     @get("/registrations/{token:str}", operation_id="getRegistration")
     async def get_registration(self, token: PathToken) -> RegistrationView:
@@ -148,10 +123,6 @@ class PublicRegistrationController(Controller):
         """Cancel; the place goes to the next person on the waitlist."""
         registration = await service.by_token(token)
         return await service.view(await service.cancel_registration(registration.id))
-
-
-async def _limit(request: Request[Any, Any, Any], throttle: Throttle, settings: Settings) -> None:
-    await throttle.hit(settings.registrations_per_client, "register-client", client_of(request))
 
 
 class GuideRegistrationController(Controller):

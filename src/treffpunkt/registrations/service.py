@@ -201,6 +201,22 @@ async def register(
     return await _places.run((target.tablename, target.row_id), request)
 
 
+async def would_register(target: Target, seats: int) -> RegistrationStatus:
+    """The status a self-registration of `seats` for `target` would get now — or the
+    Conflict / InvalidInput it would raise — registering nobody (for answering a bot
+    exactly as a person would be answered)."""
+    _check_open(target, seats, now())
+    counters = await read_counters(target)
+    capacity = counters["capacity"]
+    if counters["waiting"] == 0 and (
+        capacity is None or counters["seats_taken"] + seats <= capacity
+    ):
+        return RegistrationStatus.pending
+    if target.event.waitlist:
+        return RegistrationStatus.waitlisted
+    raise Conflict("No places are left.", {"seats": "fully booked"})
+
+
 async def _take_places(requests: list[_Request]) -> list[Outcome | BaseException]:
     """Give places to a batch of requests for one target, in arrival order, in one
     transaction: lock the row, read its counters, decide each request, write the
@@ -438,6 +454,14 @@ async def cancel_registration(registration_id: int) -> Registration:
         if registration.status in ACTIVE:
             await _release(target, registration, RegistrationStatus.cancelled)
     return await _reload(registration_id)
+
+
+async def others_waiting(registration: Registration) -> bool:
+    """Whether someone else waits for a place of this registration's target (so that
+    cancelling it gives that place to the next person)."""
+    if registration.status == RegistrationStatus.waitlisted:
+        return False  # it holds no place to give
+    return (await read_counters(await target_of(registration)))["waiting"] > 0
 
 
 async def confirm_registration(registration_id: int) -> Registration:
