@@ -113,7 +113,10 @@ async def test_a_resident_in_arabic_registers_confirms_keeps_and_cancels(
     t = translator("ar")
     event = await dialogue_round(bensheim)
     async with served_with_mail(smtp) as url, httpx.AsyncClient() as http:
-        await page.goto(f"{url}/m/bensheim/events/{event.id}?lang=ar")
+        # She finds the dialogue round in her town's list, in Arabic, and opens it.
+        await page.goto(f"{url}/m/bensheim/?lang=ar&kind=dialogue")
+        await page.get_by_role("link", name="جلسة حوار: الوصول").first.click()
+        await expect(page).to_have_url(re.compile(rf"/m/bensheim/events/{event.id}\b"))
         assert await page.locator("html").get_attribute("dir") == "rtl"
         await expect(page.get_by_role("heading", level=1)).to_have_text("جلسة حوار: الوصول")
         # Addresses stay left to right in the right-to-left page.
@@ -172,7 +175,10 @@ async def test_a_volunteer_registers_for_a_training_course(
         ],
     )
     async with served_with_mail(smtp) as url:
-        await page.goto(f"{url}/m/bensheim/events/{course.id}?lang=de")
+        # She looks for trainings for volunteers in the town's list and opens the course.
+        await page.goto(f"{url}/m/bensheim/?lang=de&audience=volunteers&kind=training")
+        await page.get_by_role("link", name="Grundkurs Ehrenamt").first.click()
+        await expect(page).to_have_url(re.compile(rf"/m/bensheim/events/{course.id}\b"))
         await expect(page.get_by_text(t.gettext("for volunteers"))).to_be_visible()
         await expect(page.locator('input[name="session"]')).to_have_count(0)
         await fill_form(page, "Jana Vogel", "jana@example.org")
