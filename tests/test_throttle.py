@@ -18,6 +18,7 @@ from treffpunkt.throttle import Throttle
 
 
 @pytest.mark.parametrize("storage", ["memory://", "redis://127.0.0.1:6379"])
+@pytest.mark.counts_to_a_limit
 async def test_a_spent_limit_refuses_with_a_retry_time(storage: str) -> None:
     throttle = Throttle(storage)
     key = secrets.token_hex(8)  # the Redis server is shared: a key of this run only
@@ -30,6 +31,7 @@ async def test_a_spent_limit_refuses_with_a_retry_time(storage: str) -> None:
 
 
 @pytest.mark.parametrize("storage", ["memory://", "redis://127.0.0.1:6379"])
+@pytest.mark.counts_to_a_limit
 async def test_notes_last_their_time_and_counts_can_be_forgotten(storage: str) -> None:
     throttle = Throttle(storage)
     key = secrets.token_hex(8)
@@ -60,6 +62,7 @@ async def test_a_note_noted_again_lasts_from_then_on(storage: str) -> None:
     assert not await throttle.remembers("known", key)
 
 
+@pytest.mark.counts_to_a_limit
 async def test_two_processes_share_counters_through_redis() -> None:
     key = secrets.token_hex(8)
     first, second = Throttle("redis://127.0.0.1:6379"), Throttle("redis://127.0.0.1:6379")
@@ -88,6 +91,7 @@ async def connected_from(app: Any, address: str) -> AsyncIterator[httpx.AsyncCli
         yield client
 
 
+@pytest.mark.counts_to_a_limit
 async def test_behind_a_trusted_proxy_the_address_it_saw_is_counted(
     app: Any, bensheim: Any
 ) -> None:
@@ -112,6 +116,7 @@ async def test_behind_a_trusted_proxy_the_address_it_saw_is_counted(
         assert response.status_code == 429
 
 
+@pytest.mark.counts_to_a_limit
 async def test_a_client_that_is_no_trusted_proxy_cannot_name_its_address(
     app: Any, bensheim: Any
 ) -> None:
@@ -122,6 +127,7 @@ async def test_a_client_that_is_no_trusted_proxy_cannot_name_its_address(
     assert statuses == [201] * 30 + [429]
 
 
+@pytest.mark.counts_to_a_limit
 async def test_the_served_app_counts_the_right_most_untrusted_address(
     app: Any, bensheim: Any
 ) -> None:

@@ -101,6 +101,7 @@ async def test_missing_or_unknown_token_answers_401(client: Any, header: str) ->
     assert response.json()["detail"] == LOG_IN_FIRST  # differs only in words from an ended one
 
 
+@pytest.mark.counts_to_a_limit
 async def test_login_is_limited_per_client(app: Any, bensheim_guide: Any) -> None:
     async with client_from(app, "203.0.113.7") as attacker:
         statuses = [
@@ -127,6 +128,7 @@ async def login_from(app: Any, address: str, body: dict[str, str]) -> httpx.Resp
         return await client.post("/api/v1/auth/login", json=body)
 
 
+@pytest.mark.counts_to_a_limit
 async def test_a_strangers_failures_never_lock_the_owner_out(app: Any, bensheim_guide: Any) -> None:
     assert (await login_from(app, "198.51.100.1", RIGHT)).status_code == 200  # the office
     # Someone guesses from one address, then from many: every guess is refused …
@@ -140,6 +142,7 @@ async def test_a_strangers_failures_never_lock_the_owner_out(app: Any, bensheim_
     assert (await login_from(app, "198.51.100.1", RIGHT)).status_code == 200
 
 
+@pytest.mark.counts_to_a_limit
 async def test_guessing_one_account_from_many_addresses_stays_limited(
     app: Any, bensheim_guide: Any
 ) -> None:
@@ -152,6 +155,7 @@ async def test_guessing_one_account_from_many_addresses_stays_limited(
     assert response.json()["error"] == "too_many_requests"
 
 
+@pytest.mark.counts_to_a_limit
 async def test_one_address_guessing_one_account_waits_alone(
     app: Any, bensheim: Any, bensheim_guide: Any
 ) -> None:
@@ -164,6 +168,7 @@ async def test_one_address_guessing_one_account_waits_alone(
     assert (await login_from(app, "203.0.113.1", other)).status_code == 200
 
 
+@pytest.mark.counts_to_a_limit
 async def test_a_successful_login_clears_the_addresss_failures(
     app: Any, bensheim_guide: Any
 ) -> None:
@@ -342,6 +347,7 @@ async def test_an_unknown_address_costs_the_same_work_as_a_known_one(
     assert check == ("argon2", stored["password_hash"].split("$")[3])
 
 
+@pytest.mark.counts_to_a_limit
 async def test_guessing_an_unknown_address_is_held_back_like_a_real_one(
     app: Any, bensheim_guide: Any
 ) -> None:
@@ -353,6 +359,7 @@ async def test_guessing_an_unknown_address_is_held_back_like_a_real_one(
         assert statuses == [401] * 20 + [429] * 2, email
 
 
+@pytest.mark.counts_to_a_limit
 async def test_a_client_that_keeps_logging_in_stays_known_through_an_attack(
     app: Any, bensheim_guide: Any
 ) -> None:

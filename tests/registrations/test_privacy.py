@@ -193,6 +193,7 @@ async def test_a_person_a_guide_registered_is_greeted_by_name(
 # --- mail bombing ------------------------------------------------------------------------
 
 
+@pytest.mark.counts_to_a_limit
 async def test_past_the_limit_an_address_gets_no_more_mail_and_the_answer_stays_the_same(
     client: Any, bensheim: Any, butzbach: Any, smtp: Any, mail_settings: Any, settings: Any
 ) -> None:

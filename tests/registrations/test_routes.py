@@ -230,6 +230,7 @@ async def test_whole_course_registers_through_the_event(client: Any, bensheim: A
     assert public["sessions"][0]["seats_left"] == 11
 
 
+@pytest.mark.counts_to_a_limit
 async def test_registration_is_rate_limited_per_client(app: Any, bensheim: Any) -> None:
     session_id = await drop_in(bensheim, capacity=500)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 4000))

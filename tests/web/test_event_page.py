@@ -334,6 +334,7 @@ async def test_a_filled_honeypot_gets_a_persons_answer_and_registers_nobody(
     assert counters == [(1, 0), (1, 0)]
 
 
+@pytest.mark.counts_to_a_limit
 async def test_the_form_needs_its_csrf_token_and_keeps_to_the_rate_limit(
     client: Any, bensheim: Any
 ) -> None:
