@@ -18,6 +18,10 @@ $(VENV)/.installed: pyproject.toml package.json package-lock.json
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
 	npm ci --no-audit --no-fund --silent
+	@# Posters (WeasyPrint) need Pango and a font with Arabic letters: on Debian, apt-get.
+	@$(PYTHON) -c 'import ctypes.util as u, sys; sys.exit(not u.find_library("pango-1.0"))' || \
+		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends \
+		libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; }
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed tests/js/package.json
