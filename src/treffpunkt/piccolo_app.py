@@ -10,7 +10,7 @@ from treffpunkt.calendars.tables import FeedVersion, InvitationRecord, PersonalF
 from treffpunkt.events.tables import Event, Programme, Session, Venue
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.outbox import OutboxMessage
-from treffpunkt.registrations.tables import Attendance, Registration
+from treffpunkt.registrations.tables import Attendance, EventMessage, Registration
 
 
 def _migrations_folder() -> str:
@@ -38,6 +38,7 @@ APP_CONFIG = AppConfig(
         PersonalFeed,
         FeedVersion,
         InvitationRecord,
+        EventMessage,
     ],
     migration_dependencies=[],
     commands=[],
