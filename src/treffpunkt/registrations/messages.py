@@ -112,7 +112,7 @@ async def recipients(
                 "The session is not a date of this event.",
                 {"session_id": "not a date of this event"},
             )
-    of_target = Registration.event == event.id
+    of_target: Any = Registration.event == event.id
     if session is not None:
         of_target = of_target & (Registration.session == session.id)
     rows = (
@@ -282,7 +282,7 @@ async def _history(
     municipality_id: int, event_id: int, message_id: int | None = None
 ) -> list[EventMessageOut]:
     query = EventMessage.select(
-        EventMessage.all_columns(),
+        *EventMessage.all_columns(),
         EventMessage.author.display_name.as_alias("author_name"),
         EventMessage.session.starts_at.as_alias("session_starts_at"),
     ).where(owned(EventMessage, municipality_id) & (EventMessage.event == event_id))

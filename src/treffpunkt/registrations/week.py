@@ -121,7 +121,7 @@ async def coming_sessions(
             Session.event.capacity.as_alias("course_capacity"),
             Session.event.seats_taken.as_alias("course_taken"),
             Session.event.waiting.as_alias("course_waiting"),
-            Session.event.venue.name.as_alias("venue_name"),
+            Session.event.venue.name.as_alias("venue_name"),  # type: ignore[union-attr]
         )
         .where(
             (Session.municipality == municipality_id)
