@@ -213,3 +213,39 @@ def test_a_subject_with_a_line_break_is_refused() -> None:
     with pytest.raises(ValidationError) as refused:
         message("both", subject="Hallo\nBcc: everyone@example.org")
     assert refused.value.errors()[0]["loc"] == ("subject",)
+
+
+async def test_the_api_previews_sends_and_lists(
+    client: Any, bensheim: Any, bensheim_headers: Any, butzbach_headers: Any
+) -> None:
+    event, session, _ = await full_session_with_people(bensheim)
+    base = f"/api/v1/guide/events/{event.id}/messages"
+    body = {"audience": "both", "subject": "Raum geändert", "body": BODY}
+
+    preview = await client.post(f"{base}/preview", json=body, headers=bensheim_headers)
+    assert preview.status_code == 200, preview.text
+    assert preview.json() == {"recipients": 3, "languages": {"ar": 1, "de": 1, "uk": 1}}
+    assert await EventMessage.count() == 0
+
+    broken = await client.post(
+        base, json={**body, "subject": "Raum\r\nBcc: x@example.org"}, headers=bensheim_headers
+    )
+    assert broken.status_code == 422
+    assert "subject" in broken.json()["fields"]
+
+    sent = await client.post(
+        base, json={**body, "session_id": session.id}, headers=bensheim_headers
+    )
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["recipients"] == 3
+    again = await client.post(
+        base, json={**body, "session_id": session.id}, headers=bensheim_headers
+    )
+    assert again.status_code == 409
+
+    listed = await client.get(base, headers=bensheim_headers)
+    assert [m["subject"] for m in listed.json()] == ["Raum geändert"]
+    foreign = await client.get(base, headers=butzbach_headers)
+    assert foreign.status_code == 404
+    assert (await client.post(base, json=body, headers=butzbach_headers)).status_code == 404
+    assert await EventMessage.count() == 1

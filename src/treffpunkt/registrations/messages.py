@@ -83,15 +83,23 @@ async def _event(municipality_id: int, event_id: int) -> Event:
     return event
 
 
-async def message_sessions(municipality_id: int, event_id: int) -> list[dict[str, Any]]:
-    """The dates a message may be about, for the choice on the page."""
-    await _event(municipality_id, event_id)
-    return (
+@dataclass(frozen=True)
+class MessageChoices:
+    """What a message page offers: the event, and the dates a message may be about."""
+
+    event: Event
+    sessions: list[dict[str, Any]]
+
+
+async def message_choices(municipality_id: int, event_id: int) -> MessageChoices:
+    event = await _event(municipality_id, event_id)
+    sessions = (
         await Session.select(Session.id, Session.starts_at, Session.ends_at, Session.status)
-        .where((Session.event == event_id) & (Session.municipality == municipality_id))
+        .where((Session.event == event.id) & (Session.municipality == municipality_id))
         .order_by(Session.starts_at)
         .order_by(Session.id)
     )
+    return MessageChoices(event=event, sessions=sessions)
 
 
 async def recipients(
