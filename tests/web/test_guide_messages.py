@@ -5,6 +5,7 @@ forms refused."""
 from __future__ import annotations
 
 import html
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -18,8 +19,9 @@ from treffpunkt.registrations.tables import EventMessage
 
 
 @pytest.fixture
-async def guide(client: httpx.AsyncClient, bensheim_guide: Any) -> httpx.AsyncClient:
-    return await logged_in_client(client, bensheim_guide["email"])
+async def guide(app: Any, bensheim_guide: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with logged_in_client(app, bensheim_guide["email"]) as client:
+        yield client
 
 
 def form(session_id: int | None = None, **fields: str) -> dict[str, str]:

@@ -27,11 +27,14 @@ def section_of(page: str, title: str) -> str:
 
 
 async def test_the_week_shows_figures_needs_and_warnings(
-    client: httpx.AsyncClient, bensheim: Any, butzbach: Any, bensheim_guide: Any
+    app: Any, bensheim: Any, butzbach: Any, bensheim_guide: Any
 ) -> None:
     made = await make_week(bensheim)
-    guide = await logged_in_client(client, bensheim_guide["email"])
+    async with logged_in_client(app, bensheim_guide["email"]) as guide:
+        await the_week_as_seen_by(guide, made)
 
+
+async def the_week_as_seen_by(guide: httpx.AsyncClient, made: dict[str, Any]) -> None:
     page = await guide.get("/guide/")
 
     assert page.status_code == 200
@@ -67,11 +70,11 @@ async def test_the_week_shows_figures_needs_and_warnings(
 
 
 async def test_another_towns_sessions_are_not_shown(
-    client: httpx.AsyncClient, bensheim: Any, butzbach: Any, butzbach_guide: Any
+    app: Any, bensheim: Any, butzbach: Any, butzbach_guide: Any
 ) -> None:
     await make_week(bensheim)
-    guide = await logged_in_client(client, butzbach_guide["email"])
-    page = await guide.get("/guide/")
+    async with logged_in_client(app, butzbach_guide["email"]) as guide:
+        page = await guide.get("/guide/")
     assert page.status_code == 200
     assert "Voll" not in page.text
     assert "In diesen Tagen gibt es keine Termine." in html.unescape(page.text)

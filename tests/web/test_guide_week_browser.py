@@ -50,7 +50,7 @@ async def test_a_guide_reads_the_week_and_writes_to_a_sessions_people(
     event, session, _ = await full_session_with_people(bensheim)
     width = page.viewport_size["width"] if page.viewport_size else 0
     async with served_with_mail(smtp) as url:
-        await log_in(page, f"{url}/guide/", GUIDE)
+        await log_in(page, url, GUIDE)
         await page.goto(f"{url}/guide/")
         await expect(page.get_by_role("heading", level=1)).to_have_text("Diese Woche")
         crowded = page.locator("li.week-session", has_text="Voll")

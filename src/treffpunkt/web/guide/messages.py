@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from treffpunkt.accounts.dependencies import Tenant
 from treffpunkt.errors import Conflict, InvalidInput
 from treffpunkt.events.tables import RegistrationMode, SessionStatus
-from treffpunkt.i18n import translated
+from treffpunkt.i18n import DEFAULT_LOCALE, translated
 from treffpunkt.links import event_page_path
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.notifications.rendering import render
@@ -34,7 +34,7 @@ from treffpunkt.registrations.tables import MessageAudience
 from treffpunkt.schemas import MAX_ID, PathId
 from treffpunkt.settings import Settings
 from treffpunkt.translations import N_, languages_named_in, translator
-from treffpunkt.web.pages import page_route
+from treffpunkt.web.pages import page_route, reader_locale
 from treffpunkt.web.workspace import see_other, workspace_page
 
 PREVIEW_LOCALE = "de"  # the guide reads the preview in German; each person in their own
@@ -65,9 +65,8 @@ def _path(event_id: int) -> str:
 
 
 def _locale(request: Request[Any, Any, Any]) -> str:
-    from treffpunkt.web.workspace import workspace_locale
-
-    return workspace_locale(request)
+    """The workspace's language: German unless the guide chose another (as the layout)."""
+    return reader_locale(request, DEFAULT_LOCALE)
 
 
 async def _town(tenant: Tenant) -> Municipality:

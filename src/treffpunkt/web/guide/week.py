@@ -17,10 +17,11 @@ from litestar.params import QueryParameter
 from litestar.response import Response
 
 from treffpunkt.accounts.dependencies import Tenant
+from treffpunkt.i18n import DEFAULT_LOCALE
 from treffpunkt.registrations.week import MAX_DAYS, WeekSession, WeekWarning, coming_sessions
 from treffpunkt.translations import N_, languages_named_in, translator
-from treffpunkt.web.pages import page_route
-from treffpunkt.web.workspace import workspace_locale, workspace_page
+from treffpunkt.web.pages import page_route, reader_locale
+from treffpunkt.web.workspace import workspace_page
 
 WEEK, MORE = 7, 28
 WARNINGS = {
@@ -38,7 +39,7 @@ async def this_week(
     request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], days: DaysChoice = None
 ) -> Response[Any]:
     """The coming sessions, by day: today and the next seven days, or `?days=`."""
-    locale = workspace_locale(request)
+    locale = reader_locale(request, DEFAULT_LOCALE)  # German unless the guide chose
     said = translator(locale)
     week = await coming_sessions(tenant.municipality_id, locale, days or WEEK)
     by_day: list[tuple[date, list[WeekSession]]] = [
