@@ -163,3 +163,49 @@ async def test_a_short_waitlist_is_no_warning(bensheim: Any) -> None:
     week = await coming_sessions(bensheim.id, "de")
     assert week.sessions[0].id == session.id
     assert week.sessions[0].warnings == []
+
+
+async def test_the_week_takes_the_same_queries_for_more_sessions(
+    bensheim: Any, monkeypatch: Any
+) -> None:
+    """No query per session: three for a week of two sessions or of twelve."""
+    from piccolo.query.base import Query
+
+    async def count(sessions: int) -> int:
+        asked = 0
+        run = Query._run
+
+        async def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+            nonlocal asked
+            asked += 1
+            return await run(self, *args, **kwargs)
+
+        monkeypatch.setattr(Query, "_run", counted)
+        try:
+            week = await coming_sessions(bensheim.id, "de")
+        finally:
+            monkeypatch.setattr(Query, "_run", run)
+        assert len(week.sessions) == sessions
+        return asked
+
+    venue = await make_venue(bensheim)
+
+    async def add(days: int) -> None:
+        event = await make_published_event(
+            bensheim,
+            texts=titled(f"Runde {days}"),
+            venue_id=venue.id,
+            registration_mode="per_session",
+            capacity=3,
+            sessions=on(days),
+        )
+        [session] = await sessions_of(event)
+        await register_with_needs(session.id, f"p{days}@example.org", "ar", "Rampe")
+
+    for days in (1, 2):
+        await add(days)
+    few = await count(2)
+    for days in range(3, 7):
+        await add(days)
+        await add(days)  # a second round that day
+    assert await count(10) == few == 3
