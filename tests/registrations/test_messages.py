@@ -22,7 +22,7 @@ from treffpunkt.notifications.worker import run_once
 from treffpunkt.outbox import OutboxMessage
 from treffpunkt.registrations import messages, service
 from treffpunkt.registrations.schemas import GuideRegistrationCreate, MessageIn
-from treffpunkt.registrations.tables import EventMessage
+from treffpunkt.registrations.tables import EventMessage, MessageAudience
 from treffpunkt.registrations.targets import session_target
 from treffpunkt.settings import Settings
 
@@ -249,3 +249,28 @@ async def test_the_api_previews_sends_and_lists(
     assert foreign.status_code == 404
     assert (await client.post(base, json=body, headers=butzbach_headers)).status_code == 404
     assert await EventMessage.count() == 1
+
+
+async def test_someone_on_several_dates_gets_one_mail_for_all_dates(bensheim: Any) -> None:
+    event = await make_published_event(
+        bensheim,
+        registration_mode="per_session",
+        capacity=5,
+        texts=TEXTS,
+        sessions=[
+            {
+                "starts_at": f"2031-03-0{day}T18:00:00+01:00",
+                "ends_at": f"2031-03-0{day}T20:00:00+01:00",
+            }
+            for day in (4, 5)
+        ],
+    )
+    first, second = await sessions_of(event)
+    for session in (first, second):
+        registration = await register_for_session(session.id, "Lena@Example.org")
+        await service.confirm_registration(registration.id)
+    found = await messages.recipients(bensheim.id, event.id, None, MessageAudience.confirmed)
+    assert len(found.people) == 1
+    assert (
+        await messages.preview(bensheim.id, event.id, message("confirmed", second.id))
+    ).recipients == 1

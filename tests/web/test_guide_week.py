@@ -64,6 +64,9 @@ async def the_week_as_seen_by(guide: httpx.AsyncClient, made: dict[str, Any]) ->
     more = await guide.get("/guide/?days=28")
     assert "Später" in html.unescape(more.text)
     assert (await guide.get("/guide/?days=1000")).status_code in (400, 422)
+    arabic = await guide.get("/guide/?lang=ar")
+    assert 'dir="rtl"' in arabic.text
+    assert "هذا الأسبوع" in arabic.text
     english = await guide.get("/guide/?lang=en")
     assert "This week" in english.text
     assert "Leer morgen (en)" in english.text
