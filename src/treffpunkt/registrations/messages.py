@@ -106,7 +106,7 @@ async def recipients(
     municipality_id: int, event_id: int, session_id: int | None, audience: MessageAudience
 ) -> Recipients:
     """Who a message would reach now: one registration per address (the earliest), with
-    waitlist positions. Two queries, however many people."""
+    waitlist positions. Four queries, however many people."""
     event = await _event(municipality_id, event_id)
     session = None
     if session_id is not None:
