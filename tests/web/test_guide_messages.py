@@ -11,10 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.factories import make_published_event, register_for_course
 from tests.pages import csrf_token
 from tests.registrations.test_messages import BODY, full_session_with_people
 from tests.web.workspace import logged_in_client
 from treffpunkt.outbox import OutboxMessage
+from treffpunkt.registrations import service
 from treffpunkt.registrations.tables import EventMessage
 
 
@@ -145,3 +147,22 @@ async def test_a_form_without_its_csrf_token_is_refused(
     answer = await guide.post(url, data={**form(), "expected": "3"})
     assert answer.status_code == 403
     assert await EventMessage.count() == 0
+
+
+async def test_a_course_has_no_date_to_choose_and_an_event_without_registration_no_form(
+    guide: httpx.AsyncClient, bensheim: Any
+) -> None:
+    course = await make_published_event(bensheim, registration_mode="whole_event", capacity=5)
+    person = await register_for_course(course.id, "lena@example.org")
+    await service.confirm_registration(person.id)
+    url = f"/guide/events/{course.id}/messages"
+    page = await guide.get(url)
+    assert 'id="field-session"' not in page.text
+    preview = await post(guide, url, f"{url}/preview", form(audience="confirmed"))
+    assert "An 1 Person senden" in preview.text
+
+    open_door = await make_published_event(bensheim)  # no registration at all
+    page = await guide.get(f"/guide/events/{open_door.id}/messages")
+    assert page.status_code == 200
+    assert "keine Anmeldung" in html.unescape(page.text)
+    assert 'name="subject"' not in page.text
