@@ -157,7 +157,8 @@ def test_every_language_says_every_kind_of_rule(locale: str) -> None:
         rule, _ = series.rule_of_form(form(**values))
         assert rule is not None
         text = series.describe(rule, locale)
-        assert "%(" not in text and "2027" in text
+        assert "%(" not in text
+        assert "2027" in text
         for code in values.get("weekdays", []):
             assert names[code] in text
     assert translator(locale).gettext("Every second week on %(days)s", days="X") != ""
@@ -167,8 +168,10 @@ def test_the_preview_marks_the_clock_changes_and_keeps_local_time() -> None:
     rule, preview = series.preview(
         form(weekdays=["WE"], interval="2", until="2027-12-15"), BERLIN, "de"
     )
-    assert rule is not None and not preview.errors
-    assert preview.total == 25 and preview.more == 0
+    assert rule is not None
+    assert not preview.errors
+    assert preview.total == 25
+    assert preview.more == 0
     assert {row.starts_at.strftime("%H:%M") for row in preview.dates} == {"18:00"}
     changes = [(row.day, row.clock_change) for row in preview.dates if row.clock_change]
     # Summer time begins on 28 March 2027, winter time on 31 October.

@@ -22,6 +22,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Response, Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
+from treffpunkt.web.workspace import see_other, workspace_page
 
 from treffpunkt.accounts.dependencies import Tenant
 from treffpunkt.errors import InvalidInput, NotFound
@@ -37,7 +38,6 @@ from treffpunkt.web.assets import assets
 from treffpunkt.web.guide import series
 from treffpunkt.web.guide.telling import CANCELLED, CHANGED, Telling, telling
 from treffpunkt.web.pages import page_route, reader_locale, settings_of
-from treffpunkt.web.workspace import see_other, workspace_page
 
 SECTION = "events"
 
@@ -239,7 +239,7 @@ def _moved_times(
 async def save_series(
     request: Request[Any, Any, Any], event_id: PathId, tenant: NamedDependency[Tenant]
 ) -> Response[Any]:
-    """"Show dates": the page with the preview. "Save series": saved (303), after a
+    """ "Show dates": the page with the preview. "Save series": saved (303), after a
     confirmation when people will be told of moved or cancelled sessions."""
     locale = _locale(request)
     event = await service.guide_event(tenant.municipality_id, event_id)
@@ -354,7 +354,9 @@ async def move_session(
     t = translator(locale)
     session = await _session_of(tenant, event_id, session_id)
     data = await request.form()
-    values = {name: str(data.get(name) or "").strip() for name in ("date", "start_time", "end_time")}
+    values = {
+        name: str(data.get(name) or "").strip() for name in ("date", "start_time", "end_time")
+    }
     zone = await _zone(tenant)
     times = _move_times(values, zone)
     if isinstance(times, str):
@@ -397,7 +399,7 @@ async def move_session(
     await service.move_session(
         tenant.municipality_id,
         session_id,
-        SessionTimes(starts_at=start.astimezone(UTC), ends_at=end.astimezone(UTC)),
+        SessionTimes.model_validate({"starts_at": start, "ends_at": end}),
     )
     return see_other(_dates_url(event_id, "moved", session_id))
 
@@ -498,5 +500,6 @@ def _format_date(value: datetime, locale: str) -> str:
 
 def _format_time(value: datetime, locale: str) -> str:
     return format_time(value, "short", locale=locale)
+
 
 ROUTES = [dates_page, series_preview, save_series, move_session, cancel_session, restore_session]

@@ -15,7 +15,7 @@ the dates the service refuses (a time the clocks skip or repeat that night).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -311,7 +311,7 @@ def _days_phrase(rule: Rule, start: date, locale: str) -> str:
     return t.gettext("By the rule %(rule)s", rule=canonical(rule))
 
 
-def _long_dates(days: list[date], locale: str) -> str:
+def _long_dates(days: Sequence[date], locale: str) -> str:
     return format_list([format_date(d, "long", locale=locale) for d in days], locale=locale)
 
 
