@@ -69,7 +69,7 @@ async def test_a_guide_plans_every_second_wednesday_and_moves_a_booked_date(
         venue_id=venue.id,
         texts=DIALOGUE,
     )
-    context = await browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
+    context = await browser.new_context(viewport=DESKTOP, locale="de-DE")  # type: ignore[arg-type]
     page = await context.new_page()
     async with served_with_mail(smtp) as url:
         await log_in(page, url, bensheim_guide["email"])
