@@ -140,3 +140,18 @@ async def test_telling_counts_the_people_and_shows_the_mail_as_it_will_be(benshe
     assert "leider müssen wir den folgenden Termin absagen" in gone.text
     assert gone.languages == [("Arabic", 1)]
     assert await Session.count() == 1
+
+
+async def test_the_api_restores_a_session(
+    client: Any, bensheim: Any, bensheim_headers: dict[str, str], butzbach_headers: dict[str, str]
+) -> None:
+    event = await make_published_event(bensheim)
+    [session] = await sessions_of(event)
+    base = f"/api/v1/guide/sessions/{session.id}"
+    assert (await client.post(f"{base}/cancel", headers=bensheim_headers)).status_code == 200
+    foreign = await client.post(f"{base}/restore", headers=butzbach_headers)
+    assert foreign.status_code == 404
+    restored = await client.post(f"{base}/restore", headers=bensheim_headers)
+    assert restored.status_code == 200
+    assert restored.json()["status"] == "scheduled"
+    assert restored.json()["revision"] == 2

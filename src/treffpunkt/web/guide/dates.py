@@ -261,7 +261,7 @@ async def save_series(
     try:
         changes = await service.plan_series(tenant.municipality_id, event_id, rule)
     except InvalidInput as error:  # the service's own check, should the form's have missed
-        failed = {series.FIELDS[0] if k not in series.FIELDS else k for k in error.fields}
+        failed = {series.form_field(name, values) for name in error.fields}
         return await _dates_page(
             request,
             tenant,

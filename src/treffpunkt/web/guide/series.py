@@ -181,12 +181,12 @@ def rule_of_form(form: Mapping[str, Any]) -> tuple[SeriesRule | None, set[str]]:
     except ValidationError as error:
         for problem in error.errors():
             name = str(problem["loc"][0]) if problem["loc"] else "rule"
-            failed.add(_form_field(name, form))
+            failed.add(form_field(name, form))
         return None, failed
     return (None, failed) if failed else (series, set())
 
 
-def _form_field(name: str, form: Mapping[str, Any]) -> str:
+def form_field(name: str, form: Mapping[str, Any]) -> str:
     """The form field that holds a SeriesRule field (the rule comes from the pattern)."""
     if name != "rule":
         return name if name in FIELDS else "rule"
@@ -396,10 +396,10 @@ def _wall_problem(day: date, wall: time, zone: ZoneInfo, locale: str) -> str | N
 
 def _rule_error(error: RuleError, form: Mapping[str, Any], locale: str) -> dict[str, str]:
     t = translator(locale)
-    name = _form_field(error.field, form)
+    name = form_field(error.field, form)
     text = str(error)
     if name == "rule" and "no date" in text:
-        return {_form_field("rule", form): t.gettext(EMPTY_SERIES)}
+        return {form_field("rule", form): t.gettext(EMPTY_SERIES)}
     if name == "excluded_dates" and "no session left" in text:
         return {"excluded_dates": t.gettext(NOTHING_LEFT)}
     if "more than" in text and name in ("count", "extra_dates"):
