@@ -22,7 +22,6 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Response, Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
-from treffpunkt.web.workspace import see_other, workspace_page
 
 from treffpunkt.accounts.dependencies import Tenant
 from treffpunkt.errors import InvalidInput, NotFound
@@ -38,6 +37,7 @@ from treffpunkt.web.assets import assets
 from treffpunkt.web.guide import series
 from treffpunkt.web.guide.telling import CANCELLED, CHANGED, Telling, telling
 from treffpunkt.web.pages import page_route, reader_locale, settings_of
+from treffpunkt.web.workspace import see_other, workspace_page
 
 SECTION = "events"
 
