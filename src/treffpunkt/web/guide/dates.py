@@ -132,7 +132,7 @@ async def _dates_page(
             first = next((s.starts_at.date() for s in event.sessions), None)
             form = series.default_form(first or datetime.now(await _zone(tenant)).date())
     t = translator(locale)
-    return workspace_page(
+    return await workspace_page(
         request,
         "guide/dates.html",
         tenant,
@@ -168,7 +168,7 @@ async def dates_page(
     return await _dates_page(request, tenant, event_id, done=done)
 
 
-def _confirm(
+async def _confirm(
     request: Request[Any, Any, Any],
     tenant: Tenant,
     *,
@@ -180,7 +180,7 @@ def _confirm(
     button: str,
     back: str,
 ) -> Template:
-    return workspace_page(
+    return await workspace_page(
         request,
         "guide/confirm.html",
         tenant,
@@ -210,7 +210,7 @@ async def series_preview(
     await service.get_event(tenant.municipality_id, event_id)  # another town's: 404
     values = series.form_values(await request.form())
     _, found = series.preview(values, await _zone(tenant), _locale(request))
-    return workspace_page(
+    return await workspace_page(
         request,
         "guide/series_preview.html",
         tenant,
@@ -295,7 +295,7 @@ async def save_series(
     ]
     if told and not _confirmed(data):
         t = translator(locale)
-        return _confirm(
+        return await _confirm(
             request,
             tenant,
             heading=t.gettext("Save the series and tell people?"),
@@ -380,7 +380,7 @@ async def move_session(
     )
     unchanged = (start, end) == (session.starts_at, session.ends_at)
     if told is not None and not unchanged and not _confirmed(data):
-        return _confirm(
+        return await _confirm(
             request,
             tenant,
             heading=t.gettext("Move this date and tell people?"),
@@ -429,7 +429,7 @@ async def cancel_session(
         )
     if told is not None and not _confirmed(data):
         zone = await _zone(tenant)
-        return _confirm(
+        return await _confirm(
             request,
             tenant,
             heading=t.gettext("Cancel this date and tell people?"),
@@ -474,7 +474,7 @@ async def restore_session(
         )
     if told is not None and not _confirmed(data):
         zone = await _zone(tenant)
-        return _confirm(
+        return await _confirm(
             request,
             tenant,
             heading=t.gettext("Restore this date and tell people?"),

@@ -183,6 +183,11 @@ def rule_of_form(form: Mapping[str, Any]) -> tuple[SeriesRule | None, set[str]]:
             name = str(problem["loc"][0]) if problem["loc"] else "rule"
             failed.add(form_field(name, form))
         return None, failed
+    # Named with the others at once (the service would name only the first).
+    if series.end_time <= series.start_time:
+        failed.add("end_time")
+    if series.until is not None and series.until < series.start_date:
+        failed.add("until")
     return (None, failed) if failed else (series, set())
 
 

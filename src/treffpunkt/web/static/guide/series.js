@@ -9,7 +9,8 @@
     return;
   }
   var url = target.getAttribute("data-preview-url");
-  var token = target.getAttribute("data-csrf-token");
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  var token = meta ? meta.getAttribute("content") : "";
   var timer = null;
   var asked = 0;
 
