@@ -289,3 +289,32 @@ async def test_without_a_login_the_page_is_not_shown(
     event = await make_event(bensheim)
     answer = await client.get(dates(event))
     assert answer.status_code in (302, 303, 401)
+
+
+async def test_changing_a_booked_series_asks_first_and_names_both_mails(
+    guide: httpx.AsyncClient, bensheim: Any
+) -> None:
+    event, session = await booked_series(bensheim)
+    later = await register_for_session(
+        [s for s in await sessions_of(event) if s.occurrence_start is not None][-1].id,
+        "karim@example.org",
+    )
+    # An hour earlier, and ending in March: the booked date in April goes.
+    changed = {**SERIES, "start_time": "17:00", "end_time": "19:00", "until": "2027-03-31"}
+    asked = await post(guide, dates(event), dates(event) + "/series", {**changed, "action": "save"})
+    assert asked.status_code == 200
+    assert asked.text.count("1 Person wird per E-Mail benachrichtigt") == 2
+    assert "Geänderter Termin: Dialogrunde Ankommen" in asked.text
+    assert "Abgesagt: Dialogrunde Ankommen" in asked.text
+    assert "Mittwoch, 3. Februar 2027, 17:00–19:00" in asked.text
+    assert (await reload(session)).starts_at == session.starts_at  # nothing saved yet
+    hidden = dict(changed, action="save", confirmed="yes")
+    done = await guide.post(
+        dates(event) + "/series", data={"_csrf_token": csrf_token(asked), **hidden}
+    )
+    assert done.status_code == 303
+    assert (await reload(session)).starts_at.astimezone(BERLIN).time() == time(17)
+    assert later.session is not None
+    gone = await Session.objects().where(Session.id == later.session).first()
+    assert gone is not None
+    assert gone.status == "cancelled"
