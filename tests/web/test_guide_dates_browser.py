@@ -141,9 +141,26 @@ async def test_a_guide_plans_every_second_wednesday_and_moves_a_booked_date(
         assert moved is not None
         assert moved.starts_at.astimezone(BERLIN).isoformat() == "2027-02-04T18:00:00+01:00"
 
-        # At a phone's width the page fits and stays accessible.
+        # At a phone's width the page fits and stays accessible, also right to left.
         await page.set_viewport_size(PHONE)
         await page.goto(f"{url}/guide/events/{event.id}/dates")
         await assert_fits_width(page)
         await assert_accessible(page)
+        await page.goto(f"{url}/guide/events/{event.id}/dates?lang=ar")
+        assert await page.locator("html").get_attribute("dir") == "rtl"
+        await assert_fits_width(page)
+        await assert_accessible(page)
+
+        # Without JavaScript "Show dates" brings the page back with the preview.
+        plain = await browser.new_context(java_script_enabled=False, locale="de-DE")
+        without = await plain.new_page()
+        await log_in(without, url, bensheim_guide["email"])
+        await without.goto(f"{url}/guide/events/{event.id}/dates?lang=de")
+        await without.get_by_label("Letzter Termin").fill("2027-11-24")
+        await without.get_by_role("button", name="Termine anzeigen").click()
+        shown = without.locator("#series-preview")
+        await expect(shown).to_contain_text("bis 24. November 2027")
+        await expect(shown.locator(".clock-change")).to_have_count(2)
+        await expect(shown.locator(".clock-change").last).to_contain_text("Die Winterzeit beginnt")
+        await plain.close()
     await context.close()
