@@ -114,7 +114,9 @@ OBJECTS_FOR: dict[str, dict[str, str]] = {
         for op in (
             "listSessionRegistrations",
             "exportSessionRegistrations",
+            "exportSessionRegistrationsXlsx",
             "addSessionRegistration",
+            "addSessionWalkIn",
             "setSessionCapacity",
             "recordAttendance",
             "registerForSession",
@@ -125,7 +127,9 @@ OBJECTS_FOR: dict[str, dict[str, str]] = {
         for op in (
             "listEventRegistrations",
             "exportEventRegistrations",
+            "exportEventRegistrationsXlsx",
             "addEventRegistration",
+            "addEventWalkIn",
             "registerForEvent",
         )
     },
@@ -163,6 +167,8 @@ VALID_BODIES: dict[str, Any] = {
     "addSessionRegistration": {"name": "Walk-in", "phone": "06251 123456"},
     "addEventRegistration": {"name": "Walk-in", "email": "walkin@example.org"},
     "setSessionCapacity": {"capacity": 40},
+    "addSessionWalkIn": {"name": "Walk-in", "seats": 2},
+    "addEventWalkIn": {"name": "Walk-in", "phone": "06251 123456"},
     "recordAttendance": lambda objects: {
         "registration_id": objects["registration_id"],
         "status": "attended",
@@ -189,6 +195,8 @@ TYPED_FIELD: dict[str, tuple[str, Any]] = {
     "addSessionRegistration": ("seats", "many"),
     "addEventRegistration": ("name", 5),
     "setSessionCapacity": ("capacity", "lots"),
+    "addSessionWalkIn": ("seats", "many"),
+    "addEventWalkIn": ("session_id", "first"),
     "recordAttendance": ("status", "present"),
 }
 

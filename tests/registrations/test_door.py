@@ -217,3 +217,36 @@ async def test_both_exports_carry_the_same_list(bensheim: Any) -> None:
     assert cells[2][5] == 1
     assert "anwesend" in rows[1][11]
     assert outcome.registration.name is not None
+
+
+async def test_the_api_takes_walk_ins_and_exports_xlsx(
+    client: Any, bensheim: Any, bensheim_headers: dict[str, str]
+) -> None:
+    session = await drop_in(bensheim, capacity=1)
+    url = f"/api/v1/guide/sessions/{session.id}"
+    answer = await client.post(
+        f"{url}/walk-ins", json={"name": "Gast", "session_id": session.id}, headers=bensheim_headers
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["status"] == "confirmed"
+    assert await attended(answer.json()["id"]) == ["attended"]
+    full = await client.post(f"{url}/walk-ins", json={"name": "Zweiter"}, headers=bensheim_headers)
+    assert full.status_code == 409
+    assert full.json()["fields"] == {"seats": "0 free"}
+    other = await client.post(
+        f"{url}/walk-ins",
+        json={"name": "X", "session_id": session.id + 1},
+        headers=bensheim_headers,
+    )
+    assert other.status_code == 422
+    assert "session_id" in other.json()["fields"]
+    export = await client.get(f"{url}/registrations.xlsx", headers=bensheim_headers)
+    assert export.status_code == 200
+    assert export.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert (
+        export.headers["content-disposition"]
+        == f'attachment; filename="registrations-session-{session.id}.xlsx"'
+    )
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    assert sheet is not None
+    assert sheet.cell(row=2, column=1).value == "Gast"
