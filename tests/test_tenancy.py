@@ -31,7 +31,8 @@ from treffpunkt.events.schemas import ProgrammeCreate
 from treffpunkt.piccolo_app import APP_CONFIG
 from treffpunkt.registrations.schemas import GuideRegistrationCreate
 from treffpunkt.registrations.service import register
-from treffpunkt.registrations.targets import session_target
+from treffpunkt.registrations.targets import event_target, session_target
+from treffpunkt.web.workspace import admin_session, guide_session
 
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -41,7 +42,9 @@ class Operation:
     method: str
     path: str
     operation_id: str
-    guard: str | None  # "tenant", "admin", "account" or None (public): from the route's guards
+    # "tenant", "admin", "account" (the API's), "guide page", "admin page" (the
+    # workspace's) or None (public): from the route's guards
+    guard: str | None
     has_body: bool
 
     @property
@@ -63,7 +66,14 @@ class Operation:
         return f"{self.method} {self.path}"
 
 
-GUARDS = {guides_only: "tenant", admins_only: "admin", logged_in: "account"}
+GUARDS = {
+    guides_only: "tenant",
+    admins_only: "admin",
+    logged_in: "account",
+    guide_session: "guide page",
+    admin_session: "admin page",
+}
+API_GUARDS = {"tenant", "admin", "account"}
 
 
 def _operation_id(handler: Any, method: str, path: str) -> str:
@@ -134,6 +144,22 @@ OBJECTS_FOR: dict[str, dict[str, str]] = {
         )
     },
 }
+
+# The door list's pages (web/guide/doors.py): each at a session's and a course's address.
+DOOR_PAGES = (
+    *("doorList", "markAttendance", "walkInForm", "addWalkIn", "phoneRegistrationForm"),
+    *("addPhoneRegistration", "cancelForm", "cancelPlace", "capacityForm", "changeCapacity"),
+    *("doorListCsv", "doorListXlsx"),
+)
+OBJECTS_FOR.update(
+    {
+        **{f"{name}Session": {"target_id": "open_session_id"} for name in DOOR_PAGES},
+        **{
+            f"{name}Course": {"target_id": "course_id", "registration_id": "course_registration_id"}
+            for name in DOOR_PAGES
+        },
+    }
+)
 
 # A valid body for each write operation; a new write endpoint must add one here.
 VALID_BODIES: dict[str, Any] = {
@@ -220,6 +246,13 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
             SECRET,
         )
     ).registration
+    course_place = (
+        await register(
+            await event_target(course.id, municipality.id),
+            GuideRegistrationCreate(name="Course walk-in"),
+            SECRET,
+        )
+    ).registration
     return {
         "slug": municipality.slug,
         "account_id": guide["id"],
@@ -230,6 +263,7 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
         "open_session_id": open_session.id,
         "course_id": course.id,
         "registration_id": walk_in.id,
+        "course_registration_id": course_place.id,
     }
 
 
@@ -290,6 +324,8 @@ PUBLIC_PATHS = (
 # A town's pages and feeds for everyone (web/town.py); exact paths, since they prefix others.
 PUBLIC_PAGES = {
     "/",
+    "/login",
+    "/logout",
     "/m/{slug}",
     "/m/{slug}/embed",
     "/m/{slug}/events.atom",
@@ -310,6 +346,10 @@ def test_every_route_is_guarded_or_meant_to_be_public(app: Litestar) -> None:
     for op in found:
         if op.path.startswith("/api/v1/guide"):
             assert op.guard == "tenant", f"{op} is under the guide API without its guard"
+        elif op.path.startswith("/guide"):
+            assert op.guard == "guide page", f"{op} is a guide's page without its guard"
+        elif op.path.startswith("/admin"):
+            assert op.guard == "admin page", f"{op} is an admin page without its guard"
         elif op.operation_id in ADMIN_OPERATIONS:
             assert op.guard == "admin", f"{op} is an admin operation without the admin guard"
         elif op.guard is None:
@@ -329,7 +369,7 @@ def test_guide_routes_get_their_tenant_from_the_guarded_router(app: Litestar) ->
 async def test_every_guarded_operation_answers_401_without_a_token(
     app: Litestar, client: Any, towns: Towns
 ) -> None:
-    guarded = [op for op in operations(app) if op.guard]
+    guarded = [op for op in operations(app) if op.guard in API_GUARDS]
     assert len(guarded) >= 8
     own = await towns.own()
     for op in guarded:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,8 +43,9 @@ async def by_guide(session: Session, name: str, **fields: Any) -> Registration:
 
 
 @pytest.fixture
-async def guide(client: httpx.AsyncClient, bensheim_guide: Any) -> httpx.AsyncClient:
-    return await logged_in_client(client, bensheim_guide["email"])
+async def guide(app: Any, bensheim_guide: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with logged_in_client(app, bensheim_guide["email"]) as client:
+        yield client
 
 
 async def follow(guide: httpx.AsyncClient, answer: httpx.Response) -> httpx.Response:

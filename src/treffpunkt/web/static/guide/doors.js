@@ -103,7 +103,10 @@
   function send(form, status, attempt) {
     var body = new FormData(form);
     body.set("status", status);
-    var token = form.querySelector("input[name=_csrf_token]");
+    // The page's CSRF token (the layout's <meta>; the form carries the same one).
+    var meta = document.querySelector("meta[name=csrf-token]");
+    var field = form.querySelector("input[name=_csrf_token]");
+    var token = meta ? meta.getAttribute("content") : field ? field.value : "";
     var controller = new AbortController();
     var timer = setTimeout(function () {
       controller.abort();
@@ -112,7 +115,7 @@
       method: "POST",
       body: body,
       credentials: "same-origin",
-      headers: { "X-CSRFToken": token ? token.value : "", Accept: "application/json" },
+      headers: { "X-CSRFToken": token, Accept: "application/json" },
       signal: controller.signal,
     })
       .then(function (response) {
