@@ -250,3 +250,27 @@ async def test_the_api_takes_walk_ins_and_exports_xlsx(
     sheet = load_workbook(io.BytesIO(export.content)).active
     assert sheet is not None
     assert sheet.cell(row=2, column=1).value == "Gast"
+
+
+async def test_a_course_list_is_for_the_date_going_on_or_next(bensheim: Any) -> None:
+    start = datetime.now().astimezone() - timedelta(hours=1)
+    course = await make_published_event(
+        bensheim,
+        kind="training",
+        registration_mode="whole_event",
+        sessions=[
+            {
+                "starts_at": (start + timedelta(days=d)).isoformat(),
+                "ends_at": (start + timedelta(days=d, hours=2)).isoformat(),
+            }
+            for d in (-7, 0, 7)
+        ],
+    )
+    past, today, later = await sessions_of(course)
+    target = await targets.event_target(course.id, bensheim.id)
+    assert await guide.current_session(target) == today.id
+    assert await guide.current_session(target, today.ends_at + timedelta(minutes=1)) == later.id
+    assert await guide.current_session(target, later.ends_at + timedelta(days=1)) == later.id
+    await Session.update({Session.status: "cancelled"}).where(Session.event == course.id)
+    assert await guide.current_session(target) == today.id  # all cancelled: still a list
+    assert past.id != today.id

@@ -302,11 +302,12 @@ async def list_sessions(target: Target) -> list[dict[str, Any]]:
 
 async def current_session(target: Target, at: datetime | None = None) -> int:
     """The session a door list is for when none is picked: the one going on or next
-    (not cancelled); after the last, the last."""
+    (not cancelled, unless all are); after the last, the last."""
     if target.session is not None:
         return target.session.id
     at = at or service.now()
-    sessions = [s for s in await list_sessions(target) if s["status"] != "cancelled"]
+    sessions = await list_sessions(target)
+    sessions = [s for s in sessions if s["status"] != "cancelled"] or sessions
     if not sessions:
         raise Conflict("The course has no sessions.", {"session_id": "none scheduled"})
     for session in sessions:

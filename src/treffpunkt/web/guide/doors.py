@@ -36,7 +36,7 @@ from pydantic import ValidationError
 from treffpunkt.accounts.dependencies import Tenant
 from treffpunkt.errors import Conflict, DomainError, InvalidInput, NotFound
 from treffpunkt.events.service import get_event, get_session
-from treffpunkt.events.tables import RegistrationMode, SessionStatus
+from treffpunkt.events.tables import RegistrationMode, Session, SessionStatus
 from treffpunkt.i18n import DEFAULT_LOCALE, LOCALES, translated
 from treffpunkt.registrations import guide, service, targets
 from treffpunkt.registrations.schemas import (
@@ -153,25 +153,29 @@ async def _door(
     return Door(target, f"/guide/events/{target_id}/doors", session_id, sessions)
 
 
-async def _right_list(request: Request[Any, Any, Any], tenant: Tenant, target_id: int) -> str:
-    """Where the list of what this address names is: a course's session is on the
-    course's list; an event counting places per session has one list per session (the
-    one going on or next)."""
+async def _right_list(
+    request: Request[Any, Any, Any], tenant: Tenant, target_id: int
+) -> str | None:
+    """Where the list of what this address names is, when it is another list: a
+    course's session is on the course's list; an event counting places per session has
+    one list per session (the one going on or next). None: no other list."""
     if not _is_course_path(request):
         session = await get_session(tenant.municipality_id, target_id)
-        return f"/guide/events/{session.event}/doors?session={target_id}"
+        event = await get_event(tenant.municipality_id, session.event)
+        if event.registration_mode != RegistrationMode.whole_event:
+            return None
+        return f"/guide/events/{event.id}/doors?session={target_id}"
     event = await get_event(tenant.municipality_id, target_id)
-    assert event.registration_mode == RegistrationMode.per_session
+    if event.registration_mode != RegistrationMode.per_session:
+        return None
     sessions = (
-        await targets.Session.select(
-            targets.Session.id, targets.Session.ends_at, targets.Session.status
-        )
-        .where(targets.Session.event == event.id)
-        .order_by(targets.Session.starts_at)
+        await Session.select(Session.id, Session.ends_at, Session.status)
+        .where(Session.event == event.id)
+        .order_by(Session.starts_at)
     )
     live = [s for s in sessions if s["status"] != SessionStatus.cancelled] or sessions
     if not live:
-        raise NotFound("The event has no sessions.")
+        return None
     at = service.now()
     chosen = next((s for s in live if s["ends_at"] >= at), live[-1])
     return f"/guide/sessions/{chosen['id']}/doors"
@@ -325,7 +329,10 @@ async def door_list(
     try:
         door = await _door(request, tenant, target_id, session)
     except Conflict:  # the places count on another list: go there
-        return see_other(await _right_list(request, tenant, target_id))
+        elsewhere = await _right_list(request, tenant, target_id)
+        if elsewhere is None:
+            raise
+        return see_other(elsewhere)
     query = {"q": q, "done": done, "who": who, "promoted": promoted}
     return await _list_page(request, tenant, door, query)
 
