@@ -196,3 +196,11 @@ async def test_the_guide_works_the_door_on_a_phone(
             yusuf_row["Angemeldet am"].strftime("%d.%m.%Y %H:%M")
             == (by_name["Yusuf Demir"]["Angemeldet am"])
         )
+
+        # Right to left, in Arabic: the same list fits and passes axe.
+        await phone.goto(f"{doors}?lang=ar")
+        await expect(phone.locator("html")).to_have_attribute("dir", "rtl")
+        await expect(phone.get_by_role("heading", level=1)).to_contain_text("قائمة الدخول")
+        await assert_accessible(phone)
+        await assert_fits_width(phone)
+        await screenshot(phone, "door-list-phone-ar")

@@ -222,10 +222,15 @@ def _ids(text: str | None) -> list[int]:
     return [int(part) for part in parts if re.fullmatch(r"[0-9]{1,9}", part)]
 
 
-def _title(door: Door, locale: str) -> str:
+def _title_in(door: Door, locale: str) -> tuple[str, str]:
+    """The event's title in the page's language, else the town's, and its language."""
     municipality = door.target.municipality
-    _, texts = translated(door.target.event.texts, locale, municipality.default_locale)  # type: ignore[arg-type]
-    return str(texts["title"])
+    found, texts = translated(door.target.event.texts, locale, municipality.default_locale)  # type: ignore[arg-type]
+    return str(texts["title"]), found
+
+
+def _title(door: Door, locale: str) -> str:
+    return _title_in(door, locale)[0]
 
 
 def _zone(door: Door) -> ZoneInfo:
@@ -301,6 +306,7 @@ async def _list_page(
         door_assets=assets().own_prefix,
         door=door,
         event_title=_title(door, locale),
+        title_locale=_title_in(door, locale)[1],
         door_session=_current(door),
         course_sessions=[_local(s, zone) for s in door.sessions],
         rows=shown,
@@ -432,6 +438,7 @@ async def _form_page(
         door=door,
         form=form,
         event_title=_title(door, locale),
+        title_locale=_title_in(door, locale)[1],
         door_session=_current(door),
         values={
             **dict.fromkeys((*ADD_FIELDS, "capacity"), ""),
