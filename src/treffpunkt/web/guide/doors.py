@@ -128,7 +128,8 @@ def _is_course_path(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith("/guide/events/")
 
 
-def _session_choice(value: Any) -> int | None:
+def _id_of(value: Any) -> int | None:
+    """A form's or query's id, or None when it names nothing (not a number, past 2^63)."""
     text = str(value or "")
     if re.fullmatch(r"[0-9]{1,19}", text) and 1 <= int(text) <= MAX_ID:
         return int(text)
@@ -146,7 +147,7 @@ async def _door(
         return Door(target, f"/guide/sessions/{target_id}/doors", target_id)
     target = await targets.event_target(target_id, tenant.municipality_id)
     sessions = await guide.list_sessions(target)
-    choice = _session_choice(picked)
+    choice = _id_of(picked)
     if picked not in (None, "") and choice not in {s["id"] for s in sessions}:
         raise NotFound("No such session of this course.")
     session_id = choice or await guide.current_session(target)
@@ -358,7 +359,7 @@ async def mark_attendance(
     Back to its row (303), or JSON for doors.js."""
     form = await request.form()
     door = await _door(request, tenant, target_id, form.get("session"))
-    registration_id = _session_choice(form.get("registration_id"))
+    registration_id = _id_of(form.get("registration_id"))
     status = str(form.get("status") or "")
     if registration_id is None:
         raise NotFound("No such registration on this list.")
