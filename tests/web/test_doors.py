@@ -87,6 +87,9 @@ async def test_the_list_shows_names_states_places_and_needs(
     assert "Amina Haddad" in text(found)
     assert "Person lena" not in text(found)
     assert "1 von 3" in text(found)
+    # The event's dates lead to each date's door list.
+    dates = await guide.get(f"/guide/events/{session.event}/dates")
+    assert f'href="/guide/sessions/{session.id}/doors"' in dates.text
 
 
 async def test_attendance_by_form_goes_back_to_the_row(
