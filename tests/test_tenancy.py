@@ -124,7 +124,9 @@ OBJECTS_FOR: dict[str, dict[str, str]] = {
         for op in (
             "listSessionRegistrations",
             "exportSessionRegistrations",
+            "exportSessionRegistrationsXlsx",
             "addSessionRegistration",
+            "addSessionWalkIn",
             "setSessionCapacity",
             "recordAttendance",
             "registerForSession",
@@ -135,12 +137,30 @@ OBJECTS_FOR: dict[str, dict[str, str]] = {
         for op in (
             "listEventRegistrations",
             "exportEventRegistrations",
+            "exportEventRegistrationsXlsx",
             "addEventRegistration",
+            "addEventWalkIn",
             "registerForEvent",
             "sendEventMessage",  # a course with someone to write to
         )
     },
 }
+
+# The door list's pages (web/guide/doors.py): each at a session's and a course's address.
+DOOR_PAGES = (
+    *("doorList", "markAttendance", "walkInForm", "addWalkIn", "phoneRegistrationForm"),
+    *("addPhoneRegistration", "cancelForm", "cancelPlace", "capacityForm", "changeCapacity"),
+    *("doorListCsv", "doorListXlsx"),
+)
+OBJECTS_FOR.update(
+    {
+        **{f"{name}Session": {"target_id": "open_session_id"} for name in DOOR_PAGES},
+        **{
+            f"{name}Course": {"target_id": "course_id", "registration_id": "course_registration_id"}
+            for name in DOOR_PAGES
+        },
+    }
+)
 
 # A valid body for each write operation; a new write endpoint must add one here.
 VALID_BODIES: dict[str, Any] = {
@@ -176,6 +196,8 @@ VALID_BODIES: dict[str, Any] = {
     "setSessionCapacity": {"capacity": 40},
     "previewEventMessage": {"audience": "both", "subject": "Raum", "body": "Wir sind im Hof."},
     "sendEventMessage": {"audience": "confirmed", "subject": "Raum", "body": "Im Hof.\nBis dann"},
+    "addSessionWalkIn": {"name": "Walk-in", "seats": 2},
+    "addEventWalkIn": {"name": "Walk-in", "phone": "06251 123456"},
     "recordAttendance": lambda objects: {
         "registration_id": objects["registration_id"],
         "status": "attended",
@@ -202,6 +224,8 @@ TYPED_FIELD: dict[str, tuple[str, Any]] = {
     "addSessionRegistration": ("seats", "many"),
     "addEventRegistration": ("name", 5),
     "setSessionCapacity": ("capacity", "lots"),
+    "addSessionWalkIn": ("seats", "many"),
+    "addEventWalkIn": ("session_id", "first"),
     "recordAttendance": ("status", "present"),
     "previewEventMessage": ("audience", "everyone"),
     "sendEventMessage": ("subject", ["not", "one", "line"]),
@@ -232,6 +256,13 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
             SECRET,
         )
     ).registration
+    course_place = (
+        await register(
+            await event_target(course.id, municipality.id),
+            GuideRegistrationCreate(name="Course walk-in"),
+            SECRET,
+        )
+    ).registration
     return {
         "slug": municipality.slug,
         "account_id": guide["id"],
@@ -242,6 +273,7 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
         "open_session_id": open_session.id,
         "course_id": course.id,
         "registration_id": walk_in.id,
+        "course_registration_id": course_place.id,
     }
 
 

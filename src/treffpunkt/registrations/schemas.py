@@ -54,6 +54,25 @@ class GuideRegistrationCreate(Input):
     needs: Needs | None = None
 
 
+class WalkInCreate(Input):
+    """Someone at the door: a free seat, confirmed and marked as attended at once."""
+
+    name: Name
+    email: MailAddress | None = None
+    phone: Phone | None = None
+    locale: Locale | None = None
+    seats: int = Field(default=1, ge=1, le=50)
+    needs: Needs | None = None
+    session_id: Id | None = Field(
+        default=None,
+        description="for a course: the session they came to (the next one if left out);"
+        " for a session's own list it must be left out or be that session",
+    )
+
+    def registration(self) -> GuideRegistrationCreate:
+        return GuideRegistrationCreate.model_validate(self.model_dump(exclude={"session_id"}))
+
+
 class RegistrationReceived(Output):
     """The answer to a self-registration: the status alone. A repeated one (an email
     that already has a place or a queue place here) gets the answer a new one would

@@ -6,6 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from treffpunkt.web.guide import dates, messages, week
+from treffpunkt.web.guide import dates, doors, messages, week
 
-GUIDE_ROUTES: list[Any] = [*week.ROUTES, *messages.ROUTES, *dates.ROUTES]
+GUIDE_ROUTES: list[Any] = [*week.ROUTES, *messages.ROUTES, *dates.ROUTES, *doors.ROUTES]
