@@ -31,7 +31,7 @@ async def test_a_guide_creates_and_publishes_a_dialogue_round(
         context = await browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
         page = await context.new_page()
         await log_in(page, url, bensheim_guide["email"])
-        await page.goto(f"{url}/guide/events")
+        await page.goto(f"{url}/guide/events?lang=de")  # the workspace's language, chosen
         await page.get_by_role("link", name=t.gettext("New event")).click()
         await expect(page).to_have_url(re.compile(r"/guide/events/new$"))
         await field(page, "texts.de.title").fill("Dialogrunde Ankommen")
@@ -51,7 +51,7 @@ async def test_a_guide_creates_and_publishes_a_dialogue_round(
         await page.get_by_role("button", name=t.gettext("Publish event")).click()
         await expect(page).to_have_url(re.compile(r"done=published$"))
         await expect(page.get_by_role("status")).to_have_text(t.gettext("The event is published."))
-        event = await Event.objects().first()
+        event = await Event.objects().output(load_json=True).first()
         assert event is not None and event.status == "published"
         assert event.texts["ar"]["title"] == "جلسة حوار: الوصول"
         # Residents see it.
@@ -76,7 +76,7 @@ async def test_every_page_of_the_editor_and_the_venues_passes_axe(
             context = await browser.new_context(viewport=viewport)  # type: ignore[arg-type]
             page = await context.new_page()
             await log_in(page, url, bensheim_guide["email"])
-            await page.goto(f"{url}/guide/venues/new")
+            await page.goto(f"{url}/guide/venues/new?lang=de")
             await assert_accessible(page)
             await field(page, "name").fill("Bürgerhaus")
             await field(page, "street").fill("Markt 1")
@@ -102,6 +102,7 @@ async def test_every_page_of_the_editor_and_the_venues_passes_axe(
                     await assert_fits_width(page)
             # A form that came back with errors, too.
             await page.goto(f"{url}/guide/events/new")
+            await field(page, "texts.de.title").fill("Dialogrunde")
             await field(page, "capacity").fill("0")
             await page.locator("form.event-form button[type=submit]").click()
             await expect(page.locator(".error-summary")).to_be_visible()

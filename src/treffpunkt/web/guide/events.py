@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from litestar import Request, post
+from litestar import Request, Response, post
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
@@ -316,7 +316,7 @@ def _service_errors(error: InvalidInput | Conflict, town: Municipality, failed: 
 
 
 @post("/events/new", include_in_schema=False)
-async def create_event(request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Any:
+async def create_event(request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Response[Any]:
     """A new event as a draft: to its page (303), or the form again with its errors (422)."""
     town = await _town(tenant)
     form = event_form.read_form(await request.form(), _locales_of(town))
@@ -358,7 +358,7 @@ async def edit_event(
 @post("/events/{event_id:int}", include_in_schema=False)
 async def update_event(
     request: Request[Any, Any, Any], event_id: PathId, tenant: NamedDependency[Tenant]
-) -> Any:
+) -> Response[Any]:
     """Save the form's changes: to the event's page (303), or the form again (422)."""
     town = await _town(tenant)
     event = await service.guide_event(tenant.municipality_id, event_id)  # another town's: 404
@@ -394,7 +394,7 @@ PUBLISH_CANCELLED = N_("A cancelled event cannot be published again.")
 @post("/events/{event_id:int}/publish", include_in_schema=False)
 async def publish_event(
     request: Request[Any, Any, Any], event_id: PathId, tenant: NamedDependency[Tenant]
-) -> Any:
+) -> Response[Any]:
     """Publish: residents see the event. Without a date the page says so (409)."""
     town = await _town(tenant)
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Request, post
+from litestar import Request, Response, post
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.response import Template
@@ -83,7 +83,7 @@ async def new_venue(request: Request[Any, Any, Any], tenant: NamedDependency[Ten
 
 
 @post("/venues/new", include_in_schema=False)
-async def create_venue(request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Any:
+async def create_venue(request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Response[Any]:
     """A new venue: to the list (303), or the form again with its errors (422)."""
     values = await _values(request)
     data, failed = event_form.check_venue(values, creating=True)
@@ -110,7 +110,7 @@ async def edit_venue(
 @post("/venues/{venue_id:int}", include_in_schema=False)
 async def update_venue(
     request: Request[Any, Any, Any], venue_id: PathId, tenant: NamedDependency[Tenant]
-) -> Any:
+) -> Response[Any]:
     """Save a venue's changes: back to it (303), or the form again (422)."""
     venue = VenueOut.model_validate(await venues.get_venue(tenant.municipality_id, venue_id))
     values = await _values(request)
