@@ -56,7 +56,9 @@ async def post(client: httpx.AsyncClient, page_url: str, action: str, data: Any)
 
 
 def field_error(page: httpx.Response, name: str) -> str:
-    found = re.search(rf'<small id="error-{re.escape(name)}" class="field-error">([^<]*)</small>', page.text)
+    found = re.search(
+        rf'<small id="error-{re.escape(name)}" class="field-error">([^<]*)</small>', page.text
+    )
     assert found, f"no error next to {name}"
     return found.group(1)
 
@@ -83,7 +85,8 @@ async def test_guide_creates_an_event_with_german_and_arabic_texts(
 ) -> None:
     page = await guide.get("/guide/events/new")
     assert page.status_code == 200
-    assert 'name="texts.ar.title"' in page.text and 'dir="rtl"' in page.text
+    assert 'name="texts.ar.title"' in page.text
+    assert 'dir="rtl"' in page.text
     created = await post(guide, "/guide/events/new", "/guide/events/new", form())
     assert created.status_code == 303, created.text
     event_id = int(created.headers["location"].split("/")[3].split("?")[0])
@@ -91,8 +94,11 @@ async def test_guide_creates_an_event_with_german_and_arabic_texts(
     assert event.municipality == bensheim.id
     assert event.status == EventStatus.draft
     assert event.texts["ar"]["title"] == "جلسة حوار: الوصول"
-    assert event.texts["de"]["description"] == "Wir sprechen über Wohnen,\nArbeit und Nachbarschaft."
-    assert event.languages == ["de", "ar"] and event.interpretation
+    assert (
+        event.texts["de"]["description"] == "Wir sprechen über Wohnen,\nArbeit und Nachbarschaft."
+    )
+    assert event.languages == ["de", "ar"]
+    assert event.interpretation
     assert event.tags == ["ankommen", "dialog"]
     assert (event.capacity, event.max_seats_per_registration) == (12, 2)
     (session,) = await sessions_of(event)
@@ -187,9 +193,14 @@ async def test_a_new_venue_is_made_with_the_event_or_not_at_all(
     made = await post(guide, "/guide/events/new", "/guide/events/new", form(**venue))
     assert made.status_code == 303, made.text
     (new,) = await Venue.objects()
-    assert (new.municipality, new.name, new.step_free) == (bensheim.id, "Stadtteilzentrum West", True)
+    assert (new.municipality, new.name, new.step_free) == (
+        bensheim.id,
+        "Stadtteilzentrum West",
+        True,
+    )
     event = await Event.objects().first()
-    assert event is not None and event.venue == new.id
+    assert event is not None
+    assert event.venue == new.id
 
 
 async def test_guide_edits_and_publishes_an_event(guide: httpx.AsyncClient, bensheim: Any) -> None:
@@ -267,14 +278,19 @@ async def test_venues_are_listed_made_and_edited(guide: httpx.AsyncClient, bensh
     made = await post(guide, "/guide/venues/new", "/guide/venues/new", values)
     assert made.status_code == 303, made.text
     (venue,) = await Venue.objects()
-    assert (venue.capacity, venue.notes, venue.hearing_loop) == (40, "Schlüssel beim Hausmeister", True)
+    assert (venue.capacity, venue.notes, venue.hearing_loop) == (
+        40,
+        "Schlüssel beim Hausmeister",
+        True,
+    )
     listed = await guide.get("/guide/venues")
     assert "Bürgerhaus" in listed.text
     url = f"/guide/venues/{venue.id}"
     edited = await post(guide, url, url, {**values, "capacity": "", "room": "Saal"})
     assert edited.status_code == 303
     venue = await Venue.objects().where(Venue.id == venue.id).first()
-    assert venue is not None and (venue.capacity, venue.room) == (None, "Saal")
+    assert venue is not None
+    assert (venue.capacity, venue.room) == (None, "Saal")
 
 
 async def test_another_towns_events_and_venues_are_not_found(
@@ -302,7 +318,9 @@ async def test_another_towns_events_and_venues_are_not_found(
         )
         assert answer.status_code == 404, action
     # Picking another town's venue for one's own event names the field.
-    answer = await post(guide, "/guide/events/new", "/guide/events/new", form(venue_id=str(venue.id)))
+    answer = await post(
+        guide, "/guide/events/new", "/guide/events/new", form(venue_id=str(venue.id))
+    )
     assert answer.status_code == 422
     assert field_error(answer, "venue_id")
     unchanged = await stored(event.id)
@@ -350,7 +368,8 @@ async def test_a_venues_capacity_and_notes_are_for_guides_only(
     too_many = await client.post(
         "/api/v1/guide/venues", json={**body, "capacity": 0}, headers=bensheim_headers
     )
-    assert too_many.status_code == 422 and "capacity" in too_many.text
+    assert too_many.status_code == 422
+    assert "capacity" in too_many.text
     event = await make_published_event(bensheim, venue_id=made.json()["id"])
     public = await client.get(f"/api/v1/events/{event.id}")
     assert public.status_code == 200

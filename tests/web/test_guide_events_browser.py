@@ -52,7 +52,8 @@ async def test_a_guide_creates_and_publishes_a_dialogue_round(
         await expect(page).to_have_url(re.compile(r"done=published$"))
         await expect(page.get_by_role("status")).to_have_text(t.gettext("The event is published."))
         event = await Event.objects().output(load_json=True).first()
-        assert event is not None and event.status == "published"
+        assert event is not None
+        assert event.status == "published"
         assert event.texts["ar"]["title"] == "جلسة حوار: الوصول"
         # Residents see it.
         await page.get_by_role("link", name=t.gettext("Public page")).click()

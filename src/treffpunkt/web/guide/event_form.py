@@ -239,9 +239,9 @@ def _bodies(form: EventForm, zone: ZoneInfo, failed: Failed, *, creating: bool) 
     }
     texts: dict[str, dict[str, str]] = {}
     for locale in form.locales:
-        text = {name: v(f"texts.{locale}.{name}") for name in TEXT_FIELDS}
-        if any(value.strip() for value in text.values()):
-            texts[locale] = text
+        written = {name: v(f"texts.{locale}.{name}") for name in TEXT_FIELDS}
+        if any(value.strip() for value in written.values()):
+            texts[locale] = written
     body["texts"] = texts
     name, contact = v("organiser.name").strip(), v("organiser.contact").strip()
     body["organiser"] = {"name": name, "contact": contact or None} if name or contact else None

@@ -23,8 +23,8 @@ from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTI
 from treffpunkt.accounts.dependencies import Tenant
 from treffpunkt.errors import Conflict, InvalidInput
 from treffpunkt.events import programmes, service, venues
-from treffpunkt.events.schemas import EventCreate, EventUpdate, GuideEventOut, VenueOut
-from treffpunkt.events.tables import Audience, EventKind, EventStatus, RegistrationMode
+from treffpunkt.events.schemas import EventCreate, EventUpdate, GuideEventOut
+from treffpunkt.events.tables import EventKind, EventStatus, RegistrationMode
 from treffpunkt.i18n import translated
 from treffpunkt.links import event_page_path
 from treffpunkt.municipalities.tables import Municipality
@@ -316,7 +316,9 @@ def _service_errors(error: InvalidInput | Conflict, town: Municipality, failed: 
 
 
 @post("/events/new", include_in_schema=False)
-async def create_event(request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Response[Any]:
+async def create_event(
+    request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]
+) -> Response[Any]:
     """A new event as a draft: to its page (303), or the form again with its errors (422)."""
     town = await _town(tenant)
     form = event_form.read_form(await request.form(), _locales_of(town))

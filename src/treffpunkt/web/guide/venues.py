@@ -83,7 +83,9 @@ async def new_venue(request: Request[Any, Any, Any], tenant: NamedDependency[Ten
 
 
 @post("/venues/new", include_in_schema=False)
-async def create_venue(request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Response[Any]:
+async def create_venue(
+    request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]
+) -> Response[Any]:
     """A new venue: to the list (303), or the form again with its errors (422)."""
     values = await _values(request)
     data, failed = event_form.check_venue(values, creating=True)
