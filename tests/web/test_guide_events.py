@@ -323,6 +323,10 @@ async def test_another_towns_events_and_venues_are_not_found(
     )
     assert answer.status_code == 422
     assert field_error(answer, "venue_id")
+    for forged in ("9223372036854775808", "-1", "1e3", "new\n"):
+        answer = await post(guide, "/guide/events/new", "/guide/events/new", form(venue_id=forged))
+        assert answer.status_code == 422, forged
+        assert field_error(answer, "venue_id")
     unchanged = await stored(event.id)
     assert unchanged.status == "published"
     assert unchanged.texts["de"]["title"] == "Dialogrunde Ankommen"

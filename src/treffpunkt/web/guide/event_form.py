@@ -28,6 +28,7 @@ from treffpunkt.events.schemas import (
 )
 from treffpunkt.events.tables import Audience, EventKind, RegistrationMode
 from treffpunkt.i18n import LOCALES
+from treffpunkt.schemas import MAX_ID
 from treffpunkt.translations import N_, Translator
 
 TEXT_FIELDS = ("title", "summary", "description")
@@ -213,7 +214,10 @@ def _number(text: str) -> int:
 
 
 def _id_choice(text: str) -> int:
-    return _number(text)
+    """An id picked from a list; one that names no row of the town is the service's 422."""
+    if not re.fullmatch(r"[0-9]{1,10}", text) or not 1 <= int(text) <= MAX_ID:
+        raise ValueError(text)
+    return int(text)
 
 
 # --- the bodies ------------------------------------------------------------------------
