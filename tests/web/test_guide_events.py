@@ -4,6 +4,7 @@ HTTP as a browser without JavaScript uses them: forms with their CSRF token."""
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -21,6 +22,8 @@ from tests.pages import csrf_token, submit
 from tests.web.workspace import logged_in_client
 from treffpunkt.events.tables import Event, EventStatus, RegistrationMode, Venue
 from treffpunkt.outbox import OutboxMessage
+from treffpunkt.partners.schemas import PartnerCreate
+from treffpunkt.partners.service import create_partner
 
 TEXTS = {
     "texts.de.title": "Dialogrunde Ankommen",
@@ -76,8 +79,9 @@ async def stored(event_id: int) -> Event:
 
 
 @pytest.fixture
-async def guide(client: httpx.AsyncClient, bensheim_guide: dict[str, Any]) -> httpx.AsyncClient:
-    return await logged_in_client(client, bensheim_guide["email"])
+async def guide(app: Any, bensheim_guide: dict[str, Any]) -> AsyncIterator[httpx.AsyncClient]:
+    async with logged_in_client(app, bensheim_guide["email"]) as client:
+        yield client
 
 
 async def test_guide_creates_an_event_with_german_and_arabic_texts(
@@ -350,9 +354,38 @@ async def test_forms_without_the_csrf_token_are_refused(
 
 
 async def test_pages_need_a_login(client: httpx.AsyncClient, bensheim: Any) -> None:
-    for path in ("/guide/events", "/guide/events/new", "/guide/venues"):
+    for path in ("/guide/events", "/guide/events/new", "/guide/venues", "/guide/venues/new"):
         answer = await client.get(path)
-        assert answer.status_code in (302, 303, 401), path
+        assert answer.status_code == 303, path
+        assert answer.headers["location"].startswith("/login"), path
+
+
+async def test_a_partner_picked_as_organiser(
+    guide: httpx.AsyncClient, bensheim: Any, butzbach: Any
+) -> None:
+    ours = await create_partner(
+        bensheim.id,
+        PartnerCreate(name="Verein Miteinander e. V.", email="kontakt@miteinander.example"),
+    )
+    theirs = await create_partner(butzbach.id, PartnerCreate(name="Fremder Verein"))
+    page = await guide.get("/guide/events/new")
+    assert "Verein Miteinander e. V." in page.text
+    assert "Fremder Verein" not in page.text
+    refused = await post(
+        guide, "/guide/events/new", "/guide/events/new", form(partner_id=str(theirs.id))
+    )
+    assert refused.status_code == 422
+    assert field_error(refused, "partner_id")
+    made = await post(
+        guide, "/guide/events/new", "/guide/events/new", form(partner_id=str(ours.id))
+    )
+    assert made.status_code == 303, made.text
+    event = await Event.objects().first()
+    assert event is not None
+    assert (event.organiser_name, event.organiser_contact) == (
+        "Verein Miteinander e. V.",
+        "kontakt@miteinander.example",
+    )
 
 
 async def test_a_venues_capacity_and_notes_are_for_guides_only(

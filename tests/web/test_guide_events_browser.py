@@ -12,7 +12,7 @@ from playwright.async_api import Browser, Page, expect
 
 from tests import serving
 from tests.factories import future_day, make_published_event, register_for_session, sessions_of
-from tests.web.browser import DESKTOP, PHONE, assert_accessible, assert_fits_width
+from tests.web.browser import DESKTOP, PHONE, assert_accessible, assert_fits_width, screenshot
 from tests.web.workspace import log_in
 from treffpunkt.events.tables import Event, RegistrationMode, Venue
 from treffpunkt.translations import translator
@@ -56,7 +56,7 @@ async def test_a_guide_creates_and_publishes_a_dialogue_round(
         assert event.status == "published"
         assert event.texts["ar"]["title"] == "جلسة حوار: الوصول"
         # Residents see it.
-        await page.get_by_role("link", name=t.gettext("Public page")).click()
+        await page.get_by_role("link", name=t.gettext("Public page"), exact=True).click()
         await expect(page.get_by_role("heading", level=1)).to_have_text("Dialogrunde Ankommen")
         await context.close()
 
@@ -99,6 +99,7 @@ async def test_every_page_of_the_editor_and_the_venues_passes_axe(
             for path in paths:
                 await page.goto(url + path)
                 await assert_accessible(page)
+                await screenshot(page, f"guide{path}-{viewport['width']}")
                 if viewport is PHONE:
                     await assert_fits_width(page)
             # A form that came back with errors, too.

@@ -25,17 +25,18 @@ from treffpunkt.errors import Conflict, InvalidInput
 from treffpunkt.events import programmes, service, venues
 from treffpunkt.events.schemas import EventCreate, EventUpdate, GuideEventOut
 from treffpunkt.events.tables import EventKind, EventStatus, RegistrationMode
-from treffpunkt.i18n import translated
+from treffpunkt.i18n import DEFAULT_LOCALE, translated
 from treffpunkt.links import event_page_path
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.notifications.rendering import RenderedMail, render
+from treffpunkt.partners import service as partners
 from treffpunkt.registrations import previews
 from treffpunkt.schemas import PathId
 from treffpunkt.settings import Settings
 from treffpunkt.translations import N_, languages_named_in, translator
 from treffpunkt.web.guide import event_form
 from treffpunkt.web.guide.event_form import EventForm, Failed
-from treffpunkt.web.pages import page_route
+from treffpunkt.web.pages import page_route, reader_locale
 from treffpunkt.web.town import AUDIENCE_NAMES, KIND_NAMES
 from treffpunkt.web.workspace import see_other, workspace_page
 
@@ -76,9 +77,8 @@ async def _town(tenant: Tenant) -> Municipality:
 
 
 def _locale(request: Request[Any, Any, Any], town: Municipality) -> str:
-    from treffpunkt.web.workspace import workspace_locale
-
-    return workspace_locale(request)
+    """The page's language as workspace_page chooses it (German unless chosen)."""
+    return reader_locale(request, DEFAULT_LOCALE)
 
 
 # --- the list ---------------------------------------------------------------------------
@@ -246,7 +246,7 @@ async def _editor(
         programme_choices=await _programme_choices(tenant.municipality_id, locale, town),
         spoken=[(code, languages_named_in(locale).get(code, code)) for code in event_form.SPOKEN],
         locale_names={code: languages_named_in(locale).get(code, code) for code in form.locales},
-        default_locale=town.default_locale,
+        town_locale=town.default_locale,
         public_path=event_page_path(town.slug, event.id) if event else None,
         done_message=said.gettext(DONE[done]) if done in DONE else None,
         problem=problem,
@@ -255,11 +255,7 @@ async def _editor(
 
 
 async def _partner_choices(municipality_id: int) -> list[tuple[str, str, str]]:
-    """The town's partner organisations (id, name, email), when partners exist here."""
-    try:
-        from treffpunkt.partners import service as partners  # the foundation's domain
-    except ImportError:
-        return []
+    """The town's partner organisations: id, name, email."""
     return [
         (str(p.id), p.name, p.email or "") for p in await partners.list_partners(municipality_id)
     ]

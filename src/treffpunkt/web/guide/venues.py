@@ -18,12 +18,13 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from treffpunkt.accounts.dependencies import Tenant
 from treffpunkt.events import venues
 from treffpunkt.events.schemas import VenueCreate, VenueOut, VenueUpdate
+from treffpunkt.i18n import DEFAULT_LOCALE
 from treffpunkt.schemas import PathId
 from treffpunkt.translations import N_, translator
 from treffpunkt.web.guide import event_form
 from treffpunkt.web.guide.event_form import Failed
-from treffpunkt.web.pages import page_route
-from treffpunkt.web.workspace import see_other, workspace_locale, workspace_page
+from treffpunkt.web.pages import page_route, reader_locale
+from treffpunkt.web.workspace import see_other, workspace_page
 
 DONE = {
     "created": N_("The venue is saved."),
@@ -37,7 +38,7 @@ async def venue_list(
     request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], done: DoneChoice = None
 ) -> Template:
     found = [VenueOut.model_validate(v) for v in await venues.list_venues(tenant.municipality_id)]
-    said = translator(workspace_locale(request))
+    said = translator(reader_locale(request, DEFAULT_LOCALE))
     return await workspace_page(
         request,
         "guide/venues.html",
@@ -58,7 +59,7 @@ async def _form(
     done: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    said = translator(workspace_locale(request))
+    said = translator(reader_locale(request, DEFAULT_LOCALE))
     return await workspace_page(
         request,
         "guide/venue_form.html",
