@@ -42,6 +42,14 @@ async def test_a_guide_creates_and_publishes_a_dialogue_round(
         await page.locator('input[name="languages"][value="ar"]').check()
         await field(page, "interpretation").check()
         await field(page, "capacity").fill("15")
+        # A new venue's fields show only while it is chosen (a script; without it, always).
+        await expect(page.locator(".new-venue")).to_be_hidden()
+        await field(page, "venue_id").select_option("new")
+        await expect(page.locator(".new-venue")).to_be_visible()
+        await field(page, "new_venue.name").fill("Stadtteilzentrum West")
+        await field(page, "new_venue.street").fill("Weststraße 2")
+        await field(page, "new_venue.postal_code").fill("64625")
+        await field(page, "new_venue.city").fill("Bensheim")
         await field(page, "first_date").fill(day.isoformat())
         await field(page, "first_start").fill("18:00")
         await field(page, "first_end").fill("20:00")
@@ -55,6 +63,9 @@ async def test_a_guide_creates_and_publishes_a_dialogue_round(
         assert event is not None
         assert event.status == "published"
         assert event.texts["ar"]["title"] == "جلسة حوار: الوصول"
+        venue = await Venue.objects().where(Venue.id == event.venue).first()
+        assert venue is not None
+        assert venue.name == "Stadtteilzentrum West"
         # Residents see it.
         await page.get_by_role("link", name=t.gettext("Public page"), exact=True).click()
         await expect(page.get_by_role("heading", level=1)).to_have_text("Dialogrunde Ankommen")

@@ -34,6 +34,7 @@ from treffpunkt.registrations import previews
 from treffpunkt.schemas import PathId
 from treffpunkt.settings import Settings
 from treffpunkt.translations import N_, languages_named_in, translator
+from treffpunkt.web.assets import assets
 from treffpunkt.web.guide import event_form
 from treffpunkt.web.guide.event_form import EventForm, Failed
 from treffpunkt.web.pages import page_route, reader_locale
@@ -250,6 +251,7 @@ async def _editor(
         public_path=event_page_path(town.slug, event.id) if event else None,
         done_message=said.gettext(DONE[done]) if done in DONE else None,
         problem=problem,
+        form_script=f"{assets().own_prefix}/guide/event-form.js",
         **_names(),
     )
 
