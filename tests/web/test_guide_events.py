@@ -412,3 +412,24 @@ async def test_a_venues_capacity_and_notes_are_for_guides_only(
     assert public.status_code == 200
     assert "Hausmeister" not in public.text
     assert "Hausmeister" not in (await client.get(f"/m/bensheim/events/{event.id}")).text
+
+
+async def test_a_change_the_registrations_forbid_is_named_on_its_field(
+    guide: httpx.AsyncClient, bensheim: Any
+) -> None:
+    event = await make_published_event(
+        bensheim, registration_mode=RegistrationMode.per_session, capacity=5
+    )
+    (session,) = await sessions_of(event)
+    for number in range(3):
+        await register_for_session(session.id, f"person{number}@example.org")
+    url = f"/guide/events/{event.id}"
+    lower = await post(guide, url, url, form(capacity="2"))
+    assert lower.status_code == 409
+    assert "3" in field_error(lower, "capacity")
+    assert value_of(lower, "capacity") == "2"
+    mode = await post(guide, url, url, form(registration_mode="whole_event", capacity="5"))
+    assert mode.status_code == 409
+    assert field_error(mode, "registration_mode")
+    kept = await stored(event.id)
+    assert (kept.capacity, kept.registration_mode) == (5, "per_session")
