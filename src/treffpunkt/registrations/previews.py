@@ -1,7 +1,7 @@
 """What a guide's change would tell the people registered, before it is made: how many
 get a mail, and the mail's context for one of them, as it would be after the change.
 
-The same rules as the mails that go out (notices.registrants_to_tell for who,
+The same rules as the mails that go out (notices.to_tell for who,
 mail.told_context for what); nothing is written. Rendering is the adapters' part.
 """
 
@@ -56,7 +56,7 @@ async def sessions_cancelled(
     ids = set(session_ids)
     if not ids:
         return Telling(0, kind)
-    registrants = await notices.registrants_to_tell(event_id, ids, at)
+    registrants = await notices.to_tell(event_id, ids, at)
     if not registrants:
         return Telling(0, kind)
     first = registrants[0]
