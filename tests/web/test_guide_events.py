@@ -46,7 +46,7 @@ def form(**fields: Any) -> dict[str, Any]:
         "capacity": "12",
         "max_seats_per_registration": "2",
         "waitlist": "yes",
-        "tags": "Ankommen, dialog",
+        "tags": "Ankommen, erste  Hilfe",
         "first_date": day.isoformat(),
         "first_start": "18:00",
         "first_end": "20:00",
@@ -103,7 +103,7 @@ async def test_guide_creates_an_event_with_german_and_arabic_texts(
     )
     assert event.languages == ["de", "ar"]
     assert event.interpretation
-    assert event.tags == ["ankommen", "dialog"]
+    assert event.tags == ["ankommen", "erste-hilfe"]
     assert (event.capacity, event.max_seats_per_registration) == (12, 2)
     (session,) = await sessions_of(event)
     assert session.starts_at.astimezone().hour in range(24)
@@ -132,6 +132,7 @@ async def test_errors_are_named_next_to_their_fields_and_what_was_typed_stays(
             "organiser.contact": "not an address",
             "online_url": "ftp://example.org",
             "tags": "Ankommen!",
+            "languages": [],
             "registration_opens_at": "2027-03-01T18:00",
             "registration_closes_at": "2027-02-01T18:00",
             "first_end": "17:00",
@@ -147,6 +148,7 @@ async def test_errors_are_named_next_to_their_fields_and_what_was_typed_stays(
         "organiser.contact",
         "online_url",
         "tags",
+        "languages",
         "registration_closes_at",
         "first_end",
     ):
@@ -155,7 +157,6 @@ async def test_errors_are_named_next_to_their_fields_and_what_was_typed_stays(
     assert value_of(answer, "capacity") == "zwölf"
     assert value_of(answer, "texts.ar.summary") == "Zusammenfassung"
     assert value_of(answer, "organiser.contact") == "not an address"
-    assert 'value="ar" checked' in answer.text
     assert await Event.count() == 0
 
 
@@ -169,6 +170,7 @@ async def test_the_default_language_is_required(guide: httpx.AsyncClient) -> Non
     assert answer.status_code == 422
     assert "Deutsch" in field_error(answer, "texts.de.title")
     assert value_of(answer, "texts.ar.title") == "جلسة حوار: الوصول"
+    assert 'value="ar" checked' in answer.text  # the ticked boxes stay ticked
     assert await Event.count() == 0
 
 

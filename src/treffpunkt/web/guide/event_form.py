@@ -264,8 +264,10 @@ def _bodies(form: EventForm, zone: ZoneInfo, failed: Failed, *, creating: bool) 
             body[moment] = _instant(text, zone) if text else None
         except ValueError:
             failed.add(moment)
-    tags = [tag.strip().lower() for tag in v("tags").split(",") if tag.strip()]
-    body["tags"] = tags
+    # "Erste Hilfe, Frauen" are the tags erste-hilfe and frauen.
+    body["tags"] = ["-".join(tag.lower().split()) for tag in v("tags").split(",") if tag.strip()]
+    if not form.languages:
+        failed.add("languages")  # the API allows none; a form left so is an oversight
     body["programme_id"] = None
     if v("programme_id"):
         try:
