@@ -266,11 +266,13 @@ async def test_venues_are_listed_made_and_edited(guide: httpx.AsyncClient, bensh
         guide,
         "/guide/venues/new",
         "/guide/venues/new",
-        {"name": "Bürgerhaus", "street": "Markt 1", "postal_code": "x", "city": "Bensheim"},
+        {"name": "Bürger\r\nhaus", "street": "Markt 1", "postal_code": "x", "city": "B" * 101},
     )
     assert made.status_code == 422
-    assert field_error(made, "postal_code")
-    assert value_of(made, "name") == "Bürgerhaus"
+    for name in ("name", "postal_code", "city"):
+        assert field_error(made, name), name
+    assert await Venue.count() == 0
+    assert value_of(made, "street") == "Markt 1"
     values = {
         "name": "Bürgerhaus",
         "street": "Markt 1",
