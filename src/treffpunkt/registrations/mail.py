@@ -183,19 +183,6 @@ async def current_context(
     if registration.email_confirmed_at is None and await was_held_back(registration.id):
         return None
     base = await base_context(await target_of(registration))
-    return await told_context(kind, registration, base, stored, at)
-
-
-async def told_context(
-    kind: str,
-    registration: Registration,
-    base: dict[str, Any],
-    stored: dict[str, Any],
-    at: datetime,
-) -> dict[str, Any] | None:
-    """What a change or reminder mail says to this registration, given its target's
-    context `base` (as it is, or as it would be after a change not yet made); None:
-    nothing to say."""
     wanted = set(stored["session_ids"])
     sessions = [s for s in base["sessions"] if s["id"] in wanted]
     if kind == notices.CHANGED:

@@ -24,19 +24,18 @@ from treffpunkt.accounts.dependencies import Tenant
 from treffpunkt.errors import Conflict, InvalidInput
 from treffpunkt.events import programmes, service, venues
 from treffpunkt.events.schemas import EventCreate, EventUpdate, GuideEventOut
-from treffpunkt.events.tables import EventKind, EventStatus, RegistrationMode
+from treffpunkt.events.tables import EventKind, EventStatus, RegistrationMode, SessionStatus
 from treffpunkt.i18n import DEFAULT_LOCALE, translated
 from treffpunkt.links import event_page_path
 from treffpunkt.municipalities.tables import Municipality
-from treffpunkt.notifications.rendering import RenderedMail, render
 from treffpunkt.partners import service as partners
-from treffpunkt.registrations import previews
 from treffpunkt.schemas import PathId
 from treffpunkt.settings import Settings
 from treffpunkt.translations import N_, languages_named_in, translator
 from treffpunkt.web.assets import assets
 from treffpunkt.web.guide import event_form
 from treffpunkt.web.guide.event_form import EventForm, Failed
+from treffpunkt.web.guide.telling import CANCELLED, telling
 from treffpunkt.web.pages import page_route, reader_locale
 from treffpunkt.web.town import AUDIENCE_NAMES, KIND_NAMES
 from treffpunkt.web.workspace import see_other, workspace_page
@@ -419,21 +418,13 @@ async def publish_event(
 # --- cancelling: first what it tells, then the deed --------------------------------------
 
 
-def preview_mail(telling: previews.Telling, settings: Settings) -> RenderedMail | None:
-    """The mail as the one person it stands for would read it; their links are shown
-    as placeholders (the real ones carry their secret token)."""
-    if telling.context is None or telling.locale is None:
-        return None
-    placeholder = f"{settings.base_url}/r/…"
-    context = {
-        **telling.context,
-        "manage_url": placeholder,
-        "confirm_url": placeholder,
-        "can_cancel": False,
-        "event_url": settings.base_url
-        + event_page_path(telling.context["municipality"]["slug"], telling.context["event_id"]),
-    }
-    return render(telling.kind, telling.locale, context)
+def _upcoming(event: GuideEventOut, at: datetime) -> list[int]:
+    """The dates cancelling cancels (events.service.cancel_event): scheduled, not over."""
+    return [
+        s.id
+        for s in event.sessions
+        if s.status == SessionStatus.scheduled and s.ends_at.astimezone(UTC) > at
+    ]
 
 
 @page_route("/events/{event_id:int}/cancel")
@@ -443,11 +434,21 @@ async def cancel_event_page(
     tenant: NamedDependency[Tenant],
     settings: NamedDependency[Settings],
 ) -> Template:
-    """Before cancelling: how many people will be told, and the mail they get."""
+    """Before cancelling: how many people will be told, and the mail they get
+    (web/guide/telling.py, as the dates page tells of its changes)."""
     town = await _town(tenant)
     event = await service.guide_event(tenant.municipality_id, event_id)
     locale = _locale(request, town)
-    telling = await previews.event_cancellation(event_id)
+    upcoming = _upcoming(event, datetime.now(UTC))
+    told = await telling(
+        event_id,
+        upcoming,
+        CANCELLED,
+        locale=locale,
+        proposed={session_id: {"status": SessionStatus.cancelled} for session_id in upcoming},
+        event_status=EventStatus.cancelled,
+        base_url=settings.base_url,
+    )
     title = translated(
         {k: v.model_dump() for k, v in event.texts.items()}, locale, town.default_locale
     )[1].get("title", "")
@@ -458,10 +459,7 @@ async def cancel_event_page(
         section="events",
         event=event,
         event_title=title,
-        telling=telling,
-        mail=preview_mail(telling, settings),
-        mail_language=languages_named_in(locale).get(telling.locale or "", telling.locale),
-        mail_direction="rtl" if telling.locale in ("ar", "fa") else "ltr",
+        told=told,
     )
 
 
