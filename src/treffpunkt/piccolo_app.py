@@ -8,9 +8,9 @@ from piccolo.conf.apps import AppConfig
 from treffpunkt.accounts.tables import AccessToken, Account
 from treffpunkt.calendars.tables import FeedVersion, InvitationRecord, PersonalFeed
 from treffpunkt.events.tables import Event, Programme, Session, Venue
-from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.municipalities.tables import Municipality, MunicipalityLogo, PrivacyNotice
 from treffpunkt.outbox import OutboxMessage
-from treffpunkt.registrations.tables import Attendance, Registration
+from treffpunkt.registrations.tables import Attendance, Invitation, Registration
 
 
 def _migrations_folder() -> str:
@@ -38,6 +38,9 @@ APP_CONFIG = AppConfig(
         PersonalFeed,
         FeedVersion,
         InvitationRecord,
+        PrivacyNotice,
+        MunicipalityLogo,
+        Invitation,
     ],
     migration_dependencies=[],
     commands=[],
