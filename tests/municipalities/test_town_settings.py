@@ -39,9 +39,7 @@ def png(width: int = 300, height: int = 100, colour: str = "#005a8c") -> bytes:
 
 
 async def put(client: Any, headers: Any, **changes: Any) -> Any:
-    return await client.put(
-        "/api/v1/guide/settings", json={**SETTINGS, **changes}, headers=headers
-    )
+    return await client.put("/api/v1/guide/settings", json={**SETTINGS, **changes}, headers=headers)
 
 
 async def test_settings_are_checked_field_by_field_and_nothing_is_half_written(
@@ -85,7 +83,8 @@ async def test_a_changed_privacy_notice_is_a_new_version_that_registrations_cons
 
     changed = await put(client, bensheim_headers, privacy_notice="Neue Fassung.")
     new_version = changed.json()["privacy_version"]
-    assert new_version != version and new_version.endswith(".2")
+    assert new_version != version
+    assert new_version.endswith(".2")
     assert await PrivacyNotice.count() == 2
 
     event = await make_published_event(bensheim, registration_mode="per_session")
@@ -144,9 +143,11 @@ async def test_the_logo_and_colour_show_on_the_public_pages(
     with Image.open(io.BytesIO(logo.content)) as shown:
         assert shown.format == "PNG"
         assert shown.size == (480, 160)  # scaled down to what the header needs
-    theme = next(
-        line for line in page.text.splitlines() if "/m/bensheim/theme.css" in line
-    ).split('href="')[1].split('"')[0]
+    theme = (
+        next(line for line in page.text.splitlines() if "/m/bensheim/theme.css" in line)
+        .split('href="')[1]
+        .split('"')[0]
+    )
     assert "--town-accent: #7a1f5c" in (await client.get(theme)).text
     assert (await client.get("/m/butzbach/logo.png")).status_code == 404
 
@@ -175,4 +176,5 @@ def test_a_jpeg_logo_becomes_our_own_png_without_its_metadata() -> None:
     Image.new("RGB", (200, 100), "#123456").save(out, format="JPEG", comment=b"secret")
     logo = prepare_logo(out.getvalue() + b"<script>trailing</script>")
     assert logo.png.startswith(b"\x89PNG")
-    assert b"secret" not in logo.png and b"script" not in logo.png
+    assert b"secret" not in logo.png
+    assert b"script" not in logo.png
