@@ -29,6 +29,7 @@ STORED_IN: dict[type[BaseModel], type[Table]] = {
     accounts.LoginIn: Account,
     municipalities.MunicipalityCreate: Municipality,
     municipalities.MunicipalityUpdate: Municipality,
+    municipalities.TownSettings: Municipality,  # the notice's text: a Text column
     events.VenueFields: Venue,
     events.VenueCreate: Venue,
     events.VenueUpdate: Venue,
@@ -54,6 +55,7 @@ NOT_IN_A_VARCHAR = {
     registrations.Needs,
     registrations.CapacityIn,
     registrations.AttendanceIn,
+    registrations.InvitationsIn,
 }
 
 

@@ -28,6 +28,7 @@ from tests.factories import (
 from treffpunkt.accounts.dependencies import admins_only, guides_only, logged_in
 from treffpunkt.events.programmes import create_programme
 from treffpunkt.events.schemas import ProgrammeCreate
+from treffpunkt.partners.tables import Partner
 from treffpunkt.piccolo_app import APP_CONFIG
 from treffpunkt.registrations.schemas import GuideRegistrationCreate
 from treffpunkt.registrations.service import register
@@ -120,6 +121,7 @@ OBJECTS_FOR: dict[str, dict[str, str]] = {
             "registerForSession",
         )
     },
+    **{op: {"event_id": "invitation_event_id"} for op in ("listInvitations", "invitePartners")},
     **{
         op: {"event_id": "course_id"}
         for op in (
@@ -167,6 +169,15 @@ VALID_BODIES: dict[str, Any] = {
         "registration_id": objects["registration_id"],
         "status": "attended",
     },
+    "invitePartners": lambda objects: {"partner_ids": [objects["partner_id"]]},
+    "updateTownSettings": {
+        "sender_name": "Integrationsbüro",
+        "contact_email": "integration@bensheim.example",
+        "reminder_hours": 24,
+        "confirmation_hold_hours": 24,
+        "default_locale": "de",
+        "accent_colour": "#005a8c",
+    },
 }
 # Body fields whose wrong type must be named in the 422 (a required one where there is one).
 TYPED_FIELD: dict[str, tuple[str, Any]] = {
@@ -190,6 +201,8 @@ TYPED_FIELD: dict[str, tuple[str, Any]] = {
     "addEventRegistration": ("name", 5),
     "setSessionCapacity": ("capacity", "lots"),
     "recordAttendance": ("status", "present"),
+    "invitePartners": ("partner_ids", "all"),
+    "updateTownSettings": ("reminder_hours", "a day"),
 }
 
 
@@ -205,6 +218,16 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
     open_event = await make_published_event(municipality, registration_mode="per_session")
     [open_session] = await sessions_of(open_event)
     course = await make_published_event(municipality, registration_mode="whole_event")
+    invitation_event = await make_published_event(
+        municipality, registration_mode="per_session", access="invitation_only"
+    )
+    partner = Partner(
+        municipality=municipality.id,
+        name=f"Partner {venue.id}",
+        kind="association",
+        email=f"p{venue.id}@partner.example.org",
+    )
+    await partner.save()
     walk_in = (
         await register(
             await session_target(open_session.id, municipality.id),
@@ -221,6 +244,8 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
         "session_id": session.id,
         "open_session_id": open_session.id,
         "course_id": course.id,
+        "invitation_event_id": invitation_event.id,
+        "partner_id": partner.id,
         "registration_id": walk_in.id,
     }
 
@@ -278,6 +303,8 @@ PUBLIC_OPERATIONS = {
 PUBLIC_PATHS = (
     *("/r/", "/schema", "/static/", "/assets/", "/m/{slug}/theme.css"),
     *("/m/{slug}/events/{event}", "/m/{slug}/events/{event_id}/"),
+    # a town's logo and privacy notice; a partner's invitation link
+    *("/m/{slug}/logo.png", "/m/{slug}/privacy", "/m/{slug}/invitations/"),
 )
 # A town's pages and feeds for everyone (web/town.py); exact paths, since they prefix others.
 PUBLIC_PAGES = {
