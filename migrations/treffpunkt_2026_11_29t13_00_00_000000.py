@@ -67,7 +67,7 @@ class Registration(Table, tablename="registration", schema=None):
 
 ID = "2026-11-29T13:00:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "partners' language, invitations, town settings: reply-to, logo, privacy notice versions, event access"
+DESCRIPTION = "invitations, town settings: reply-to, logo, privacy notice versions, event access"
 
 
 async def forwards():
@@ -91,28 +91,6 @@ async def forwards():
         tablename="privacy_notice",
         schema=None,
         columns=None,
-    )
-
-    manager.add_column(
-        table_class_name="Partner",
-        tablename="partner",
-        column_name="locale",
-        db_column_name="locale",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 8,
-            "default": "de",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
     )
 
     manager.add_column(

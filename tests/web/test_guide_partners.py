@@ -4,6 +4,7 @@ partner is not found; forms without a CSRF token are refused."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -26,8 +27,9 @@ FORM = {
 
 
 @pytest.fixture
-async def guide(client: Any, bensheim_guide: Any) -> httpx.AsyncClient:
-    return await logged_in_client(client, bensheim_guide["email"])
+async def guide(app: Any, bensheim_guide: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with logged_in_client(app, bensheim_guide["email"]) as client:
+        yield client
 
 
 async def test_a_guide_adds_finds_and_changes_a_partner(guide: httpx.AsyncClient) -> None:
@@ -82,7 +84,7 @@ async def test_errors_are_named_and_the_typed_values_kept(guide: httpx.AsyncClie
         "kind": "sect",
         "email": "not-an-address",
         "website": "javascript:alert(1)",
-        "notes": "x" * 2001,
+        "notes": "x" * 4001,
     }
     answer = await submit(guide, "/guide/partners/new", "/guide/partners/new", bad)
     assert answer.status_code == 422

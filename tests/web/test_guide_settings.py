@@ -5,6 +5,7 @@ invitations page of an event (/guide/events/{id}/invitations)."""
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -36,8 +37,9 @@ FORM = {
 
 
 @pytest.fixture
-async def guide(client: Any, bensheim_guide: Any) -> httpx.AsyncClient:
-    return await logged_in_client(client, bensheim_guide["email"])
+async def guide(app: Any, bensheim_guide: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with logged_in_client(app, bensheim_guide["email"]) as client:
+        yield client
 
 
 def picture(kind: str = "PNG", size: tuple[int, int] = (300, 100)) -> bytes:
@@ -148,7 +150,9 @@ async def test_the_invitations_page_invites_and_shows_who_registered(
 
     page = await guide.get(path)
     assert page.status_code == 200
-    made = await submit(guide, path, f"/guide/events/{event.id}/access", {"access": "invitation_only"})
+    made = await submit(
+        guide, path, f"/guide/events/{event.id}/access", {"access": "invitation_only"}
+    )
     assert made.status_code == 303
     page = await guide.get(path)
     assert "Synagoge" in page.text

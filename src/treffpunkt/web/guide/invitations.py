@@ -46,7 +46,7 @@ async def _page(
     invited = await invitations.list_invitations(tenant.municipality_id, event_id)
     invited_ids = {i.partner_id for i in invited}
     everyone = await partners.list_partners(tenant.municipality_id)
-    return workspace_page(
+    return await workspace_page(
         request,
         "guide/invitations.html",
         tenant,

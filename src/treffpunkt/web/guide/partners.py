@@ -15,7 +15,7 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from treffpunkt.accounts.dependencies import Tenant
 from treffpunkt.i18n import LOCALES
 from treffpunkt.partners import service
-from treffpunkt.partners.schemas import PartnerCreate
+from treffpunkt.partners.schemas import PartnerCreate, PartnerUpdate
 from treffpunkt.partners.tables import PartnerKind
 from treffpunkt.schemas import PathId
 from treffpunkt.translations import N_
@@ -32,7 +32,7 @@ MESSAGES = {
     "phone": N_("Enter a phone number of digits (and + ( ) / -), or leave it empty."),
     "website": N_("Enter a web address that starts with https:// or http://, or leave it empty."),
     "locale": N_("Choose a language from the list."),
-    "notes": N_("Please write at most 2,000 characters."),
+    "notes": N_("Please write at most 4,000 characters."),
 }
 KINDS = {
     PartnerKind.association: N_("Association"),
@@ -80,10 +80,10 @@ async def partners_page(
 ) -> Template:
     """The town's partners, by name; filtered by kind and a search in name, contact and
     email (a plain GET form)."""
-    chosen = kind if kind in {k.value for k in PartnerKind} else None
+    chosen = PartnerKind(kind) if kind in {k.value for k in PartnerKind} else None
     search = (q or "").strip()[:MAX_SEARCH] or None
     partners = await service.list_partners(tenant.municipality_id, kind=chosen, search=search)
-    return workspace_page(
+    return await workspace_page(
         request,
         "guide/partners.html",
         tenant,
@@ -91,7 +91,7 @@ async def partners_page(
         partners=partners,
         kinds=list(KINDS.items()),
         kind_names=dict(KINDS),
-        chosen_kind=chosen or "",
+        chosen_kind=chosen.value if chosen else "",
         search=search or "",
     )
 
@@ -100,13 +100,13 @@ async def partners_page(
 async def new_partner_page(
     request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]
 ) -> Template:
-    return workspace_page(
+    return await workspace_page(
         request,
         "guide/partner_form.html",
         tenant,
         section="partners",
         partner_id=None,
-        **_context({"kind": "association", "locale": "de"}, {}),
+        **_context({**dict.fromkeys(FIELDS, ""), "kind": "association", "locale": "de"}, {}),
     )
 
 
@@ -117,7 +117,7 @@ async def create_partner(
     values = _values(await request.form())
     data, errors = check_form(PartnerCreate, _body(values), MESSAGES)
     if data is None:
-        return workspace_page(
+        return await workspace_page(
             request,
             "guide/partner_form.html",
             tenant,
@@ -135,8 +135,11 @@ async def partner_page(
     request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], partner_id: PathId
 ) -> Template:
     partner = await service.get_partner(tenant.municipality_id, partner_id)
-    form = {name: "" if getattr(partner, name, None) is None else str(getattr(partner, name)) for name in FIELDS}
-    return workspace_page(
+    form = {
+        name: "" if getattr(partner, name, None) is None else str(getattr(partner, name))
+        for name in FIELDS
+    }
+    return await workspace_page(
         request,
         "guide/partner_form.html",
         tenant,
@@ -152,9 +155,9 @@ async def update_partner(
 ) -> Template | Redirect:
     await service.get_partner(tenant.municipality_id, partner_id)  # another town's: 404
     values = _values(await request.form())
-    data, errors = check_form(PartnerCreate, _body(values), MESSAGES)
+    data, errors = check_form(PartnerUpdate, _body(values), MESSAGES)
     if data is None:
-        return workspace_page(
+        return await workspace_page(
             request,
             "guide/partner_form.html",
             tenant,

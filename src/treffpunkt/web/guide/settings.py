@@ -67,7 +67,7 @@ async def _page(
     }
     values["privacy_notice"] = current.privacy_notice.text if current.privacy_notice else ""
     municipality = await service.get_municipality_by_id(tenant.municipality_id)
-    return workspace_page(
+    return await workspace_page(
         request,
         "guide/settings.html",
         tenant,
@@ -90,7 +90,9 @@ async def _page(
 
 
 @page_route("/settings")
-async def settings_page(request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Template:
+async def settings_page(
+    request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]
+) -> Template:
     """The town's settings as a form."""
     return await _page(request, tenant)
 
