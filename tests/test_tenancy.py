@@ -28,7 +28,8 @@ from tests.factories import (
 from treffpunkt.accounts.dependencies import admins_only, guides_only, logged_in
 from treffpunkt.events.programmes import create_programme
 from treffpunkt.events.schemas import ProgrammeCreate
-from treffpunkt.partners.tables import Partner
+from treffpunkt.partners.schemas import PartnerCreate
+from treffpunkt.partners.service import create_partner
 from treffpunkt.piccolo_app import APP_CONFIG
 from treffpunkt.registrations.schemas import GuideRegistrationCreate
 from treffpunkt.registrations.service import register
@@ -231,13 +232,12 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
     invitation_event = await make_published_event(
         municipality, registration_mode="per_session", access="invitation_only"
     )
-    partner = Partner(
-        municipality=municipality.id,
-        name=f"Partner {venue.id}",
-        kind="association",
-        email=f"p{venue.id}@partner.example.org",
+    partner = await create_partner(
+        municipality.id,
+        PartnerCreate(
+            name=f"Partner {venue.id}", kind="association", email=f"p{venue.id}@partner.example"
+        ),
     )
-    await partner.save()
     walk_in = (
         await register(
             await session_target(open_session.id, municipality.id),

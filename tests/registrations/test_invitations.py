@@ -13,7 +13,8 @@ from tests.factories import SECRET, make_published_event, sessions_of
 from tests.pages import submit
 from treffpunkt.notifications.worker import run_once
 from treffpunkt.outbox import OutboxMessage
-from treffpunkt.partners.tables import Partner
+from treffpunkt.partners.schemas import PartnerCreate
+from treffpunkt.partners.service import create_partner
 from treffpunkt.registrations.invitations import invitation_token
 from treffpunkt.registrations.tables import Invitation, Registration, RegistrationStatus
 
@@ -21,16 +22,9 @@ LINK = re.compile(r"https?://[^\s\"<>]+/m/bensheim/invitations/[A-Za-z0-9_-]+")
 
 
 async def make_partner(municipality: Any, name: str, email: str | None, **fields: Any) -> Any:
-    partner = Partner(
-        municipality=municipality.id,
-        name=name,
-        kind=fields.pop("kind", "faith_community"),
-        contact_name=fields.pop("contact_name", None),
-        email=email,
-        **fields,
-    )
-    await partner.save()
-    return partner
+    """A partner of the town, as a guide adds one."""
+    data = {"kind": "faith_community", **fields, "name": name, "email": email}
+    return await create_partner(municipality.id, PartnerCreate.model_validate(data))
 
 
 def text_of(message: EmailMessage) -> str:

@@ -12,6 +12,8 @@ import pytest
 
 from tests.pages import csrf_token, submit
 from tests.web.workspace import logged_in_client
+from treffpunkt.partners.schemas import PartnerCreate
+from treffpunkt.partners.service import create_partner
 from treffpunkt.partners.tables import Partner
 
 FORM = {
@@ -99,8 +101,9 @@ async def test_errors_are_named_and_the_typed_values_kept(guide: httpx.AsyncClie
 async def test_another_towns_partner_is_not_found_and_forms_need_their_token(
     guide: httpx.AsyncClient, butzbach: Any
 ) -> None:
-    theirs = Partner(municipality=butzbach.id, name="Kirche Butzbach", kind="faith_community")
-    await theirs.save()
+    theirs = await create_partner(
+        butzbach.id, PartnerCreate(name="Kirche Butzbach", kind="faith_community")
+    )
     assert (await guide.get(f"/guide/partners/{theirs.id}")).status_code == 404
     forged = await submit(guide, "/guide/partners/new", f"/guide/partners/{theirs.id}", FORM)
     assert forged.status_code == 404

@@ -18,7 +18,8 @@ from tests.web.workspace import logged_in_client
 from treffpunkt.municipalities.service import get_municipality
 from treffpunkt.municipalities.tables import PrivacyNotice
 from treffpunkt.outbox import OutboxMessage
-from treffpunkt.partners.tables import Partner
+from treffpunkt.partners.schemas import PartnerCreate
+from treffpunkt.partners.service import create_partner
 from treffpunkt.registrations.tables import Invitation
 
 FORM = {
@@ -136,16 +137,12 @@ async def test_the_invitations_page_invites_and_shows_who_registered(
 ) -> None:
     event = await make_published_event(bensheim, registration_mode="per_session")
     foreign = await make_published_event(butzbach, registration_mode="per_session")
-    ours = Partner(
-        municipality=bensheim.id, name="Synagoge", kind="faith_community",
-        email="info@synagoge.example.org",
-    )  # fmt: skip
-    theirs = Partner(
-        municipality=butzbach.id, name="Kirche", kind="faith_community",
-        email="info@kirche.example.org",
-    )  # fmt: skip
-    await ours.save()
-    await theirs.save()
+    ours = await create_partner(
+        bensheim.id, PartnerCreate(name="Synagoge", email="info@synagoge.example.org")
+    )
+    theirs = await create_partner(
+        butzbach.id, PartnerCreate(name="Kirche", email="info@kirche.example.org")
+    )
     path = f"/guide/events/{event.id}/invitations"
 
     page = await guide.get(path)
