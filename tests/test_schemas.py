@@ -17,6 +17,8 @@ from treffpunkt.events import schemas as events
 from treffpunkt.events.tables import Event, Programme, Venue
 from treffpunkt.municipalities import schemas as municipalities
 from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.partners import schemas as partners
+from treffpunkt.partners.tables import Partner
 from treffpunkt.registrations import schemas as registrations
 from treffpunkt.registrations.tables import Registration
 from treffpunkt.schemas import MULTI_LINE, Day, Input, Instant, Name
@@ -40,6 +42,8 @@ STORED_IN: dict[type[BaseModel], type[Table]] = {
     events.EventUpdate: Event,
     registrations.RegistrationCreate: Registration,
     registrations.GuideRegistrationCreate: Registration,
+    partners.PartnerCreate: Partner,
+    partners.PartnerUpdate: Partner,
 }
 RENAMED: dict[tuple[type[BaseModel], str], Any] = {
     (events.Organiser, "name"): Event.organiser_name,
