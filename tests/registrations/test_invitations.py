@@ -148,6 +148,10 @@ async def test_strangers_cannot_register_for_an_event_by_invitation(
     assert shown.status_code == 200
     assert "Nur auf Einladung: Anmelden können sich nur eingeladene Partner" in shown.text
     assert 'name="consent"' not in shown.text  # no form
+    listed = await client.get("/m/bensheim/")
+    assert "Auf Einladung" in listed.text  # not "places left"
+    public = (await client.get(f"/api/v1/events/{event.id}")).json()
+    assert public["access"] == "invitation_only"
 
     # A forged form post (with a valid CSRF token from another event's form), and the
     # API, are refused all the same.
