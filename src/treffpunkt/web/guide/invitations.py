@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar import Request, post
 from litestar.di import NamedDependency
@@ -59,6 +60,7 @@ async def _page(
         candidates=[p for p in everyone if p.email and p.id not in invited_ids],
         without_email=[p for p in everyone if not p.email and p.id not in invited_ids],
         chosen=chosen or set(),
+        zone=ZoneInfo(municipality.time_zone),  # "invited on": the town's day
         errors=errors or {},
     )
 
