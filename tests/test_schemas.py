@@ -20,7 +20,7 @@ from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.partners import schemas as partners
 from treffpunkt.partners.tables import Partner
 from treffpunkt.registrations import schemas as registrations
-from treffpunkt.registrations.tables import Registration
+from treffpunkt.registrations.tables import EventMessage, Registration
 from treffpunkt.schemas import MULTI_LINE, Day, Input, Instant, Name
 
 # Where each request body is stored, and the fields stored under another column name.
@@ -44,6 +44,7 @@ STORED_IN: dict[type[BaseModel], type[Table]] = {
     registrations.GuideRegistrationCreate: Registration,
     partners.PartnerCreate: Partner,
     partners.PartnerUpdate: Partner,
+    registrations.MessageIn: EventMessage,
 }
 RENAMED: dict[tuple[type[BaseModel], str], Any] = {
     (events.Organiser, "name"): Event.organiser_name,

@@ -45,6 +45,7 @@ from treffpunkt.registrations import kinds, notices
 from treffpunkt.registrations import service as registrations
 from treffpunkt.registrations.routes import (
     GuideInvitationController,
+    GuideMessageController,
     GuideRegistrationController,
     PublicRegistrationController,
 )
@@ -88,6 +89,7 @@ guide_api = Router(
         GuideRegistrationController,
         GuideInvitationController,
         TownSettingsController,
+        GuideMessageController,
     ],
 )
 

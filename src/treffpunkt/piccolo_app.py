@@ -11,7 +11,7 @@ from treffpunkt.events.tables import Event, Programme, Session, Venue
 from treffpunkt.municipalities.tables import Municipality, MunicipalityLogo, PrivacyNotice
 from treffpunkt.outbox import OutboxMessage
 from treffpunkt.partners.tables import Partner
-from treffpunkt.registrations.tables import Attendance, Invitation, Registration
+from treffpunkt.registrations.tables import Attendance, EventMessage, Invitation, Registration
 
 
 def _migrations_folder() -> str:
@@ -43,6 +43,7 @@ APP_CONFIG = AppConfig(
         PrivacyNotice,
         MunicipalityLogo,
         Invitation,
+        EventMessage,
     ],
     migration_dependencies=[],
     commands=[],

@@ -17,7 +17,7 @@ from treffpunkt.events.service import SESSIONS_CANCELLED, SESSIONS_MOVED
 from treffpunkt.events.tables import Event
 from treffpunkt.links import event_page_path
 from treffpunkt.outbox import Row
-from treffpunkt.registrations import invitations, notices
+from treffpunkt.registrations import invitations, messages, notices
 from treffpunkt.registrations.mail import current_context
 from treffpunkt.registrations.service import registration_token
 from treffpunkt.registrations.tables import ACTIVE, Invitation, Registration
@@ -41,6 +41,7 @@ MAILS = {
     notices.CANCELLED: _as_it_is_now,
     notices.REMINDER: _as_it_is_now,
     invitations.MAIL_KIND: None,  # written when the guide invites
+    messages.GUIDE_MESSAGE: messages.as_it_is_now,  # a guide's message
 }
 
 

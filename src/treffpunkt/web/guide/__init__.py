@@ -6,24 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request
-from litestar.di import NamedDependency
-from litestar.response import Template
-
-from treffpunkt.accounts.dependencies import Tenant
-from treffpunkt.web.guide import dates, invitations, partners, settings
-from treffpunkt.web.pages import page_route
-from treffpunkt.web.workspace import workspace_page
-
-
-@page_route("/")
-async def home(request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Template:
-    return await workspace_page(request, "guide/home.html", tenant, section="week")
-
+from treffpunkt.web.guide import dates, doors, invitations, messages, partners, settings, week
 
 GUIDE_ROUTES: list[Any] = [
-    home,
+    *week.ROUTES,
+    *messages.ROUTES,
     *dates.ROUTES,
+    *doors.ROUTES,
     *partners.ROUTES,
     *invitations.ROUTES,
     *settings.ROUTES,
