@@ -37,6 +37,7 @@ CACHEABLE = {
     "/m/{slug}/events/{event_id}/poster.pdf": "public",
     "/static/{file_path}": "public",
     "/m/{slug}/theme.css": "public",
+    "/m/{slug}/logo.png": "public",
     "/m/{slug}/events.atom": "public",
     "/m/{slug}/programmes/{programme_slug}/events.atom": "public",
     "/feeds/{file_name}": "private",

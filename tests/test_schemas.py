@@ -31,6 +31,7 @@ STORED_IN: dict[type[BaseModel], type[Table]] = {
     accounts.LoginIn: Account,
     municipalities.MunicipalityCreate: Municipality,
     municipalities.MunicipalityUpdate: Municipality,
+    municipalities.TownSettings: Municipality,  # the notice's text: a Text column
     events.VenueFields: Venue,
     events.VenueCreate: Venue,
     events.VenueUpdate: Venue,
@@ -60,6 +61,7 @@ NOT_IN_A_VARCHAR = {
     registrations.Needs,
     registrations.CapacityIn,
     registrations.AttendanceIn,
+    registrations.InvitationsIn,
 }
 
 

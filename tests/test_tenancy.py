@@ -28,6 +28,8 @@ from tests.factories import (
 from treffpunkt.accounts.dependencies import admins_only, guides_only, logged_in
 from treffpunkt.events.programmes import create_programme
 from treffpunkt.events.schemas import ProgrammeCreate
+from treffpunkt.partners.schemas import PartnerCreate
+from treffpunkt.partners.service import create_partner
 from treffpunkt.piccolo_app import APP_CONFIG
 from treffpunkt.registrations.schemas import GuideRegistrationCreate
 from treffpunkt.registrations.service import register
@@ -132,6 +134,7 @@ OBJECTS_FOR: dict[str, dict[str, str]] = {
             "registerForSession",
         )
     },
+    **{op: {"event_id": "invitation_event_id"} for op in ("listInvitations", "invitePartners")},
     **{
         op: {"event_id": "course_id"}
         for op in (
@@ -202,6 +205,15 @@ VALID_BODIES: dict[str, Any] = {
         "registration_id": objects["registration_id"],
         "status": "attended",
     },
+    "invitePartners": lambda objects: {"partner_ids": [objects["partner_id"]]},
+    "updateTownSettings": {
+        "sender_name": "Integrationsbüro",
+        "contact_email": "integration@bensheim.example",
+        "reminder_hours": 24,
+        "confirmation_hold_hours": 24,
+        "default_locale": "de",
+        "accent_colour": "#005a8c",
+    },
 }
 # Body fields whose wrong type must be named in the 422 (a required one where there is one).
 TYPED_FIELD: dict[str, tuple[str, Any]] = {
@@ -227,6 +239,8 @@ TYPED_FIELD: dict[str, tuple[str, Any]] = {
     "addSessionWalkIn": ("seats", "many"),
     "addEventWalkIn": ("session_id", "first"),
     "recordAttendance": ("status", "present"),
+    "invitePartners": ("partner_ids", "all"),
+    "updateTownSettings": ("reminder_hours", "a day"),
     "previewEventMessage": ("audience", "everyone"),
     "sendEventMessage": ("subject", ["not", "one", "line"]),
 }
@@ -244,6 +258,15 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
     open_event = await make_published_event(municipality, registration_mode="per_session")
     [open_session] = await sessions_of(open_event)
     course = await make_published_event(municipality, registration_mode="whole_event")
+    invitation_event = await make_published_event(
+        municipality, registration_mode="per_session", access="invitation_only"
+    )
+    partner = await create_partner(
+        municipality.id,
+        PartnerCreate(
+            name=f"Partner {venue.id}", kind="association", email=f"p{venue.id}@partner.example"
+        ),
+    )
     await register(  # someone a guide's message reaches
         await event_target(course.id, municipality.id),
         GuideRegistrationCreate(name="Per Telefon", email="telefon@example.org"),
@@ -272,6 +295,8 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
         "session_id": session.id,
         "open_session_id": open_session.id,
         "course_id": course.id,
+        "invitation_event_id": invitation_event.id,
+        "partner_id": partner.id,
         "registration_id": walk_in.id,
         "course_registration_id": course_place.id,
     }
@@ -330,6 +355,8 @@ PUBLIC_OPERATIONS = {
 PUBLIC_PATHS = (
     *("/r/", "/schema", "/static/", "/assets/", "/m/{slug}/theme.css"),
     *("/m/{slug}/events/{event}", "/m/{slug}/events/{event_id}/"),
+    # a town's logo and privacy notice; a partner's invitation link
+    *("/m/{slug}/logo.png", "/m/{slug}/privacy", "/m/{slug}/invitations/"),
 )
 # A town's pages and feeds for everyone (web/town.py); exact paths, since they prefix others.
 PUBLIC_PAGES = {

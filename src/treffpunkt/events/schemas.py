@@ -15,6 +15,7 @@ from pydantic import (
 from treffpunkt.events.recurrence import RuleError, SeriesDefinition, check_rule
 from treffpunkt.events.tables import (
     Audience,
+    EventAccess,
     EventKind,
     EventStatus,
     RegistrationMode,
@@ -355,6 +356,10 @@ class EventFields(Input):
     max_seats_per_registration: int = Field(default=1, ge=1, le=50)
     waitlist: bool = Field(default=True, description="queue people once the places are taken")
     registration_mode: RegistrationMode = RegistrationMode.none
+    access: EventAccess = Field(
+        default=EventAccess.public,
+        description="invitation_only: only partners a guide invited register, by their link",
+    )
     registration_opens_at: Instant | None = None
     registration_closes_at: Instant | None = None
 
@@ -395,6 +400,7 @@ class EventUpdate(Input):
     max_seats_per_registration: int = unchanged(ge=1, le=50)
     waitlist: bool = UNCHANGED
     registration_mode: RegistrationMode = UNCHANGED
+    access: EventAccess = UNCHANGED
     registration_opens_at: Instant | None = UNCHANGED
     registration_closes_at: Instant | None = UNCHANGED
 
@@ -418,6 +424,7 @@ class GuideEventOut(Output):
     seats_taken: int = Field(description="places held for the whole course")
     waiting: int = Field(description="registrations on the course's waitlist")
     registration_mode: RegistrationMode
+    access: EventAccess
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
     series: SeriesOut | None
@@ -450,6 +457,9 @@ class PublicSession(AllDay):
     ends_at: datetime
     status: SessionStatus
     registration_mode: RegistrationMode
+    access: EventAccess = Field(
+        default=EventAccess.public, description="invitation_only: no public registration"
+    )
     seats_left: int | None = Field(
         description="places not yet confirmed by anyone (empty: no limit); unconfirmed"
         " registrations may hold some of them until they are confirmed or their hold ends"
@@ -502,6 +512,10 @@ class PublicEvent(Output):
     online_url: str | None
     programme: PublicProgrammeRef | None
     registration_mode: RegistrationMode
+    access: EventAccess = Field(
+        default=EventAccess.public,
+        description="invitation_only: only invited partners register, through their link",
+    )
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
     capacity: int | None

@@ -11,13 +11,15 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from treffpunkt.accounts.dependencies import Tenant
 from treffpunkt.errors import InvalidInput
 from treffpunkt.openapi import errors
-from treffpunkt.registrations import guide, messages, public, service, targets
+from treffpunkt.registrations import guide, invitations, messages, public, service, targets
 from treffpunkt.registrations.schemas import (
     AttendanceIn,
     CapacityIn,
     EventMessageOut,
     GuideRegistrationCreate,
     GuideRegistrationOut,
+    InvitationOut,
+    InvitationsIn,
     MessageIn,
     MessagePreviewOut,
     RegistrationCreate,
@@ -379,6 +381,36 @@ def _csv(content: bytes, name: str) -> Response[bytes]:
         media_type=CSV_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="registrations-{name}.csv"'},
     )
+
+
+class GuideInvitationController(Controller):
+    path = "/events/{event_id:int}/invitations"
+    tags = ["guide: invitations"]
+
+    @get("/", operation_id="listInvitations")
+    async def list_invitations(
+        self, event_id: PathId, tenant: NamedDependency[Tenant]
+    ) -> list[InvitationOut]:
+        """Who was invited to an event by invitation, and who registered through their link."""
+        found = await invitations.list_invitations(tenant.municipality_id, event_id)
+        return [InvitationOut.model_validate(i) for i in found]
+
+    @post("/", operation_id="invitePartners", responses=errors(409))
+    async def invite(
+        self,
+        event_id: PathId,
+        data: JSONBody[InvitationsIn],
+        tenant: NamedDependency[Tenant],
+        secret_key: NamedDependency[str],
+    ) -> list[InvitationOut]:
+        """Invite partners of the town (with an email address) to a published event by
+        invitation (`access` invitation_only): each gets a mail in their language with a
+        personal link that allows one registration. A partner invited before is left as
+        it is. Answers every invitation of the event."""
+        found = await invitations.invite(
+            tenant.municipality_id, event_id, data.partner_ids, secret_key
+        )
+        return [InvitationOut.model_validate(i) for i in found]
 
 
 def xlsx_download(content: bytes, name: str) -> Response[bytes]:

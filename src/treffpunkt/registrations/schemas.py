@@ -141,7 +141,7 @@ class GuideRegistrationOut(Output):
     phone: str | None
     locale: str
     needs: NeedsOut | None
-    source: Literal["self", "guide"]
+    source: Literal["self", "guide", "invitation"]
     session_id: int | None
     created_at: datetime
     email_confirmed_at: datetime | None
@@ -156,6 +156,23 @@ class CapacityIn(Input):
 class AttendanceIn(Input):
     registration_id: Id
     status: AttendanceStatus
+
+
+class InvitationsIn(Input):
+    """Partners of the town to invite (each once; one invited before is left as it is)."""
+
+    partner_ids: list[Id] = Field(min_length=1, max_length=200)
+
+
+class InvitationOut(Output):
+    id: int
+    partner_id: int | None = Field(description="the partner invited (empty once deleted)")
+    name: str
+    email: str
+    locale: str = Field(description="the language of the invitation mail")
+    created_at: datetime
+    registration_id: int | None = Field(description="the registration made through the link")
+    registration_status: RegistrationStatus | None
 
 
 # --- a guide's message to registrants (registrations/messages.py) ---------------------------

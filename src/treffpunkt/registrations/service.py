@@ -25,6 +25,7 @@ from treffpunkt.errors import Conflict, InvalidInput, NotFound
 from treffpunkt.events.service import all_day_fields, check_capacity, registration_open
 from treffpunkt.events.tables import (
     Event,
+    EventAccess,
     EventStatus,
     RegistrationMode,
     Session,
@@ -82,13 +83,16 @@ def registration_token(secret_key: str, salt: str) -> str:
 # --- registering ----------------------------------------------------------------------------
 
 
-def _check_open(target: Target, seats: int, at: datetime) -> None:
-    """Refuse registrations the event does not take now, naming why."""
+def _check_open(target: Target, seats: int, at: datetime, invited: bool = False) -> None:
+    """Refuse registrations the event does not take now, naming why. An event by
+    invitation takes only registrations through an invitation's link (invitations.py)."""
     event = target.event
     if event.status == EventStatus.cancelled:
         raise Conflict("The event is cancelled.", {"event": "cancelled"})
     if event.registration_mode == RegistrationMode.none:
         raise Conflict("This event takes no registrations.", {"event": "no registration"})
+    if event.access == EventAccess.invitation_only and not invited:
+        raise Conflict("This event is by invitation only.", {"event": "invitation only"})
     if target.session is not None and target.session.status == SessionStatus.cancelled:
         raise Conflict("The session is cancelled.", {"session": "cancelled"})
     if target.starts_at is None or target.starts_at <= at:
@@ -150,6 +154,7 @@ class _Request:
     registration: Registration  # not yet saved; its status is decided in the batch
     base: dict[str, Any]
     by_guide: bool
+    vouched: bool  # by a guide, or through an invitation that reached the address: confirmed
     mail: bool  # False: this address had too many registrations lately; hold its mail back
     # A walk-in at the door: the session whose attendance it takes (None: not a walk-in).
     # It gets a seat or nothing, never a queue place (see `register_walk_in`).
@@ -161,6 +166,7 @@ async def register(
     data: RegistrationCreate | GuideRegistrationCreate,
     secret_key: str,
     mail: bool = True,
+    invited: bool = False,
     attends: int | None = None,
 ) -> Outcome:
     """Register someone.
@@ -173,11 +179,16 @@ async def register(
     `mail=False` (the address had too many registrations in this municipality lately)
     changes nothing but the mail: it is written and held back (mail.hold_back), so
     that neither the answer nor the work done tells a stranger about the address.
+
+    `invited`: through a partner's invitation link (invitations.py), the only way into
+    an event by invitation. The link came by mail to the address, so the place is
+    confirmed at once, and a repeat gets the existing registration, as a guide does.
     """
     by_guide = isinstance(data, GuideRegistrationCreate)
+    vouched = by_guide or invited
     at = now()
     if not by_guide:
-        _check_open(target, data.seats, at)
+        _check_open(target, data.seats, at, invited)
     elif target.event.status != EventStatus.published:
         raise Conflict("Only published events take registrations.", {"event": target.event.status})
     salt = new_salt()
@@ -192,18 +203,20 @@ async def register(
         locale=data.locale or target.municipality.default_locale,
         needs_interpretation=data.needs.interpretation if data.needs else None,
         needs_accessibility=data.needs.accessibility if data.needs else None,
-        source="guide" if by_guide else "self",
+        source="guide" if by_guide else "invitation" if invited else "self",
         consent_version=None if by_guide else target.municipality.privacy_version,
         consent_at=None if by_guide else at,
         token_salt=salt,
         token_hash=hash_token(registration_token(secret_key, salt)),
         # A guide vouches for the person; a self-registration confirms by link.
-        email_confirmed_at=at if by_guide else None,
-        expires_at=None if by_guide else _hold_until(target, at),
+        email_confirmed_at=at if vouched else None,
+        expires_at=None if vouched else _hold_until(target, at),
         created_at=at,
         updated_at=at,
     )
-    request = _Request(target, registration, await base_context(target), by_guide, mail, attends)
+    request = _Request(
+        target, registration, await base_context(target), by_guide, vouched, mail, attends
+    )
     return await _places.run((target.tablename, target.row_id), request)
 
 
@@ -307,7 +320,7 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
             if email and email in holders:
                 holder = holders[email]
                 repeated.append((len(results), request, holder))
-                if request.by_guide:  # a guide sees the registration as it is (below)
+                if request.vouched:  # a guide sees the registration as it is (below)
                     results.append(Outcome(holder, False, RegistrationStatus(holder.status), None))
                 elif has_seat:  # what a new registration would get; the counters stay
                     results.append(Outcome(holder, False, RegistrationStatus.pending, None))
@@ -322,7 +335,7 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
             if has_seat:
                 seats_taken += seats
                 position = None
-                if request.by_guide:
+                if request.vouched:
                     registration.status = RegistrationStatus.confirmed
                 else:
                     registration.status = RegistrationStatus.pending
@@ -390,7 +403,7 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
                 mails.append(
                     _as_allowed(request, mail_row(holder, kind, request.base, position, True))
                 )
-            if request.by_guide:
+            if request.vouched:
                 results[index] = Outcome(holder, False, RegistrationStatus(holder.status), position)
         await _mark_walk_ins(requests, results)
         await enqueue_all(mails)

@@ -6,7 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from treffpunkt.web.guide import dates, doors, events, messages, venues, week
+from treffpunkt.web.guide import (
+    dates,
+    doors,
+    events,
+    invitations,
+    messages,
+    partners,
+    settings,
+    venues,
+    week,
+)
 
 GUIDE_ROUTES: list[Any] = [
     *week.ROUTES,
@@ -15,4 +25,7 @@ GUIDE_ROUTES: list[Any] = [
     *doors.ROUTES,
     *events.ROUTES,
     *venues.ROUTES,
+    *partners.ROUTES,
+    *invitations.ROUTES,
+    *settings.ROUTES,
 ]
