@@ -278,6 +278,7 @@ PUBLIC_OPERATIONS = {
 PUBLIC_PATHS = (
     *("/r/", "/schema", "/static/", "/assets/", "/m/{slug}/theme.css"),
     *("/m/{slug}/events/{event}", "/m/{slug}/events/{event_id}/"),
+    "/password/",  # forgot password and the one-time links of mails (web/accounts.py)
 )
 # A town's pages and feeds for everyone (web/town.py); exact paths, since they prefix others.
 PUBLIC_PAGES = {

@@ -16,6 +16,7 @@ from litestar.middleware import DefineMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from treffpunkt import __version__, db, inputs, logs
+from treffpunkt.accounts import links as account_links
 from treffpunkt.accounts.dependencies import BEARER, TENANT, guides_only
 from treffpunkt.accounts.routes import AdminAccountController, AuthController, GuideTeamController
 from treffpunkt.accounts.service import LoginPolicy
@@ -45,6 +46,7 @@ from treffpunkt.registrations.routes import (
 )
 from treffpunkt.settings import Settings
 from treffpunkt.throttle import Throttle
+from treffpunkt.web.accounts import PASSWORD_PAGES
 from treffpunkt.web.assets import asset_routers
 from treffpunkt.web.errors import error_page
 from treffpunkt.web.events import EVENT_PAGES
@@ -83,9 +85,9 @@ def wire() -> Registry:
     hooks.capacity_changed.connect(registrations.capacity_changed)
     hooks.registered_sessions.connect(registrations.registered_sessions)
     registry = Registry(
-        mails=kinds.MAILS,
+        mails={**kinds.MAILS, **account_links.MAILS},
         tasks=kinds.TASKS,
-        links=[kinds.registration_links, personal.calendar_links],
+        links=[kinds.registration_links, personal.calendar_links, account_links.account_links],
         calendar=invitations.calendar_parts,
         timed=[
             TimedRule("expire unconfirmed places", 2.0, registrations.expire_overdue),
@@ -138,6 +140,7 @@ def create_app(settings: Settings) -> Litestar:
             RegistrationPageController,
             *TOWN_ROUTES,
             *EVENT_PAGES,
+            *PASSWORD_PAGES,
             town_theme,
             CalendarController,
             PersonalFeedController,
