@@ -93,6 +93,8 @@ async def test_every_route_sends_the_security_headers(
                 url = await url_of(route.path_format, values, handler.operation_id)
                 body = VALID_BODIES.get(str(handler.operation_id))
                 body = body(values) if callable(body) else body
+                if handler.operation_id == "changePassword":  # keep the guide's password
+                    body = {**(body or {}), "current_password": "not the password"}
                 callers = [{}, guide_headers, admin_headers]
                 if handler.operation_id == "logout":  # a login of its own to end
                     callers = [await login_headers(client, bensheim_guide["email"])]

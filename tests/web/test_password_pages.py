@@ -117,7 +117,7 @@ async def test_an_invitation_link_sets_the_first_password(
     await links.invite_guide(bensheim.id, "neu@example.org", "Neu Guide", SECRET)
     await run_once(mail_settings, "worker-1")
     [mail] = smtp.inbox.to("neu@example.org")
-    assert "Ihr treffpunkt-Zugang bei Stadt Bensheim" == mail["Subject"]
+    assert mail["Subject"] == "Ihr treffpunkt-Zugang bei Stadt Bensheim"
     path = link_in(mail)
     assert path.startswith("/password/set/")
     page = await client.get(path)

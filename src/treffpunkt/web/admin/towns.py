@@ -14,6 +14,7 @@ from litestar import Request, post
 from litestar.di import NamedDependency
 from litestar.response import Response, Template
 from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
+from treffpunkt.web.workspace import see_other, workspace_page
 
 from treffpunkt.accounts import links
 from treffpunkt.accounts.service import Principal, list_guides
@@ -28,15 +29,13 @@ from treffpunkt.settings import Settings
 from treffpunkt.translations import N_, languages_named_in, translator
 from treffpunkt.web.forms import validated
 from treffpunkt.web.pages import page_route, reader_locale
-from treffpunkt.web.workspace import see_other, workspace_page
 
 SECTION = "municipalities"
 
 # Messages by field, for any way a field fails (the catalogue's ids).
 MESSAGES = {
     "slug": N_(
-        "Choose an address name of 2 to 64 small letters, digits and hyphens, such as"
-        " bad-vilbel."
+        "Choose an address name of 2 to 64 small letters, digits and hyphens, such as bad-vilbel."
     ),
     "name": N_("Enter a name of at most 200 characters, on one line."),
     "display_name": N_("Enter a name of at most 200 characters, on one line."),
@@ -118,7 +117,9 @@ def _body(typed: dict[str, Any], *, new: bool) -> dict[str, Any]:
     body["default_locale"] = typed["default_locale"]
     body["offered_locales"] = typed["offered_locales"] or [typed["default_locale"]]
     days = typed["retention_days"]
-    body["retention_days"] = int(days) if days.isascii() and days.isdigit() and len(days) < 6 else days
+    body["retention_days"] = (
+        int(days) if days.isascii() and days.isdigit() and len(days) < 6 else days
+    )
     if new:
         body["slug"] = typed["slug"]
     return body
@@ -170,7 +171,9 @@ async def admin_home(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @page_route("/municipalities")
-async def town_list(request: Request[Any, Any, Any], account: NamedDependency[Principal]) -> Template:
+async def town_list(
+    request: Request[Any, Any, Any], account: NamedDependency[Principal]
+) -> Template:
     """Every municipality, active or not, with its guides' count."""
     towns = await municipalities.list_municipalities(include_inactive=True)
     counts: dict[int, int] = {}
@@ -189,7 +192,9 @@ async def town_list(request: Request[Any, Any, Any], account: NamedDependency[Pr
 
 
 @page_route("/municipalities/new")
-async def new_town(request: Request[Any, Any, Any], account: NamedDependency[Principal]) -> Template:
+async def new_town(
+    request: Request[Any, Any, Any], account: NamedDependency[Principal]
+) -> Template:
     return workspace_page(
         request,
         "admin/town_new.html",
@@ -268,7 +273,9 @@ async def set_town_active(
     form = await request.form()
     active = form.get("active") == "yes"
     await municipalities.update_municipality(slug, MunicipalityUpdate(active=active))
-    return see_other(f"/admin/municipalities/{slug}?done={'activated' if active else 'deactivated'}")
+    return see_other(
+        f"/admin/municipalities/{slug}?done={'activated' if active else 'deactivated'}"
+    )
 
 
 # --- guides -----------------------------------------------------------------------------
@@ -442,4 +449,3 @@ ROUTES = [
     mail_check,
     send_check,
 ]
-
