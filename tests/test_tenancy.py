@@ -32,7 +32,7 @@ from treffpunkt.piccolo_app import APP_CONFIG
 from treffpunkt.registrations.schemas import GuideRegistrationCreate
 from treffpunkt.registrations.service import register
 from treffpunkt.registrations.targets import session_target
-from treffpunkt.web.workspace import admin_session, guide_session
+from treffpunkt.web.workspace import account_session, admin_session, guide_session
 
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -72,6 +72,7 @@ GUARDS = {
     logged_in: "account",
     guide_session: "guide page",
     admin_session: "admin page",
+    account_session: "account page",
 }
 API_GUARDS = {"tenant", "admin", "account"}
 
@@ -329,6 +330,8 @@ def test_every_route_is_guarded_or_meant_to_be_public(app: Litestar) -> None:
             assert op.guard == "guide page", f"{op} is a guide's page without its guard"
         elif op.path.startswith("/admin"):
             assert op.guard == "admin page", f"{op} is an admin page without its guard"
+        elif op.path.startswith("/account"):
+            assert op.guard == "account page", f"{op} is an account page without its guard"
         elif op.operation_id in ADMIN_OPERATIONS:
             assert op.guard == "admin", f"{op} is an admin operation without the admin guard"
         elif op.guard is None:

@@ -46,6 +46,7 @@ from treffpunkt.registrations.routes import (
 )
 from treffpunkt.settings import Settings
 from treffpunkt.throttle import Throttle
+from treffpunkt.web.account import ACCOUNT_ROUTER
 from treffpunkt.web.accounts import PASSWORD_PAGES
 from treffpunkt.web.admin import ADMIN_ROUTES
 from treffpunkt.web.assets import asset_routers
@@ -149,6 +150,7 @@ def create_app(settings: Settings) -> Litestar:
             *TOWN_ROUTES,
             *EVENT_PAGES,
             *PASSWORD_PAGES,
+            ACCOUNT_ROUTER,
             town_theme,
             CalendarController,
             PersonalFeedController,

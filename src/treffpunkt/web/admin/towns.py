@@ -14,7 +14,6 @@ from litestar import Request, post
 from litestar.di import NamedDependency
 from litestar.response import Response, Template
 from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
-from treffpunkt.web.workspace import see_other, workspace_page
 
 from treffpunkt.accounts import links
 from treffpunkt.accounts.service import Principal, list_guides
@@ -29,6 +28,7 @@ from treffpunkt.settings import Settings
 from treffpunkt.translations import N_, languages_named_in, translator
 from treffpunkt.web.forms import validated
 from treffpunkt.web.pages import page_route, reader_locale
+from treffpunkt.web.workspace import admin_page, see_other
 
 SECTION = "municipalities"
 
@@ -143,7 +143,7 @@ async def _town_page(
     notice: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    return workspace_page(
+    return await admin_page(
         request,
         "admin/town.html",
         account,
@@ -165,11 +165,6 @@ async def _town_page(
 # --- municipalities ---------------------------------------------------------------------
 
 
-@page_route("/")
-async def admin_home(request: Request[Any, Any, Any]) -> Response[Any]:
-    return see_other("/admin/municipalities")
-
-
 @page_route("/municipalities")
 async def town_list(
     request: Request[Any, Any, Any], account: NamedDependency[Principal]
@@ -179,7 +174,7 @@ async def town_list(
     counts: dict[int, int] = {}
     for town in towns:
         counts[town.id] = len(await list_guides(town.id))
-    return workspace_page(
+    return await admin_page(
         request,
         "admin/towns.html",
         account,
@@ -195,7 +190,7 @@ async def town_list(
 async def new_town(
     request: Request[Any, Any, Any], account: NamedDependency[Principal]
 ) -> Template:
-    return workspace_page(
+    return await admin_page(
         request,
         "admin/town_new.html",
         account,
@@ -221,7 +216,7 @@ async def create_town(
             errors = {"slug": translator(locale).gettext(TAKEN["slug"])}
         else:
             return see_other(f"/admin/municipalities/{town.slug}")
-    return workspace_page(
+    return await admin_page(
         request,
         "admin/town_new.html",
         account,
@@ -377,7 +372,7 @@ async def _mail_page(
     status_code: int = 200,
 ) -> Template:
     towns = await municipalities.list_municipalities(include_inactive=True)
-    return workspace_page(
+    return await admin_page(
         request,
         "admin/mail.html",
         account,
@@ -435,7 +430,6 @@ async def send_check(
 
 
 ROUTES = [
-    admin_home,
     town_list,
     new_town,
     create_town,
