@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from tests.factories import PASSWORD, SECRET, login_headers, make_guide
+from tests.factories import (
+    PASSWORD,
+    SECRET,
+    login_headers,
+    make_guide,
+    make_published_event,
+    sessions_of,
+)
 from treffpunkt.accounts import links
 from treffpunkt.accounts.links import LinkNotOpen, LinkState
 from treffpunkt.accounts.service import LoginPolicy, authenticate
@@ -207,6 +214,8 @@ async def test_an_inactive_town_is_gone_and_its_guides_cannot_log_in(
 ) -> None:
     guide = await make_guide(bensheim, "guide@bensheim.example")
     headers = await login_headers(client, guide["email"])
+    event = await make_published_event(bensheim, registration_mode="per_session")
+    [session] = await sessions_of(event)
     answer = await client.patch(
         "/api/v1/municipalities/bensheim", json={"active": False}, headers=admin_headers
     )
@@ -216,6 +225,12 @@ async def test_an_inactive_town_is_gone_and_its_guides_cannot_log_in(
     assert (await client.get("/m/bensheim/")).status_code == 404
     assert (await client.get("/m/bensheim/calendar.ics")).status_code == 404
     assert "bensheim" not in (await client.get("/api/v1/municipalities")).text
+    answer = await client.post(
+        f"/api/v1/sessions/{session.id}/registrations",
+        json={"name": "Amina", "email": "amina@example.org", "consent": True},
+    )
+    assert answer.status_code == 404
+    assert (await client.get(f"/api/v1/events/{event.id}")).status_code == 404
     assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 401
     login = {"email": guide["email"], "password": PASSWORD}
     assert (await client.post("/api/v1/auth/login", json=login)).status_code == 401
