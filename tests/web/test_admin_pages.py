@@ -189,9 +189,12 @@ async def test_guides_and_strangers_do_not_get_in(app: Any, client: Any, benshei
     assert (await Municipality.objects().where(Municipality.slug == "bensheim").first()).active
 
 
-async def test_forms_without_csrf_are_refused(admin: Any) -> None:
+async def test_forms_without_csrf_or_with_forged_values_are_refused(admin: Any) -> None:
     answer = await admin.post(f"{TOWN}/active", data={"active": "no"})
     assert answer.status_code == 403
+    for value in ("maybe", "", "no\n"):
+        forged = await post(admin, TOWN, f"{TOWN}/active", active=value)
+        assert forged.status_code == 422, value
     assert (await Municipality.objects().where(Municipality.slug == "bensheim").first()).active
 
 

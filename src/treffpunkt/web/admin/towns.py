@@ -17,7 +17,7 @@ from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTI
 
 from treffpunkt.accounts import links
 from treffpunkt.accounts.service import Principal, list_guides
-from treffpunkt.errors import Conflict
+from treffpunkt.errors import Conflict, InvalidInput
 from treffpunkt.i18n import LOCALES
 from treffpunkt.municipalities import service as municipalities
 from treffpunkt.municipalities.schemas import MunicipalityCreate, MunicipalityUpdate
@@ -65,6 +65,13 @@ class _Invitation(Input):
 class _MailCheck(Input):
     recipient: Email
     municipality: str = ""
+
+
+def _yes_or_no(value: Any) -> bool:
+    """The `active` field of the (de)activation forms; anything else is refused."""
+    if value not in ("yes", "no"):
+        raise InvalidInput("active must be yes or no.", {"active": "must be yes or no"})
+    return bool(value == "yes")
 
 
 def _locale(request: Request[Any, Any, Any]) -> str:
@@ -265,8 +272,7 @@ async def set_town_active(
     request: Request[Any, Any, Any], account: NamedDependency[Principal], slug: PathSlug
 ) -> Response[Any]:
     """Deactivate (pages and API 404, its guides logged out) or reactivate a town."""
-    form = await request.form()
-    active = form.get("active") == "yes"
+    active = _yes_or_no((await request.form()).get("active"))
     await municipalities.update_municipality(slug, MunicipalityUpdate(active=active))
     return see_other(
         f"/admin/municipalities/{slug}?done={'activated' if active else 'deactivated'}"
@@ -313,8 +319,7 @@ async def _guide_action(
         elif action == "reset":
             await links.send_password_reset(town.id, account_id, secret_key)
         else:
-            form = await request.form()
-            active = form.get("active") == "yes"
+            active = _yes_or_no((await request.form()).get("active"))
             await links.set_guide_active(town.id, account_id, active)
             done = "reactivated" if active else "deactivated-guide"
     except Conflict as error:
