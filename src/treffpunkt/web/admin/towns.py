@@ -8,6 +8,7 @@ accounts/links.py, notifications/check.py), as for the API.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from litestar import Request, post
@@ -17,7 +18,7 @@ from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTI
 
 from treffpunkt.accounts import links
 from treffpunkt.accounts.service import Principal, list_guides
-from treffpunkt.errors import Conflict, InvalidInput
+from treffpunkt.errors import Conflict, InvalidInput, NotFound
 from treffpunkt.i18n import LOCALES
 from treffpunkt.municipalities import service as municipalities
 from treffpunkt.municipalities.schemas import MunicipalityCreate, MunicipalityUpdate
@@ -416,9 +417,8 @@ async def send_check(
     locale = _locale(request)
     data, errors = validated(_MailCheck, typed, MESSAGES, locale, CHECK)
     town = None
-    if typed["municipality"]:
-        found = await municipalities.list_municipalities(include_inactive=True)
-        town = next((t for t in found if t.slug == typed["municipality"]), None)
+    with suppress(NotFound):
+        town = await municipalities.get_municipality(typed["municipality"], include_inactive=True)
     if town is None:
         errors["municipality"] = translator(locale).gettext(N_("Choose a municipality."))
     if data is None or town is None:
