@@ -31,7 +31,7 @@ from treffpunkt.events.schemas import ProgrammeCreate
 from treffpunkt.piccolo_app import APP_CONFIG
 from treffpunkt.registrations.schemas import GuideRegistrationCreate
 from treffpunkt.registrations.service import register
-from treffpunkt.registrations.targets import session_target
+from treffpunkt.registrations.targets import event_target, session_target
 from treffpunkt.web.workspace import account_session, admin_session, guide_session
 
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
@@ -125,7 +125,9 @@ OBJECTS_FOR: dict[str, dict[str, str]] = {
         for op in (
             "listSessionRegistrations",
             "exportSessionRegistrations",
+            "exportSessionRegistrationsXlsx",
             "addSessionRegistration",
+            "addSessionWalkIn",
             "setSessionCapacity",
             "recordAttendance",
             "registerForSession",
@@ -136,11 +138,30 @@ OBJECTS_FOR: dict[str, dict[str, str]] = {
         for op in (
             "listEventRegistrations",
             "exportEventRegistrations",
+            "exportEventRegistrationsXlsx",
             "addEventRegistration",
+            "addEventWalkIn",
             "registerForEvent",
+            "sendEventMessage",  # a course with someone to write to
         )
     },
 }
+
+# The door list's pages (web/guide/doors.py): each at a session's and a course's address.
+DOOR_PAGES = (
+    *("doorList", "markAttendance", "walkInForm", "addWalkIn", "phoneRegistrationForm"),
+    *("addPhoneRegistration", "cancelForm", "cancelPlace", "capacityForm", "changeCapacity"),
+    *("doorListCsv", "doorListXlsx"),
+)
+OBJECTS_FOR.update(
+    {
+        **{f"{name}Session": {"target_id": "open_session_id"} for name in DOOR_PAGES},
+        **{
+            f"{name}Course": {"target_id": "course_id", "registration_id": "course_registration_id"}
+            for name in DOOR_PAGES
+        },
+    }
+)
 
 # A valid body for each write operation; a new write endpoint must add one here.
 VALID_BODIES: dict[str, Any] = {
@@ -177,6 +198,10 @@ VALID_BODIES: dict[str, Any] = {
     "addSessionRegistration": {"name": "Walk-in", "phone": "06251 123456"},
     "addEventRegistration": {"name": "Walk-in", "email": "walkin@example.org"},
     "setSessionCapacity": {"capacity": 40},
+    "previewEventMessage": {"audience": "both", "subject": "Raum", "body": "Wir sind im Hof."},
+    "sendEventMessage": {"audience": "confirmed", "subject": "Raum", "body": "Im Hof.\nBis dann"},
+    "addSessionWalkIn": {"name": "Walk-in", "seats": 2},
+    "addEventWalkIn": {"name": "Walk-in", "phone": "06251 123456"},
     "recordAttendance": lambda objects: {
         "registration_id": objects["registration_id"],
         "status": "attended",
@@ -206,7 +231,11 @@ TYPED_FIELD: dict[str, tuple[str, Any]] = {
     "addSessionRegistration": ("seats", "many"),
     "addEventRegistration": ("name", 5),
     "setSessionCapacity": ("capacity", "lots"),
+    "addSessionWalkIn": ("seats", "many"),
+    "addEventWalkIn": ("session_id", "first"),
     "recordAttendance": ("status", "present"),
+    "previewEventMessage": ("audience", "everyone"),
+    "sendEventMessage": ("subject", ["not", "one", "line"]),
 }
 
 
@@ -222,10 +251,22 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
     open_event = await make_published_event(municipality, registration_mode="per_session")
     [open_session] = await sessions_of(open_event)
     course = await make_published_event(municipality, registration_mode="whole_event")
+    await register(  # someone a guide's message reaches
+        await event_target(course.id, municipality.id),
+        GuideRegistrationCreate(name="Per Telefon", email="telefon@example.org"),
+        SECRET,
+    )
     walk_in = (
         await register(
             await session_target(open_session.id, municipality.id),
             GuideRegistrationCreate(name="Walk-in"),
+            SECRET,
+        )
+    ).registration
+    course_place = (
+        await register(
+            await event_target(course.id, municipality.id),
+            GuideRegistrationCreate(name="Course walk-in"),
             SECRET,
         )
     ).registration
@@ -239,6 +280,7 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
         "open_session_id": open_session.id,
         "course_id": course.id,
         "registration_id": walk_in.id,
+        "course_registration_id": course_place.id,
     }
 
 

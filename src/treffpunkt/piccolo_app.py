@@ -11,7 +11,7 @@ from treffpunkt.events.tables import Event, Programme, Session, Venue
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.outbox import OutboxMessage
 from treffpunkt.partners.tables import Partner
-from treffpunkt.registrations.tables import Attendance, Registration
+from treffpunkt.registrations.tables import Attendance, EventMessage, Registration
 
 
 def _migrations_folder() -> str:
@@ -41,6 +41,7 @@ APP_CONFIG = AppConfig(
         PersonalFeed,
         FeedVersion,
         InvitationRecord,
+        EventMessage,
     ],
     migration_dependencies=[],
     commands=[],

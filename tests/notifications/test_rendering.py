@@ -52,6 +52,9 @@ def context(**changes: Any) -> dict[str, Any]:
         "email": "olena@example.org",
         "link_url": "http://testserver/password/set/x",
         "base_url": "http://testserver",
+        # A guide's message (guide_message): their words, as typed.
+        "message_subject": "Raum geändert",
+        "message_body": "Wir treffen uns im Hof.",
         **changes,
     }
 

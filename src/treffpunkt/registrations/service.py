@@ -49,6 +49,8 @@ from treffpunkt.registrations.schemas import (
 from treffpunkt.registrations.tables import (
     ACTIVE,
     HOLDING,
+    Attendance,
+    AttendanceStatus,
     Registration,
     RegistrationStatus,
 )
@@ -149,6 +151,9 @@ class _Request:
     base: dict[str, Any]
     by_guide: bool
     mail: bool  # False: this address had too many registrations lately; hold its mail back
+    # A walk-in at the door: the session whose attendance it takes (None: not a walk-in).
+    # It gets a seat or nothing, never a queue place (see `register_walk_in`).
+    attends: int | None = None
 
 
 async def register(
@@ -156,6 +161,7 @@ async def register(
     data: RegistrationCreate | GuideRegistrationCreate,
     secret_key: str,
     mail: bool = True,
+    attends: int | None = None,
 ) -> Outcome:
     """Register someone.
 
@@ -197,8 +203,35 @@ async def register(
         created_at=at,
         updated_at=at,
     )
-    request = _Request(target, registration, await base_context(target), by_guide, mail)
+    request = _Request(target, registration, await base_context(target), by_guide, mail, attends)
     return await _places.run((target.tablename, target.row_id), request)
+
+
+async def register_walk_in(
+    target: Target, data: GuideRegistrationCreate, session_id: int, secret_key: str
+) -> Outcome:
+    """Someone came to the door of `session_id` (one of the target's sessions): they get
+    a free seat, confirmed and marked as attended, in one transaction under the
+    target's lock, as every registration does.
+
+    Before the session starts, those waiting come first: a walk-in takes a seat only
+    while nobody waits. Once it has started the queue no longer moves
+    (`promote_waitlist`), and a free seat goes to whoever is at the door. Without a
+    seat, the answer is a Conflict and nothing is written: a queue place is no use to
+    someone standing at the door (the guide can raise the capacity).
+
+    An email that has a place here already keeps it; a confirmed one is marked
+    as attended."""
+    session = await Session.objects().where(Session.id == session_id).first()
+    if (
+        session is None
+        or session.event != target.event.id
+        or (target.session is not None and target.session.id != session_id)
+    ):
+        raise InvalidInput("The session is not one of this list.", {"session": "not in this list"})
+    if session.status == SessionStatus.cancelled:
+        raise Conflict("The session is cancelled.", {"session": "cancelled"})
+    return await register(target, data, secret_key, attends=session_id)
 
 
 async def would_register(target: Target, seats: int) -> RegistrationStatus:
@@ -267,7 +300,10 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
             registration = request.registration
             email = registration.email
             seats = registration.seats
-            has_seat = waiting == 0 and (capacity is None or seats_taken + seats <= capacity)
+            queue_first = waiting > 0 and not (
+                request.attends is not None and _started(target, registration.created_at)
+            )
+            has_seat = not queue_first and (capacity is None or seats_taken + seats <= capacity)
             if email and email in holders:
                 holder = holders[email]
                 repeated.append((len(results), request, holder))
@@ -279,6 +315,9 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
                     results.append(Outcome(holder, False, RegistrationStatus.waitlisted, None))
                 else:
                     results.append(Conflict("No places are left.", {"seats": "fully booked"}))
+                continue
+            if request.attends is not None and not has_seat:
+                results.append(_no_seat_at_the_door(waiting, capacity, seats_taken, seats))
                 continue
             if has_seat:
                 seats_taken += seats
@@ -353,8 +392,55 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
                 )
             if request.by_guide:
                 results[index] = Outcome(holder, False, RegistrationStatus(holder.status), position)
+        await _mark_walk_ins(requests, results)
         await enqueue_all(mails)
     return results
+
+
+def _started(target: Target, at: datetime) -> bool:
+    return target.starts_at is not None and target.starts_at <= at
+
+
+def _no_seat_at_the_door(
+    waiting: int, capacity: int | None, seats_taken: int, seats: int
+) -> Conflict:
+    if waiting > 0 and capacity is not None and seats_taken + seats <= capacity:
+        return Conflict(
+            "People are waiting for places; until the session starts, they come first.",
+            {"seats": f"{waiting} waiting"},
+        )
+    free = 0 if capacity is None else max(0, capacity - seats_taken)
+    return Conflict(
+        f"No places are left for {seats}: {free} free. Raise the capacity to let them in.",
+        {"seats": f"{free} free"},
+    )
+
+
+async def _mark_walk_ins(requests: list[_Request], results: list[Outcome | BaseException]) -> None:
+    """Walk-ins holding a confirmed place are marked as attended (in the batch's
+    transaction, so that a walk-in is never half-written)."""
+    for request, result in zip(requests, results, strict=True):
+        if request.attends is None or not isinstance(result, Outcome):
+            continue
+        if result.registration.status != RegistrationStatus.confirmed:
+            continue
+        await mark_attendance(result.registration, request.attends, AttendanceStatus.attended)
+
+
+async def mark_attendance(
+    registration: Registration, session_id: int, status: AttendanceStatus
+) -> None:
+    """One mark per registration and session; a new one replaces the old."""
+    db.require_transaction("marking attendance")
+    await Attendance.delete().where(
+        (Attendance.registration == registration.id) & (Attendance.session == session_id)
+    )
+    await Attendance(
+        municipality=registration.municipality,
+        registration=registration.id,
+        session=session_id,
+        status=status,
+    ).save()
 
 
 _places: Combiner[_Request, Outcome] = Combiner(_take_places)
@@ -426,8 +512,11 @@ async def promote_waitlist(target: Target, at: datetime | None = None) -> list[R
     return promoted
 
 
-async def _release(target: Target, registration: Registration, status: RegistrationStatus) -> None:
-    """End a registration (cancelled or expired), free what it held, serve the waitlist."""
+async def _release(
+    target: Target, registration: Registration, status: RegistrationStatus
+) -> list[Registration]:
+    """End a registration (cancelled or expired), free what it held, serve the waitlist;
+    returns those the waitlist moved up."""
     at = now()
     if registration.status in HOLDING:
         unconfirmed = registration.status == RegistrationStatus.pending
@@ -441,19 +530,26 @@ async def _release(target: Target, registration: Registration, status: Registrat
     registration.updated_at = at
     await registration.save([Registration.status, Registration.expires_at, Registration.updated_at])
     await notify(registration, "cancelled" if status == RegistrationStatus.cancelled else "expired")
-    await promote_waitlist(target, at)
+    return await promote_waitlist(target, at)
 
 
 async def cancel_registration(registration_id: int) -> Registration:
     """Cancel (idempotent): the seats go to the waitlist at once."""
+    return (await cancel_and_promote(registration_id))[0]
+
+
+async def cancel_and_promote(registration_id: int) -> tuple[Registration, list[Registration]]:
+    """Cancel (idempotent); the registration as it is now, and those whom its seats
+    moved up from the waitlist (none when it was cancelled before)."""
     registration = await _reload(registration_id)
     target = await target_of(registration)
+    promoted: list[Registration] = []
     async with db.write_transaction():
         await lock(target)
         registration = await _reload(registration_id)
         if registration.status in ACTIVE:
-            await _release(target, registration, RegistrationStatus.cancelled)
-    return await _reload(registration_id)
+            promoted = await _release(target, registration, RegistrationStatus.cancelled)
+    return await _reload(registration_id), promoted
 
 
 async def others_waiting(registration: Registration) -> bool:

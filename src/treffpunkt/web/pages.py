@@ -49,7 +49,7 @@ LANG_COOKIE_SECONDS = 365 * 24 * 3600
 VARY = "Cookie, Accept-Language"
 
 
-def page_route(path: str, **options: Any) -> Any:
+def page_route(path: str | list[str], **options: Any) -> Any:
     """The route decorator of every page handler: GET and HEAD (link checkers and
     proxies ask with HEAD; the server sends the GET's headers without the body), and
     no place in the API's schema."""
