@@ -17,6 +17,8 @@ from treffpunkt.events import schemas as events
 from treffpunkt.events.tables import Event, Programme, Venue
 from treffpunkt.municipalities import schemas as municipalities
 from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.partners import schemas as partners
+from treffpunkt.partners.tables import Partner
 from treffpunkt.registrations import schemas as registrations
 from treffpunkt.registrations.tables import EventMessage, Registration
 from treffpunkt.schemas import MULTI_LINE, Day, Input, Instant, Name
@@ -42,6 +44,9 @@ STORED_IN: dict[type[BaseModel], type[Table]] = {
     events.EventUpdate: Event,
     registrations.RegistrationCreate: Registration,
     registrations.GuideRegistrationCreate: Registration,
+    registrations.WalkInCreate: Registration,
+    partners.PartnerCreate: Partner,
+    partners.PartnerUpdate: Partner,
     registrations.MessageIn: EventMessage,
 }
 RENAMED: dict[tuple[type[BaseModel], str], Any] = {

@@ -60,6 +60,10 @@ class VenueFields(Input):
     hearing_loop: bool = False
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
+    capacity: int | None = Field(
+        default=None, ge=1, le=100_000, description="people the room holds"
+    )
+    notes: Notes = Field(default="", description="for the town's guides only; never public")
 
 
 class VenueCreate(VenueFields):
@@ -70,7 +74,8 @@ class VenueCreate(VenueFields):
 
 
 class VenueUpdate(Input):
-    """Fields left out stay; `room`, `latitude` and `longitude` are cleared by null."""
+    """Fields left out stay; `room`, `latitude`, `longitude` and `capacity` are cleared
+    by null."""
 
     name: Name = UNCHANGED
     street: Name = UNCHANGED
@@ -82,6 +87,8 @@ class VenueUpdate(Input):
     hearing_loop: bool = UNCHANGED
     latitude: float | None = unchanged(ge=-90, le=90)
     longitude: float | None = unchanged(ge=-180, le=180)
+    capacity: int | None = unchanged(ge=1, le=100_000)
+    notes: Notes = UNCHANGED
 
 
 class PublicVenue(Output):
@@ -98,9 +105,12 @@ class PublicVenue(Output):
 
 
 class VenueOut(PublicVenue):
-    """A venue as guides see it: with its id, for referring to it from events."""
+    """A venue as guides see it: with its id, for referring to it from events, and
+    what only guides read."""
 
     id: int
+    capacity: int | None
+    notes: str
 
 
 # --- programmes -------------------------------------------------------------------------

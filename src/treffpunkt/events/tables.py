@@ -90,6 +90,8 @@ class Venue(Table, tablename="venue"):
     hearing_loop = Boolean(default=False)
     latitude = DoublePrecision(null=True, default=None)
     longitude = DoublePrecision(null=True, default=None)
+    capacity = Integer(null=True, default=None)  # how many people the room holds
+    notes = Text(default="")  # for the town's guides only: keys, caretaker, equipment
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 

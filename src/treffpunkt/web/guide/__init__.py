@@ -6,6 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from treffpunkt.web.guide import dates, doors, messages, week
+from treffpunkt.web.guide import dates, doors, events, messages, venues, week
 
-GUIDE_ROUTES: list[Any] = [*week.ROUTES, *messages.ROUTES, *dates.ROUTES, *doors.ROUTES]
+GUIDE_ROUTES: list[Any] = [
+    *week.ROUTES,
+    *messages.ROUTES,
+    *dates.ROUTES,
+    *doors.ROUTES,
+    *events.ROUTES,
+    *venues.ROUTES,
+]
