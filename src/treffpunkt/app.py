@@ -44,12 +44,15 @@ from treffpunkt.registrations.routes import (
     PublicRegistrationController,
 )
 from treffpunkt.settings import Settings
+from treffpunkt.submissions import kinds as submission_kinds
+from treffpunkt.submissions.routes import GuideSubmissionController
 from treffpunkt.throttle import Throttle
 from treffpunkt.web.assets import asset_routers
 from treffpunkt.web.errors import error_page
 from treffpunkt.web.events import EVENT_PAGES
 from treffpunkt.web.pages import csrf_config, template_config
 from treffpunkt.web.routes import RegistrationPageController
+from treffpunkt.web.submissions import SUBMISSION_PAGES
 from treffpunkt.web.theme import town_theme
 from treffpunkt.web.town import TOWN_ROUTES
 
@@ -72,6 +75,7 @@ guide_api = Router(
         GuideEventController,
         GuideSessionController,
         GuideRegistrationController,
+        GuideSubmissionController,
     ],
 )
 
@@ -83,9 +87,13 @@ def wire() -> Registry:
     hooks.capacity_changed.connect(registrations.capacity_changed)
     hooks.registered_sessions.connect(registrations.registered_sessions)
     registry = Registry(
-        mails=kinds.MAILS,
+        mails={**kinds.MAILS, **submission_kinds.MAILS},
         tasks=kinds.TASKS,
-        links=[kinds.registration_links, personal.calendar_links],
+        links=[
+            kinds.registration_links,
+            personal.calendar_links,
+            submission_kinds.submission_links,
+        ],
         calendar=invitations.calendar_parts,
         timed=[
             TimedRule("expire unconfirmed places", 2.0, registrations.expire_overdue),
@@ -137,6 +145,7 @@ def create_app(settings: Settings) -> Litestar:
             PublicRegistrationController,
             RegistrationPageController,
             *TOWN_ROUTES,
+            *SUBMISSION_PAGES,
             *EVENT_PAGES,
             town_theme,
             CalendarController,

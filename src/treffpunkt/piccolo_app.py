@@ -11,6 +11,7 @@ from treffpunkt.events.tables import Event, Programme, Session, Venue
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.outbox import OutboxMessage
 from treffpunkt.registrations.tables import Attendance, Registration
+from treffpunkt.submissions.tables import Submission
 
 
 def _migrations_folder() -> str:
@@ -38,6 +39,7 @@ APP_CONFIG = AppConfig(
         PersonalFeed,
         FeedVersion,
         InvitationRecord,
+        Submission,
     ],
     migration_dependencies=[],
     commands=[],

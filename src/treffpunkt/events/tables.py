@@ -103,6 +103,9 @@ class Programme(Table, tablename="programme"):
     texts = JSON()  # {locale: {"title": …, "description": …}}
     starts_on = Date()
     ends_on = Date()
+    # Partners may propose events through the public form until this day (inclusive,
+    # in the municipality's zone); empty: the form is closed (treffpunkt.submissions).
+    submissions_until = Date(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
