@@ -34,13 +34,13 @@ from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.schemas import PathSlug
 from treffpunkt.settings import Settings
 from treffpunkt.submissions import service
-from treffpunkt.submissions.schemas import ProposedDate, SubmissionCreate
+from treffpunkt.submissions.schemas import MAX_DATES, ProposedDate, SubmissionCreate
 from treffpunkt.throttle import Throttle, client_of
 from treffpunkt.translations import N_, languages_named_in, translator
 from treffpunkt.web.pages import AUTONYMS, page, page_route, reader_locale
 
 HONEYPOT = "homepage"
-DATE_ROWS = 5  # rows for proposed dates; a partner with more sends the rest by mail
+DATE_ROWS = 5  # empty rows for proposed dates on the public form (up to MAX_DATES count)
 # Languages an event may be held in, offered as boxes to tick (names in the reader's).
 EVENT_LANGUAGES = (
     *("de", "en", "uk", "ar", "tr", "fa", "prs", "ps", "ru"),
@@ -86,7 +86,7 @@ def _form_values(form: FormMultiDict) -> dict[str, Any]:
     for locale in LOCALES:
         for part in ("title", "description"):
             values[f"{part}_{locale}"] = str(form.get(f"{part}_{locale}") or "")
-    for n in range(1, DATE_ROWS + 1):
+    for n in range(1, MAX_DATES + 1):
         for part in ("date", "start", "end"):
             values[f"{part}_{n}"] = str(form.get(f"{part}_{n}") or "")
     values["languages"] = [str(v) for v in form.getall("languages", [])][:20]
@@ -96,7 +96,7 @@ def _form_values(form: FormMultiDict) -> dict[str, Any]:
 def _dates(values: dict[str, Any], failed: dict[str, str]) -> list[dict[str, str]]:
     """The filled rows of proposed dates; a row's failing part is named by its row."""
     dates = []
-    for n in range(1, DATE_ROWS + 1):
+    for n in range(1, MAX_DATES + 1):
         row = {part: values[f"{part}_{n}"].strip() for part in ("date", "start", "end")}
         if not any(row.values()):
             continue
@@ -109,7 +109,7 @@ def _dates(values: dict[str, Any], failed: dict[str, str]) -> list[dict[str, str
                 failed.setdefault(f"{part}_{n}", part)
             continue
         dates.append(body)
-    if not dates and not failed.keys() & {f"date_{n}" for n in range(1, DATE_ROWS + 1)}:
+    if not dates and not any(key.startswith(("date_", "start_", "end_")) for key in failed):
         failed.setdefault("date_1", "dates")
     return dates
 
@@ -168,10 +168,12 @@ def _context(
     locale: str,
     form: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
+    rows: int = DATE_ROWS,
 ) -> dict[str, Any]:
     names = languages_named_in(locale)
-    title_locale, text = translated(programme["texts"], locale, municipality.default_locale)
     form = {"locale": locale, "languages": [], **(form or {})}
+    codes = [*EVENT_LANGUAGES, *(c for c in form["languages"] if c not in EVENT_LANGUAGES)]
+    title_locale, text = translated(programme["texts"], locale, municipality.default_locale)
     return {
         "programme": programme,
         "programme_title": text["title"],
@@ -180,8 +182,8 @@ def _context(
         "action": _path(municipality.slug, programme["slug"]) + "/submit",
         "text_languages": [Choice(code, AUTONYMS[code], code) for code in LOCALES],
         "mail_languages": [Choice(code, AUTONYMS[code], code) for code in LOCALES],
-        "event_languages": [Choice(code, names.get(code, code)) for code in EVENT_LANGUAGES],
-        "date_rows": range(1, DATE_ROWS + 1),
+        "event_languages": [Choice(code, names.get(code, code)) for code in codes],
+        "date_rows": range(1, min(MAX_DATES, rows) + 1),
         "form": form,
         "errors": errors or {},
         "honeypot": HONEYPOT,
