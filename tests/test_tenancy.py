@@ -25,6 +25,7 @@ from tests.factories import (
     make_venue,
     sessions_of,
 )
+from tests.submissions.factories import make_submission
 from treffpunkt.accounts.dependencies import admins_only, guides_only, logged_in
 from treffpunkt.events.programmes import create_programme
 from treffpunkt.events.schemas import ProgrammeCreate
@@ -163,6 +164,11 @@ VALID_BODIES: dict[str, Any] = {
     "addSessionRegistration": {"name": "Walk-in", "phone": "06251 123456"},
     "addEventRegistration": {"name": "Walk-in", "email": "walkin@example.org"},
     "setSessionCapacity": {"capacity": 40},
+    "updateSubmission": {
+        "contact_name": "Rania K.",
+        "dates": [{"day": str(DAY), "start": "18:00", "end": "20:00"}],
+    },
+    "declineSubmission": {"message": "Leider ist die Woche schon voll."},
     "recordAttendance": lambda objects: {
         "registration_id": objects["registration_id"],
         "status": "attended",
@@ -190,6 +196,8 @@ TYPED_FIELD: dict[str, tuple[str, Any]] = {
     "addEventRegistration": ("name", 5),
     "setSessionCapacity": ("capacity", "lots"),
     "recordAttendance": ("status", "present"),
+    "updateSubmission": ("languages", "de"),
+    "declineSubmission": ("message", 5),
 }
 
 
@@ -198,13 +206,20 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
     venue = await make_venue(municipality)
     programme = await create_programme(
         municipality.id,
-        ProgrammeCreate.model_validate({**VALID_BODIES["createProgramme"], "slug": f"p{venue.id}"}),
+        ProgrammeCreate.model_validate(
+            {
+                **VALID_BODIES["createProgramme"],
+                "slug": f"p{venue.id}",
+                "submissions_until": str(future_day(10)),
+            }
+        ),
     )
     event = await make_event(municipality, venue_id=venue.id, programme_id=programme["id"])
     [session] = await sessions_of(event)
     open_event = await make_published_event(municipality, registration_mode="per_session")
     [open_session] = await sessions_of(open_event)
     course = await make_published_event(municipality, registration_mode="whole_event")
+    submission_id = await make_submission(municipality, programme)
     walk_in = (
         await register(
             await session_target(open_session.id, municipality.id),
@@ -222,6 +237,7 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
         "open_session_id": open_session.id,
         "course_id": course.id,
         "registration_id": walk_in.id,
+        "submission_id": submission_id,
     }
 
 
@@ -287,6 +303,8 @@ PUBLIC_PAGES = {
     "/m/{slug}/events.atom",
     "/m/{slug}/programmes/{programme_slug}",
     "/m/{slug}/programmes/{programme_slug}/events.atom",
+    "/m/{slug}/programmes/{programme_slug}/submit",  # partners' proposals (web/submissions.py)
+    "/m/{slug}/programmes/{programme_slug}/submitted",
 }
 ADMIN_OPERATIONS = {
     "listAccounts",
