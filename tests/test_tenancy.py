@@ -33,6 +33,7 @@ from treffpunkt.piccolo_app import APP_CONFIG
 from treffpunkt.registrations.schemas import GuideRegistrationCreate
 from treffpunkt.registrations.service import register
 from treffpunkt.registrations.targets import session_target
+from treffpunkt.web.workspace import admin_session, guide_session
 
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -42,7 +43,9 @@ class Operation:
     method: str
     path: str
     operation_id: str
-    guard: str | None  # "tenant", "admin", "account" or None (public): from the route's guards
+    # "tenant", "admin", "account" (the API's), "guide page", "admin page" (the
+    # workspace's) or None (public): from the route's guards
+    guard: str | None
     has_body: bool
 
     @property
@@ -64,7 +67,14 @@ class Operation:
         return f"{self.method} {self.path}"
 
 
-GUARDS = {guides_only: "tenant", admins_only: "admin", logged_in: "account"}
+GUARDS = {
+    guides_only: "tenant",
+    admins_only: "admin",
+    logged_in: "account",
+    guide_session: "guide page",
+    admin_session: "admin page",
+}
+API_GUARDS = {"tenant", "admin", "account"}
 
 
 def _operation_id(handler: Any, method: str, path: str) -> str:
@@ -298,6 +308,8 @@ PUBLIC_PATHS = (
 # A town's pages and feeds for everyone (web/town.py); exact paths, since they prefix others.
 PUBLIC_PAGES = {
     "/",
+    "/login",
+    "/logout",
     "/m/{slug}",
     "/m/{slug}/embed",
     "/m/{slug}/events.atom",
@@ -320,6 +332,10 @@ def test_every_route_is_guarded_or_meant_to_be_public(app: Litestar) -> None:
     for op in found:
         if op.path.startswith("/api/v1/guide"):
             assert op.guard == "tenant", f"{op} is under the guide API without its guard"
+        elif op.path.startswith("/guide"):
+            assert op.guard == "guide page", f"{op} is a guide's page without its guard"
+        elif op.path.startswith("/admin"):
+            assert op.guard == "admin page", f"{op} is an admin page without its guard"
         elif op.operation_id in ADMIN_OPERATIONS:
             assert op.guard == "admin", f"{op} is an admin operation without the admin guard"
         elif op.guard is None:
@@ -339,7 +355,7 @@ def test_guide_routes_get_their_tenant_from_the_guarded_router(app: Litestar) ->
 async def test_every_guarded_operation_answers_401_without_a_token(
     app: Litestar, client: Any, towns: Towns
 ) -> None:
-    guarded = [op for op in operations(app) if op.guard]
+    guarded = [op for op in operations(app) if op.guard in API_GUARDS]
     assert len(guarded) >= 8
     own = await towns.own()
     for op in guarded:

@@ -47,14 +47,22 @@ from treffpunkt.settings import Settings
 from treffpunkt.submissions import kinds as submission_kinds
 from treffpunkt.submissions.routes import GuideSubmissionController
 from treffpunkt.throttle import Throttle
+from treffpunkt.web.admin import ADMIN_ROUTES
 from treffpunkt.web.assets import asset_routers
 from treffpunkt.web.errors import error_page
 from treffpunkt.web.events import EVENT_PAGES
+from treffpunkt.web.guide import GUIDE_ROUTES
 from treffpunkt.web.pages import csrf_config, template_config
 from treffpunkt.web.routes import RegistrationPageController
 from treffpunkt.web.submissions import SUBMISSION_PAGES
 from treffpunkt.web.theme import town_theme
 from treffpunkt.web.town import TOWN_ROUTES
+from treffpunkt.web.workspace import (
+    LOGIN_ROUTES,
+    LoginRequired,
+    login_required,
+    workspace_routers,
+)
 
 # JSON bodies larger than this are refused (413); the largest real one is an event with
 # texts in six languages, far below.
@@ -152,6 +160,9 @@ def create_app(settings: Settings) -> Litestar:
             PersonalFeedController,
             AdminAccountController,  # admin controllers carry their guard
             guide_api,
+            *LOGIN_ROUTES,
+            # The workspace's pages: each router carries its session guard.
+            *workspace_routers(GUIDE_ROUTES, ADMIN_ROUTES),
             # Styles and the API page's assets are files, never inline (the pages' CSP).
             *asset_routers(),
         ],
@@ -167,7 +178,7 @@ def create_app(settings: Settings) -> Litestar:
             "throttle": Provide(lambda: throttle, sync_to_thread=False),
             "login_policy": Provide(lambda: login_policy, sync_to_thread=False),
         },
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, LoginRequired: login_required},
         before_send=[security_headers("/schema", [])],
         # The client's address for rate limits: behind the reverse proxies named in
         # TREFFPUNKT_TRUSTED_PROXIES, the right-most X-Forwarded-For entry that none of

@@ -10,6 +10,7 @@ from treffpunkt.calendars.tables import FeedVersion, InvitationRecord, PersonalF
 from treffpunkt.events.tables import Event, Programme, Session, Venue
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.outbox import OutboxMessage
+from treffpunkt.partners.tables import Partner
 from treffpunkt.registrations.tables import Attendance, Registration
 from treffpunkt.submissions.tables import Submission
 
@@ -29,6 +30,7 @@ APP_CONFIG = AppConfig(
         Municipality,
         Account,
         AccessToken,
+        Partner,
         Venue,
         Programme,
         Event,

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     feed_cache_megabytes: int = Field(default=64, ge=1, le=16 * 1024)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     token_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
+    # A login in the browser (the workspace) ends after this long without a request, and
+    # at the latest after TOKEN_TTL_HOURS.
+    session_idle_minutes: int = Field(default=120, ge=5, le=24 * 60)
     # `limits` storage URI: memory:// per process, redis://host:6379 shared by all processes.
     rate_limit_storage: str = "memory://"
     login_attempts_per_client: str = "20/minute"

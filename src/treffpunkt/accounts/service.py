@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from piccolo.query import Select
@@ -32,6 +33,13 @@ class Principal:
     role: Role
     municipality_id: int | None
     token_hash: str
+
+
+class LoginKind(StrEnum):
+    """How a login is carried: a bearer token of the API, or a session cookie of pages."""
+
+    api = "api"
+    session = "session"
 
 
 @dataclass(frozen=True)
@@ -136,7 +144,12 @@ async def update_account(account_id: int, data: AccountUpdate) -> dict[str, Any]
 
 
 async def login(
-    email: str, password: str, client: str, throttle: Throttle, policy: LoginPolicy
+    email: str,
+    password: str,
+    client: str,
+    throttle: Throttle,
+    policy: LoginPolicy,
+    kind: LoginKind = LoginKind.api,
 ) -> tuple[str, datetime, dict[str, Any]]:
     """Check the password and open a login.
 
@@ -166,16 +179,34 @@ async def login(
     now = datetime.now(UTC)
     expires_at = now + policy.token_ttl
     async with write_transaction():
-        await AccessToken(account=account.id, token_hash=token_hash, expires_at=expires_at).save()
+        await AccessToken(
+            account=account.id,
+            token_hash=token_hash,
+            kind=kind.value,
+            expires_at=expires_at,
+            last_seen_at=now,
+        ).save()
         await Account.update({Account.last_login_at: now}).where(Account.id == account.id)
     return token, expires_at, await _account_row(account.id)
 
 
-async def authenticate(token: str) -> Principal | None:
-    """The principal behind a live token, or None for unknown, expired or revoked ones."""
+# A session's last request is written at most this often: one write a minute per guide,
+# not one per page.
+SEEN_EVERY = timedelta(minutes=1)
+
+
+async def authenticate(
+    token: str, kind: LoginKind = LoginKind.api, idle: timedelta | None = None
+) -> Principal | None:
+    """The principal behind a live token of `kind`, or None for unknown, expired or
+    revoked ones, and for a session idle for longer than `idle`. A bearer token is never
+    a session cookie, nor the reverse."""
     token_hash = hash_token(token)
+    now = datetime.now(UTC)
     row = (
         await AccessToken.select(
+            AccessToken.id,
+            AccessToken.last_seen_at,
             AccessToken.account.id,
             AccessToken.account.role,
             AccessToken.account.municipality,
@@ -183,13 +214,22 @@ async def authenticate(token: str) -> Principal | None:
         )
         .where(
             (AccessToken.token_hash == token_hash)
+            & (AccessToken.kind == kind.value)
             & AccessToken.revoked_at.is_null()
-            & (AccessToken.expires_at > datetime.now(UTC))
+            & (AccessToken.expires_at > now)
         )
         .first()
     )
     if row is None or not row["account.active"]:
         return None
+    if idle is not None:
+        seen = row["last_seen_at"]
+        if seen is None or seen + idle <= now:
+            return None
+        if seen + SEEN_EVERY <= now:
+            await AccessToken.update({AccessToken.last_seen_at: now}).where(
+                AccessToken.id == row["id"]
+            )
     return Principal(
         account_id=row["account.id"],
         role=Role(row["account.role"]),
@@ -206,9 +246,14 @@ async def has_ended(token: str) -> bool:
 
 
 async def logout(principal: Principal) -> None:
+    await end_login(principal.token_hash)
+
+
+async def end_login(token_hash: str) -> None:
+    """End the login whose token hashes to `token_hash` (nothing if there is none)."""
     async with write_transaction():
         await AccessToken.update({AccessToken.revoked_at: datetime.now(UTC)}).where(
-            AccessToken.token_hash == principal.token_hash
+            (AccessToken.token_hash == token_hash) & AccessToken.revoked_at.is_null()
         )
 
 

@@ -39,3 +39,5 @@ class AccessToken(Table, tablename="access_token"):
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz()
     revoked_at = Timestamptz(null=True, default=None)
+    # A session's last request (sessions end after TREFFPUNKT_SESSION_IDLE_MINUTES idle).
+    last_seen_at = Timestamptz(null=True, default=None)

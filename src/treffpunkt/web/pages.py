@@ -283,6 +283,7 @@ def page(
     *,
     municipality: Municipality | None,
     own_locale: str | None = None,
+    default_locale: str | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
     cookies: Iterable[Cookie] = (),
@@ -290,8 +291,9 @@ def page(
 ) -> Template:
     """A page in the layout, in the reader's language (`reader_locale`, the town's
     default language last). `context` is the page's own; it may not shadow the layout's
-    names."""
-    default = municipality.default_locale if municipality else DEFAULT_LOCALE
+    names. `default_locale` replaces the town's default language (the workspace's is
+    German)."""
+    default = default_locale or (municipality.default_locale if municipality else DEFAULT_LOCALE)
     locale = reader_locale(request, default, own_locale)
     shared = page_context(request, locale, municipality)
     clash = shared.keys() & context.keys()
