@@ -29,6 +29,8 @@ from tests.submissions.factories import make_submission
 from treffpunkt.accounts.dependencies import admins_only, guides_only, logged_in
 from treffpunkt.events.programmes import create_programme
 from treffpunkt.events.schemas import ProgrammeCreate
+from treffpunkt.partners.schemas import PartnerCreate
+from treffpunkt.partners.service import create_partner
 from treffpunkt.piccolo_app import APP_CONFIG
 from treffpunkt.registrations.schemas import GuideRegistrationCreate
 from treffpunkt.registrations.service import register
@@ -230,6 +232,7 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
     [open_session] = await sessions_of(open_event)
     course = await make_published_event(municipality, registration_mode="whole_event")
     submission_id = await make_submission(municipality, programme)
+    partner = await create_partner(municipality.id, PartnerCreate(name=f"Verein {venue.id}"))
     walk_in = (
         await register(
             await session_target(open_session.id, municipality.id),
@@ -248,6 +251,7 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
         "course_id": course.id,
         "registration_id": walk_in.id,
         "submission_id": submission_id,
+        "partner_id": partner.id,
     }
 
 

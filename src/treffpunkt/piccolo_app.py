@@ -7,7 +7,7 @@ from piccolo.conf.apps import AppConfig
 
 from treffpunkt.accounts.tables import AccessToken, Account
 from treffpunkt.calendars.tables import FeedVersion, InvitationRecord, PersonalFeed
-from treffpunkt.events.tables import Event, Programme, Session, Venue
+from treffpunkt.events.tables import Event, Programme, ProgrammePartner, Session, Venue
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.outbox import OutboxMessage
 from treffpunkt.partners.tables import Partner
@@ -33,6 +33,7 @@ APP_CONFIG = AppConfig(
         Partner,
         Venue,
         Programme,
+        ProgrammePartner,
         Event,
         Session,
         Registration,

@@ -143,3 +143,54 @@ async def test_another_towns_submissions_are_not_found(bensheim: Any, butzbach: 
             bensheim.id, submission_id, SubmissionUpdate(venue_id=other_venue.id)
         )
     assert (await service.get_submission(bensheim.id, submission_id)).status == "received"
+
+
+async def test_the_organisation_becomes_a_partner_of_the_programme_once(bensheim: Any) -> None:
+    from treffpunkt.events.programmes import programme_partners
+    from treffpunkt.partners.schemas import PartnerCreate
+    from treffpunkt.partners.service import create_partner
+    from treffpunkt.partners.tables import Partner
+
+    programme = await make_programme(bensheim)
+    known = await create_partner(
+        bensheim.id,
+        PartnerCreate(name="Deutsch-Syrischer  kulturverein", notes="seit 2019 dabei"),
+    )
+    first = await make_submission(bensheim, programme)
+    second = await make_submission(bensheim, programme, email="vorstand@kulturverein.example")
+    other = await make_submission(
+        bensheim, programme, organisation="Moscheegemeinde", email="rania@kulturverein.example"
+    )
+    for submission_id in (first, second, other):
+        await service.approve(bensheim.id, submission_id)
+    # Found by name (case and spaces aside), then by the address it gained.
+    assert await Partner.count() == 1
+    [partner] = await Partner.objects()
+    assert (partner.id, partner.name, partner.notes) == (
+        known.id,
+        "Deutsch-Syrischer  kulturverein",
+        "seit 2019 dabei",
+    )
+    assert (partner.email, partner.contact_name) == ("rania@kulturverein.example", "Rania Khalil")
+    assert [p["id"] for p in await programme_partners(bensheim.id, programme["id"])] == [known.id]
+    approved = await service.get_submission(bensheim.id, other)
+    assert approved.partner_id == known.id
+
+
+async def test_a_new_organisation_is_added_as_a_partner(bensheim: Any, butzbach: Any) -> None:
+    from treffpunkt.partners.schemas import PartnerCreate
+    from treffpunkt.partners.service import create_partner
+    from treffpunkt.partners.tables import Partner
+
+    await create_partner(  # the same name in another town is another organisation
+        butzbach.id, PartnerCreate(name="Deutsch-Syrischer Kulturverein")
+    )
+    programme = await make_programme(bensheim)
+    approved = await service.approve(bensheim.id, await make_submission(bensheim, programme))
+    partner = await Partner.objects().where(Partner.id == approved.partner_id).first()
+    assert partner is not None
+    assert (partner.municipality, partner.name, partner.locale) == (
+        bensheim.id,
+        "Deutsch-Syrischer Kulturverein",
+        "ar",
+    )

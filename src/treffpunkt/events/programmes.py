@@ -8,7 +8,8 @@ from typing import Any
 from treffpunkt.db import is_unique_violation, write_transaction
 from treffpunkt.errors import Conflict, InvalidInput, NotFound
 from treffpunkt.events.schemas import ProgrammeCreate, ProgrammeUpdate
-from treffpunkt.events.tables import Event, Programme, Session
+from treffpunkt.events.tables import Event, Programme, ProgrammePartner, Session
+from treffpunkt.partners.tables import Partner
 from treffpunkt.tenancy import owned
 
 
@@ -100,3 +101,54 @@ async def programme_events(municipality_id: int, programme_id: int) -> list[dict
         row["first_start"] = starts.get(row["id"])
     far = datetime.max.replace(tzinfo=UTC)
     return sorted(rows, key=lambda row: (row["first_start"] or far, row["id"]))
+
+
+# --- the programme's partner organisations --------------------------------------------------
+
+
+async def programme_partners(municipality_id: int, programme_id: int) -> list[dict[str, Any]]:
+    """The partners taking part, by name (404 for another town's programme)."""
+    await get_programme(municipality_id, programme_id)
+    ids = [
+        row["partner"]
+        for row in await ProgrammePartner.select(ProgrammePartner.partner).where(
+            owned(ProgrammePartner, municipality_id) & (ProgrammePartner.programme == programme_id)
+        )
+    ]
+    return (
+        await Partner.select(
+            Partner.id, Partner.name, Partner.kind, Partner.contact_name, Partner.email
+        )
+        .where(owned(Partner, municipality_id) & Partner.id.is_in(ids or [-1]))
+        .order_by(Partner.name)
+    )
+
+
+async def add_partner(municipality_id: int, programme_id: int, partner_id: int) -> None:
+    """Make one of the town's partners take part (again: nothing changes). Another
+    town's partner is refused naming `partner_id` (422)."""
+    async with write_transaction():
+        await get_programme(municipality_id, programme_id)
+        if not await Partner.exists().where(owned(Partner, municipality_id, partner_id)):
+            raise InvalidInput("Unknown partner.", {"partner_id": "no such partner"})
+        if await ProgrammePartner.exists().where(
+            (ProgrammePartner.programme == programme_id) & (ProgrammePartner.partner == partner_id)
+        ):
+            return
+        await ProgrammePartner(
+            municipality=municipality_id, programme=programme_id, partner=partner_id
+        ).save()
+
+
+async def remove_partner(municipality_id: int, programme_id: int, partner_id: int) -> None:
+    """The partner no longer takes part (done already: nothing changes); another town's
+    programme or partner is not found."""
+    async with write_transaction():
+        await get_programme(municipality_id, programme_id)
+        if not await Partner.exists().where(owned(Partner, municipality_id, partner_id)):
+            raise NotFound("No such partner.")
+        await ProgrammePartner.delete().where(
+            owned(ProgrammePartner, municipality_id)
+            & (ProgrammePartner.programme == programme_id)
+            & (ProgrammePartner.partner == partner_id)
+        )

@@ -154,6 +154,16 @@ class ProgrammeOut(Output):
     submissions_until: date | None = None
 
 
+class ProgrammePartnerOut(Output):
+    """A partner organisation taking part in a programme."""
+
+    id: int
+    name: str
+    kind: str
+    contact_name: str | None
+    email: str | None
+
+
 # --- series -----------------------------------------------------------------------------
 
 

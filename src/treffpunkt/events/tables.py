@@ -20,6 +20,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.partners.tables import Partner
 
 
 class EventKind(StrEnum):
@@ -108,6 +109,17 @@ class Programme(Table, tablename="programme"):
     submissions_until = Date(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ProgrammePartner(Table, tablename="programme_partner"):
+    """A partner organisation taking part in a programme (one row per pair: a unique
+    index, see the migration)."""
+
+    id = Serial(primary_key=True)
+    municipality = ForeignKey(Municipality, on_delete=OnDelete.restrict, index=True, null=False)
+    programme = ForeignKey(Programme, on_delete=OnDelete.cascade, index=True, null=False)
+    partner = ForeignKey(Partner, on_delete=OnDelete.cascade, index=True, null=False)
+    created_at = Timestamptz(default=TimestamptzNow())
 
 
 class Event(HoldsPlaces, Table, tablename="event"):

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from treffpunkt.db import lock_rows, write_transaction
 from treffpunkt.errors import Conflict, InvalidInput, NotFound
 from treffpunkt.events import service as events
-from treffpunkt.events.programmes import get_programme, get_programme_by_slug
+from treffpunkt.events.programmes import add_partner, get_programme, get_programme_by_slug
 from treffpunkt.events.schemas import EventCreate
 from treffpunkt.events.tables import EventKind, Venue
 from treffpunkt.i18n import translated
@@ -300,7 +300,9 @@ async def approve(municipality_id: int, submission_id: int) -> SubmissionOut:
             contact_name=row["contact_name"],
             email=row["email"],
             phone=row["phone"],
+            locale=row["locale"],
         )
+        await add_partner(municipality_id, row["programme"], partner_id)
         changes: dict[Any, Any] = {
             Submission.status: SubmissionStatus.approved,
             Submission.event: event.id,

@@ -7,6 +7,7 @@ from piccolo.table import Table
 
 from treffpunkt.events.tables import Event, Programme, Venue
 from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.partners.tables import Partner
 
 
 class SubmissionStatus(StrEnum):
@@ -21,7 +22,7 @@ class Submission(Table, tablename="submission"):
     `texts` are {locale: {"title": …, "description": …}}; `dates` the proposed
     sessions in the municipality's wall time [{"day", "start", "end"}]. The guide may
     edit every field while it waits, and choose one of the town's venues (`venue`);
-    approving makes `event` and finds or creates the organisation as a partner.
+    approving makes `event` and finds or adds the organisation as a `partner`.
     """
 
     id = Serial(primary_key=True)
@@ -41,6 +42,7 @@ class Submission(Table, tablename="submission"):
     privacy_version = Varchar(length=32)  # the privacy notice the contact agreed to
     venue = ForeignKey(Venue, on_delete=OnDelete.set_null, null=True, default=None)
     event = ForeignKey(Event, on_delete=OnDelete.set_null, null=True, default=None)
+    partner = ForeignKey(Partner, on_delete=OnDelete.set_null, null=True, default=None)
     decline_message = Text(null=True, default=None)
     decided_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
