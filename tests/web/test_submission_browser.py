@@ -20,16 +20,17 @@ from tests.smtp import SMTPServer
 from tests.submissions.factories import make_programme
 from tests.web.browser import DESKTOP, PHONE, assert_accessible, assert_fits_width, screenshot
 from tests.web.test_event_browser import mail_to, served_with_mail, text_of
+from tests.web.workspace import log_in
 from treffpunkt.submissions.tables import Submission
 from treffpunkt.translations import translator
 
 SLUG = "interkulturelle-woche-2027"
-PARTNER = "info@tuerkischer-elternverein.example"
+PARTNER = "info@tuerkischer-elternverein.org"
 
 
 @pytest.fixture
 async def page(browser: Browser) -> AsyncIterator[Page]:
-    context = await browser.new_context(viewport=PHONE)  # type: ignore[arg-type]
+    context = await browser.new_context(viewport=PHONE, locale="de-DE")  # type: ignore[arg-type]
     yield await context.new_page()
     await context.close()
 
@@ -55,8 +56,6 @@ async def propose(page: Page, day: str) -> None:
 async def test_a_partner_proposes_the_guide_approves_and_it_is_published(
     app: Any, bensheim: Any, bensheim_guide: Any, smtp: SMTPServer, page: Page
 ) -> None:
-    from tests.web.workspace import log_in
-
     de, tr = translator("de"), translator("tr")
     await make_programme(bensheim, SLUG)
     venue = await make_venue(bensheim, "Stadtbibliothek")
@@ -95,7 +94,8 @@ async def test_a_partner_proposes_the_guide_approves_and_it_is_published(
         )
 
         # The guide logs in, finds it in the programme's queue, picks a venue, approves.
-        await log_in(page, f"{url}/guide/programmes", bensheim_guide["email"])
+        await log_in(page, url, bensheim_guide["email"])
+        await page.goto(f"{url}/guide/programmes")
         await expect(page).to_have_url(re.compile(r"/guide/programmes$"))
         await assert_accessible(page)
         await page.get_by_role("link", name="Interkulturelle Woche 2027").click()
