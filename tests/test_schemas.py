@@ -19,6 +19,8 @@ from treffpunkt.municipalities import schemas as municipalities
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.registrations import schemas as registrations
 from treffpunkt.registrations.tables import Registration
+from treffpunkt.submissions import schemas as submissions
+from treffpunkt.submissions.tables import Submission
 from treffpunkt.schemas import MULTI_LINE, Day, Input, Instant, Name
 
 # Where each request body is stored, and the fields stored under another column name.
@@ -39,6 +41,8 @@ STORED_IN: dict[type[BaseModel], type[Table]] = {
     events.EventUpdate: Event,
     registrations.RegistrationCreate: Registration,
     registrations.GuideRegistrationCreate: Registration,
+    submissions.SubmissionCreate: Submission,
+    submissions.SubmissionUpdate: Submission,
 }
 RENAMED: dict[tuple[type[BaseModel], str], Any] = {
     (events.Organiser, "name"): Event.organiser_name,
@@ -54,6 +58,9 @@ NOT_IN_A_VARCHAR = {
     registrations.Needs,
     registrations.CapacityIn,
     registrations.AttendanceIn,
+    submissions.ProposedDate,
+    submissions.SubmissionText,
+    submissions.SubmissionDecline,
 }
 
 
