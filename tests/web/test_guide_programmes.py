@@ -193,3 +193,35 @@ async def test_another_towns_programmes_and_proposals_are_not_found(
         assert answer.status_code == 404, path
     assert await Event.count() == 0
     assert (await Submission.objects())[0].status == "received"
+
+
+async def test_a_guide_adds_and_removes_partners_of_the_programme(
+    client: Any, bensheim: Any, butzbach: Any, bensheim_guide: Any
+) -> None:
+    from treffpunkt.events.programmes import programme_partners
+    from treffpunkt.partners.schemas import PartnerCreate
+    from treffpunkt.partners.service import create_partner
+
+    programme = await make_programme(bensheim)
+    caritas = await create_partner(bensheim.id, PartnerCreate(name="Caritas Bensheim"))
+    elsewhere = await create_partner(butzbach.id, PartnerCreate(name="Caritas Butzbach"))
+    guide = await guide_of(client, bensheim_guide)
+    path = f"/guide/programmes/{programme['id']}"
+    page = await guide.get(path)
+    assert "Caritas Bensheim" in page.text
+    assert "Caritas Butzbach" not in page.text
+    added = await submit(guide, path, f"{path}/partners", {"partner": str(caritas.id)})
+    assert added.status_code == 303
+    again = await submit(guide, path, f"{path}/partners", {"partner": str(caritas.id)})
+    assert again.status_code == 303
+    assert [p["id"] for p in await programme_partners(bensheim.id, programme["id"])] == [
+        caritas.id
+    ]
+    foreign = await submit(guide, path, f"{path}/partners", {"partner": str(elsewhere.id)})
+    assert foreign.status_code == 422
+    for wrong in ("", "x", str(2**63)):
+        refused = await submit(guide, path, f"{path}/partners", {"partner": wrong})
+        assert refused.status_code == 422, wrong
+    removed = await submit(guide, path, f"{path}/partners/{caritas.id}/remove")
+    assert removed.status_code == 303
+    assert await programme_partners(bensheim.id, programme["id"]) == []
