@@ -133,7 +133,7 @@ def check_headers(response: httpx.Response, path: str, where: str) -> None:
     elif kept != "public":  # errors of public files may be kept too
         assert cache == "no-store", f"{where}: {cache}"
     if headers.get("content-type", "").startswith("text/html") and not path.startswith("/schema"):
-        # Workspace pages may run this site's scripts (web/workspace.py).
+        # The workspace's pages may load scripts from this site (web/workspace.py).
         workspace = path.startswith(("/guide", "/admin"))
         assert policy == (WORKSPACE_POLICY if workspace else PAGE_POLICY), where
         assert "unsafe-inline" not in policy, where

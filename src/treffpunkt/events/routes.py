@@ -242,6 +242,19 @@ class GuideSessionController(Controller):
         await service.cancel_session(tenant.municipality_id, session_id)
         return await _session_out(tenant, session_id)
 
+    @post(
+        "/{session_id:int}/restore",
+        operation_id="restoreSession",
+        status_code=HTTP_200_OK,
+        responses=errors(409),
+    )
+    async def restore_session(
+        self, session_id: PathId, tenant: NamedDependency[Tenant]
+    ) -> GuideSessionOut:
+        """Let a cancelled session take place after all; its registrants are told."""
+        await service.restore_session(tenant.municipality_id, session_id)
+        return await _session_out(tenant, session_id)
+
     @delete("/{session_id:int}", operation_id="removeSession", status_code=HTTP_204_NO_CONTENT)
     async def remove_session(self, session_id: PathId, tenant: NamedDependency[Tenant]) -> None:
         """Remove a date; one with registrations is cancelled instead."""

@@ -400,6 +400,29 @@ async def set_series(municipality_id: int, event_id: int, rule: SeriesRule) -> E
     return event
 
 
+class _DryRun(Exception):
+    """Ends plan_series' transaction: what it did is rolled back."""
+
+    def __init__(self, changes: Changes) -> None:
+        self.changes = changes
+
+
+async def plan_series(municipality_id: int, event_id: int, rule: SeriesRule) -> Changes:
+    """What set_series would do with `rule` now: the sessions it would move and those it
+    would cancel (whose people would be told). Worked out by the very same rule as
+    set_series, in a transaction that is rolled back: nothing is kept."""
+    municipality = await _municipality(municipality_id)
+    try:
+        async with write_transaction():
+            event = await get_event(municipality_id, event_id, lock=True)
+            if event.status == EventStatus.cancelled:
+                raise Conflict("The event is cancelled.", {"status": "cancelled"})
+            zone = ZoneInfo(municipality.time_zone)
+            raise _DryRun(await _sync_series(event, rule, zone, now()))
+    except _DryRun as done:
+        return done.changes
+
+
 def _times(times: SessionTimes, zone: ZoneInfo) -> dict[str, Any]:
     """A session's columns for `times`: an all-day one from local midnight to midnight."""
     starts_at, ends_at = times.instants(zone)
@@ -476,6 +499,49 @@ async def cancel_session(municipality_id: int, session_id: int) -> Session:
         if await _set_session_status(session, SessionStatus.cancelled, at):
             await sessions_changed(await _event_of(session), [session.id], SESSIONS_CANCELLED, at)
     return session
+
+
+async def restore_session(municipality_id: int, session_id: int) -> Session:
+    """Let a cancelled session take place after all: scheduled again, its registrants
+    told (as for a move: the session is back in their calendars). A series date that
+    was taken out of the rule (remove_session) comes back into it, so that a later
+    series edit keeps it. Not for a session that has ended, nor in a cancelled event."""
+    at = now()
+    async with write_transaction():
+        session = await get_session(municipality_id, session_id, lock=True)
+        event = await get_event(municipality_id, session.event)
+        if event.status == EventStatus.cancelled:
+            raise Conflict("The event is cancelled.", {"status": "cancelled"})
+        if session.status != SessionStatus.cancelled:
+            return session
+        if session.ends_at <= at:
+            raise Conflict("The session is over.", {"session": "ended"})
+        if session.occurrence_start is not None and event.series:
+            zone = ZoneInfo((await _municipality(municipality_id)).time_zone)
+            day = session.occurrence_start.astimezone(zone).date().isoformat()
+            series: dict[str, Any] = dict(event.series)  # type: ignore[arg-type]
+            kept = [d for d in series.get("excluded_dates", []) if d != day]
+            back = {**series, "excluded_dates": kept}
+            if day not in _rule_days(SeriesRule.model_validate(back), zone):
+                back["extra_dates"] = sorted({*series.get("extra_dates", []), day})
+            if back != series:
+                event.series = back
+                event.revision += 1
+                await event.save([Event.series, Event.revision])
+        session.detached = session.occurrence_start is not None
+        await session.save([Session.detached])
+        await _set_session_status(session, SessionStatus.scheduled, at)
+        await _touch(event.id, at)
+        await sessions_changed(event, [session.id], SESSIONS_MOVED, at)
+    return session
+
+
+def _rule_days(rule: SeriesRule, zone: ZoneInfo) -> set[str]:
+    """The local dates (ISO) a series gives; none if it gives none."""
+    try:
+        return {o.local_date.isoformat() for o in expand(rule.definition(), zone, False)}
+    except RuleError:
+        return set()
 
 
 async def remove_session(municipality_id: int, session_id: int) -> None:

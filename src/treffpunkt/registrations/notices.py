@@ -54,6 +54,27 @@ def registration_message(
     )
 
 
+async def to_tell(
+    event_id: int, session_ids: Collection[int], at: datetime | None = None
+) -> list[Registration]:
+    """Who hears of a change of these sessions of the event: everyone with a place or a
+    queue place in one of them (a course's people in every one), by mail, registered
+    by `at` (the change; now when asked before a change, to say how many will hear)."""
+    ids = sorted(set(session_ids))
+    if not ids:
+        return []
+    query = Registration.objects().where(
+        (Registration.event == event_id)
+        & (Registration.session.is_in(ids) | Registration.session.is_null())
+        & Registration.status.is_in(list(ACTIVE))
+        & Registration.email.is_not_null()
+        & Registration.anonymised_at.is_null()
+    )
+    if at is not None:
+        query = query.where(Registration.created_at <= at)
+    return await query.order_by(Registration.id)
+
+
 async def sessions_changed(
     event_id: int, session_ids: Collection[int], kind: str, at: datetime
 ) -> int:
@@ -67,14 +88,7 @@ async def sessions_changed(
     ids = sorted(set(session_ids))
     if not ids:
         return 0
-    registrants = await Registration.objects().where(
-        (Registration.event == event_id)
-        & (Registration.session.is_in(ids) | Registration.session.is_null())
-        & Registration.status.is_in(list(ACTIVE))
-        & Registration.email.is_not_null()
-        & Registration.anonymised_at.is_null()
-        & (Registration.created_at <= at)
-    )
+    registrants = await to_tell(event_id, ids, at)
     if not registrants:
         return 0
     waiting = {

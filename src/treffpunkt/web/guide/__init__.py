@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 
 from treffpunkt.accounts.dependencies import Tenant
-from treffpunkt.web.guide import programmes
+from treffpunkt.web.guide import dates, programmes
 from treffpunkt.web.pages import page_route
 from treffpunkt.web.workspace import workspace_page
 
@@ -21,4 +21,4 @@ async def home(request: Request[Any, Any, Any], tenant: NamedDependency[Tenant])
     return await workspace_page(request, "guide/home.html", tenant, section="week")
 
 
-GUIDE_ROUTES: list[Any] = [home, *programmes.ROUTES]
+GUIDE_ROUTES: list[Any] = [home, *dates.ROUTES, *programmes.ROUTES]
