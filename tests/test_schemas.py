@@ -19,9 +19,9 @@ from treffpunkt.municipalities import schemas as municipalities
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.registrations import schemas as registrations
 from treffpunkt.registrations.tables import Registration
+from treffpunkt.schemas import MULTI_LINE, Day, Input, Instant, Name
 from treffpunkt.submissions import schemas as submissions
 from treffpunkt.submissions.tables import Submission
-from treffpunkt.schemas import MULTI_LINE, Day, Input, Instant, Name
 
 # Where each request body is stored, and the fields stored under another column name.
 STORED_IN: dict[type[BaseModel], type[Table]] = {

@@ -214,9 +214,7 @@ async def test_a_guide_adds_and_removes_partners_of_the_programme(
     assert added.status_code == 303
     again = await submit(guide, path, f"{path}/partners", {"partner": str(caritas.id)})
     assert again.status_code == 303
-    assert [p["id"] for p in await programme_partners(bensheim.id, programme["id"])] == [
-        caritas.id
-    ]
+    assert [p["id"] for p in await programme_partners(bensheim.id, programme["id"])] == [caritas.id]
     foreign = await submit(guide, path, f"{path}/partners", {"partner": str(elsewhere.id)})
     assert foreign.status_code == 422
     for wrong in ("", "x", str(2**63)):
