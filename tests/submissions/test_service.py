@@ -57,6 +57,20 @@ async def test_the_form_closes_after_its_last_day_in_the_towns_zone(bensheim: An
     assert await OutboxMessage.count() == 0
 
 
+async def test_a_date_in_the_past_is_refused_naming_it(bensheim: Any) -> None:
+    programme = await make_programme(bensheim)
+    yesterday = datetime.now(BERLIN).date() - timedelta(days=1)
+    dates = [
+        {"day": str(future_day(32)), "start": "18:00", "end": "20:00"},
+        {"day": str(yesterday), "start": "18:00", "end": "20:00"},
+    ]
+    data = SubmissionCreate.model_validate(proposal(dates=dates))
+    with pytest.raises(InvalidInput) as refused:
+        await service.submit(bensheim, programme["slug"], data)
+    assert list(refused.value.fields) == ["dates.1.day"]
+    assert await Submission.count() == 0
+
+
 async def test_a_held_back_mail_is_written_but_never_sent(bensheim: Any) -> None:
     programme = await make_programme(bensheim)
     data = SubmissionCreate.model_validate(proposal())

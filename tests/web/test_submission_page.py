@@ -183,3 +183,16 @@ async def test_the_form_speaks_every_language(client: Any, bensheim: Any, locale
     page = await client.get(f"{form_path(bensheim, programme)}?lang={locale}")
     assert page.status_code == 200
     assert f'<html lang="{locale}"' in page.text
+
+
+async def test_a_date_in_the_past_is_named_by_its_row(client: Any, bensheim: Any) -> None:
+    programme = await make_programme(bensheim)
+    yesterday = str(datetime.now(BERLIN).date() - timedelta(days=1))
+    answer = await send(
+        client, bensheim, programme, date_2="", date_3=yesterday, start_3="10:00", end_3="11:00"
+    )
+    assert answer.status_code == 422
+    assert 'href="#field-date_3"' in answer.text
+    assert 'href="#field-date_1"' not in answer.text
+    assert f'value="{yesterday}"' in answer.text
+    assert await Submission.count() == 0

@@ -147,6 +147,12 @@ async def submit(
         raise Conflict(
             "This programme takes no proposals now.", {"programme": "submissions closed"}
         )
+    today = local_today(municipality, at)
+    past = [n for n, proposed in enumerate(data.dates) if proposed.day < today]
+    if past:
+        raise InvalidInput(
+            "A proposed date lies in the past.", {f"dates.{n}.day": "in the past" for n in past}
+        )
     values = data.model_dump(mode="json", exclude={"consent"})
     async with write_transaction():
         submission = Submission(
@@ -265,7 +271,9 @@ def event_data(submission: dict[str, Any], municipality: Municipality) -> EventC
                 for locale, text in submission["texts"].items()
             },
             "languages": submission["languages"],
-            "organiser": {"name": submission["organisation"], "contact": submission["email"]},
+            # The contact's address is theirs to give: the event page shows none of it
+            # unless a guide adds it to the event.
+            "organiser": {"name": submission["organisation"]},
             "sessions": [
                 {
                     "starts_at": instant(d["day"], d["start"]),

@@ -27,7 +27,7 @@ from litestar.status_codes import (
 )
 from pydantic import ValidationError
 
-from treffpunkt.errors import Conflict
+from treffpunkt.errors import Conflict, InvalidInput
 from treffpunkt.i18n import LOCALES, translated
 from treffpunkt.municipalities.service import get_municipality
 from treffpunkt.municipalities.tables import Municipality
@@ -62,6 +62,7 @@ MESSAGES = {
     "date": N_("Enter the date, for example 2027-09-27."),
     "start": N_("Enter the start time, for example 18:00."),
     "end": N_("Enter an end time after the start."),
+    "past": N_("Choose a day that is still to come."),
     "languages": N_("Choose at least one language of the event."),
     "venue_wish": N_("Please write at most 2000 characters."),
     "accessibility": N_("Please write at most 2000 characters."),
@@ -93,8 +94,9 @@ def _form_values(form: FormMultiDict) -> dict[str, Any]:
     return values
 
 
-def _dates(values: dict[str, Any], failed: dict[str, str]) -> list[dict[str, str]]:
-    """The filled rows of proposed dates; a row's failing part is named by its row."""
+def _dates(values: dict[str, Any], failed: dict[str, str], rows: list[int]) -> list[dict[str, str]]:
+    """The filled rows of proposed dates; a row's failing part is named by its row.
+    `rows` gets the row number of each date given (to name a row the service refuses)."""
     dates = []
     for n in range(1, MAX_DATES + 1):
         row = {part: values[f"{part}_{n}"].strip() for part in ("date", "start", "end")}
@@ -109,14 +111,19 @@ def _dates(values: dict[str, Any], failed: dict[str, str]) -> list[dict[str, str
                 failed.setdefault(f"{part}_{n}", part)
             continue
         dates.append(body)
+        rows.append(n)
     if not dates and not any(key.startswith(("date_", "start_", "end_")) for key in failed):
         failed.setdefault("date_1", "dates")
     return dates
 
 
-def parse(values: dict[str, Any]) -> tuple[SubmissionCreate | None, dict[str, str]]:
-    """The form as the service's input, or the failing fields: {form field: message key}."""
+def parse(
+    values: dict[str, Any], rows: list[int] | None = None
+) -> tuple[SubmissionCreate | None, dict[str, str]]:
+    """The form as the service's input, or the failing fields: {form field: message key}.
+    `rows`, when given, gets the form's row number of each date."""
     failed: dict[str, str] = {}
+    rows = rows if rows is not None else []
     texts = {}
     for locale in LOCALES:
         title = values[f"title_{locale}"].strip()
@@ -125,7 +132,7 @@ def parse(values: dict[str, Any]) -> tuple[SubmissionCreate | None, dict[str, st
             texts[locale] = {"title": title, "description": description}
     if not texts:
         failed["title_de"] = "texts"
-    dates = _dates(values, failed)
+    dates = _dates(values, failed, rows)
     body = {
         "organisation": values["organisation"].strip(),
         "contact_name": values["contact_name"].strip(),
@@ -249,16 +256,10 @@ async def submit(
     municipality, locale, programme = await _programme(request, slug, programme_slug)
     if not service.accepts_submissions(programme, municipality, service.now()):
         return _closed(request, municipality, programme, locale, HTTP_409_CONFLICT)
-    data, failed = parse(values)
+    rows: list[int] = []
+    data, failed = parse(values, rows)
     if data is None:
-        return page(
-            request,
-            "submission_form.html",
-            municipality=municipality,
-            status_code=HTTP_422_UNPROCESSABLE_ENTITY,
-            until=programme["submissions_until"],
-            **_context(municipality, programme, locale, values, _messages(failed, locale)),
-        )
+        return _again(request, municipality, programme, locale, values, failed)
     done = Redirect(_path(slug, programme_slug) + "/submitted", status_code=HTTP_303_SEE_OTHER)
     if form.get(HONEYPOT):  # a bot: the answer a person would get, nothing stored
         return done
@@ -269,7 +270,33 @@ async def submit(
         await service.submit(municipality, programme_slug, data, mail=mail)
     except Conflict:  # closed in between
         return _closed(request, municipality, programme, locale, HTTP_409_CONFLICT)
+    except InvalidInput as error:  # a date in the past, named by its row
+        past = {
+            f"date_{rows[int(field.split('.')[1])]}": "past"
+            for field in error.fields
+            if field.startswith("dates.")
+        }
+        return _again(request, municipality, programme, locale, values, past)
     return done
+
+
+def _again(
+    request: Request[Any, Any, Any],
+    municipality: Municipality,
+    programme: dict[str, Any],
+    locale: str,
+    values: dict[str, Any],
+    failed: dict[str, str],
+) -> Template:
+    """The form again, each failing field named, what was typed kept (422)."""
+    return page(
+        request,
+        "submission_form.html",
+        municipality=municipality,
+        status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+        until=programme["submissions_until"],
+        **_context(municipality, programme, locale, values, _messages(failed, locale)),
+    )
 
 
 @page_route("/m/{slug:str}/programmes/{programme_slug:str}/submitted")
