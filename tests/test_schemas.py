@@ -18,7 +18,7 @@ from treffpunkt.events.tables import Event, Programme, Venue
 from treffpunkt.municipalities import schemas as municipalities
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.registrations import schemas as registrations
-from treffpunkt.registrations.tables import Registration
+from treffpunkt.registrations.tables import EventMessage, Registration
 from treffpunkt.schemas import MULTI_LINE, Day, Input, Instant, Name
 from treffpunkt.submissions import schemas as submissions
 from treffpunkt.submissions.tables import Submission
@@ -41,6 +41,7 @@ STORED_IN: dict[type[BaseModel], type[Table]] = {
     events.EventUpdate: Event,
     registrations.RegistrationCreate: Registration,
     registrations.GuideRegistrationCreate: Registration,
+    registrations.MessageIn: EventMessage,
     submissions.SubmissionCreate: Submission,
     submissions.SubmissionUpdate: Submission,
 }

@@ -34,7 +34,7 @@ from treffpunkt.partners.service import create_partner
 from treffpunkt.piccolo_app import APP_CONFIG
 from treffpunkt.registrations.schemas import GuideRegistrationCreate
 from treffpunkt.registrations.service import register
-from treffpunkt.registrations.targets import session_target
+from treffpunkt.registrations.targets import event_target, session_target
 from treffpunkt.web.workspace import admin_session, guide_session
 
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
@@ -140,6 +140,7 @@ OBJECTS_FOR: dict[str, dict[str, str]] = {
             "exportEventRegistrations",
             "addEventRegistration",
             "registerForEvent",
+            "sendEventMessage",  # a course with someone to write to
         )
     },
 }
@@ -176,6 +177,8 @@ VALID_BODIES: dict[str, Any] = {
     "addSessionRegistration": {"name": "Walk-in", "phone": "06251 123456"},
     "addEventRegistration": {"name": "Walk-in", "email": "walkin@example.org"},
     "setSessionCapacity": {"capacity": 40},
+    "previewEventMessage": {"audience": "both", "subject": "Raum", "body": "Wir sind im Hof."},
+    "sendEventMessage": {"audience": "confirmed", "subject": "Raum", "body": "Im Hof.\nBis dann"},
     "updateSubmission": {
         "contact_name": "Rania K.",
         "dates": [{"day": str(DAY), "start": "18:00", "end": "20:00"}],
@@ -208,6 +211,8 @@ TYPED_FIELD: dict[str, tuple[str, Any]] = {
     "addEventRegistration": ("name", 5),
     "setSessionCapacity": ("capacity", "lots"),
     "recordAttendance": ("status", "present"),
+    "previewEventMessage": ("audience", "everyone"),
+    "sendEventMessage": ("subject", ["not", "one", "line"]),
     "updateSubmission": ("languages", "de"),
     "declineSubmission": ("message", 5),
 }
@@ -231,6 +236,11 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
     open_event = await make_published_event(municipality, registration_mode="per_session")
     [open_session] = await sessions_of(open_event)
     course = await make_published_event(municipality, registration_mode="whole_event")
+    await register(  # someone a guide's message reaches
+        await event_target(course.id, municipality.id),
+        GuideRegistrationCreate(name="Per Telefon", email="telefon@example.org"),
+        SECRET,
+    )
     submission_id = await make_submission(municipality, programme)
     partner = await create_partner(municipality.id, PartnerCreate(name=f"Verein {venue.id}"))
     walk_in = (

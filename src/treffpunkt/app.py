@@ -40,6 +40,7 @@ from treffpunkt.openapi import ModelReferences, openapi_config
 from treffpunkt.registrations import kinds, notices
 from treffpunkt.registrations import service as registrations
 from treffpunkt.registrations.routes import (
+    GuideMessageController,
     GuideRegistrationController,
     PublicRegistrationController,
 )
@@ -83,6 +84,7 @@ guide_api = Router(
         GuideEventController,
         GuideSessionController,
         GuideRegistrationController,
+        GuideMessageController,
         GuideSubmissionController,
     ],
 )

@@ -11,7 +11,7 @@ from treffpunkt.events.tables import Event, Programme, ProgrammePartner, Session
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.outbox import OutboxMessage
 from treffpunkt.partners.tables import Partner
-from treffpunkt.registrations.tables import Attendance, Registration
+from treffpunkt.registrations.tables import Attendance, EventMessage, Registration
 from treffpunkt.submissions.tables import Submission
 
 
@@ -42,6 +42,7 @@ APP_CONFIG = AppConfig(
         PersonalFeed,
         FeedVersion,
         InvitationRecord,
+        EventMessage,
         Submission,
     ],
     migration_dependencies=[],

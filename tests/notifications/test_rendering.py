@@ -47,6 +47,9 @@ def context(**changes: Any) -> dict[str, Any]:
         },
         "manage_url": "http://testserver/r/x",
         "confirm_url": "http://testserver/r/x?confirm=1",
+        # A guide's message (guide_message): their words, as typed.
+        "message_subject": "Raum geändert",
+        "message_body": "Wir treffen uns im Hof.",
         # partner submissions (submission_*)
         "organisation": "Kulturverein",
         "programme_title": "Interkulturelle Woche",

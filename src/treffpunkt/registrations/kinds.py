@@ -17,7 +17,7 @@ from treffpunkt.events.service import SESSIONS_CANCELLED, SESSIONS_MOVED
 from treffpunkt.events.tables import Event
 from treffpunkt.links import event_page_path
 from treffpunkt.outbox import Row
-from treffpunkt.registrations import notices
+from treffpunkt.registrations import messages, notices
 from treffpunkt.registrations.mail import current_context
 from treffpunkt.registrations.service import registration_token
 from treffpunkt.registrations.tables import ACTIVE, Registration
@@ -40,6 +40,7 @@ MAILS = {
     notices.CHANGED: _as_it_is_now,
     notices.CANCELLED: _as_it_is_now,
     notices.REMINDER: _as_it_is_now,
+    messages.GUIDE_MESSAGE: messages.as_it_is_now,  # a guide's message
 }
 
 

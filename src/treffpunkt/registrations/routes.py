@@ -10,12 +10,15 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 
 from treffpunkt.accounts.dependencies import Tenant
 from treffpunkt.openapi import errors
-from treffpunkt.registrations import guide, public, service, targets
+from treffpunkt.registrations import guide, messages, public, service, targets
 from treffpunkt.registrations.schemas import (
     AttendanceIn,
     CapacityIn,
+    EventMessageOut,
     GuideRegistrationCreate,
     GuideRegistrationOut,
+    MessageIn,
+    MessagePreviewOut,
     RegistrationCreate,
     RegistrationCreated,
     RegistrationReceived,
@@ -251,6 +254,44 @@ class GuideRegistrationController(Controller):
         """Mark a confirmed registration as attended or no-show for this session."""
         await guide.record_attendance(
             tenant.municipality_id, session_id, data.registration_id, data.status
+        )
+
+
+class GuideMessageController(Controller):
+    path = "/events/{event_id:int}/messages"
+    tags = ["guide: messages"]
+
+    @get("/", operation_id="listEventMessages")
+    async def list_messages(
+        self, event_id: PathId, tenant: NamedDependency[Tenant]
+    ) -> list[EventMessageOut]:
+        """The messages guides sent to this event's registrants, newest first."""
+        return await messages.history(tenant.municipality_id, event_id)
+
+    @post("/preview", operation_id="previewEventMessage", status_code=HTTP_200_OK)
+    async def preview(
+        self, event_id: PathId, data: JSONBody[MessageIn], tenant: NamedDependency[Tenant]
+    ) -> MessagePreviewOut:
+        """How many people a message would reach, and in which languages; sends nothing.
+        People with a confirmed address only (unconfirmed ones never get a guide's text),
+        once per address."""
+        return await messages.preview(tenant.municipality_id, event_id, data)
+
+    @post(
+        "/",
+        operation_id="sendEventMessage",
+        status_code=HTTP_201_CREATED,
+        responses=errors(409),
+    )
+    async def send(
+        self, event_id: PathId, data: JSONBody[MessageIn], tenant: NamedDependency[Tenant]
+    ) -> EventMessageOut:
+        """Send a message to the registrants of one date (`session_id`) or of the whole
+        event: one mail per person through the outbox, in their language, with the
+        event's details around the text as typed; kept in the event's history. 409 when
+        nobody would get it, or when the same message went to them minutes ago."""
+        return await messages.send_message(
+            tenant.municipality_id, tenant.account_id, event_id, data
         )
 
 

@@ -9,7 +9,7 @@ from treffpunkt.events.schemas import AllDay, LanguageCode
 from treffpunkt.events.tables import SessionStatus
 from treffpunkt.i18n import Locale
 from treffpunkt.outbox import OutboxStatus
-from treffpunkt.registrations.tables import AttendanceStatus, RegistrationStatus
+from treffpunkt.registrations.tables import AttendanceStatus, MessageAudience, RegistrationStatus
 from treffpunkt.schemas import MULTI_LINE, Id, Input, MailAddress, Name, Output
 
 Phone = Annotated[str, StringConstraints(max_length=30, pattern=r"^[0-9+() /-]{5,30}$")]
@@ -137,3 +137,43 @@ class CapacityIn(Input):
 class AttendanceIn(Input):
     registration_id: Id
     status: AttendanceStatus
+
+
+# --- a guide's message to registrants (registrations/messages.py) ---------------------------
+
+MessageSubject = Annotated[str, StringConstraints(min_length=1, max_length=150)]
+MessageBody = Annotated[str, StringConstraints(min_length=1, max_length=5000), MULTI_LINE]
+
+
+class MessageIn(Input):
+    """A message to an event's registrants: to the people of one date (`session_id`),
+    or of the whole event (left out: a course's people, or those of all its dates)."""
+
+    session_id: Id | None = Field(default=None, description="one date of the event")
+    audience: MessageAudience = Field(
+        description="confirmed: people with a place; waitlisted: people waiting; both"
+    )
+    subject: MessageSubject = Field(description="one line, sent as typed")
+    body: MessageBody = Field(description="plain text, sent as typed (line breaks kept)")
+
+
+class MessagePreviewOut(Output):
+    """Whom a message would reach: people with a confirmed address, once each, in the
+    language each chose for mail."""
+
+    recipients: int
+    languages: dict[str, int] = Field(description="locale → how many people read it so")
+
+
+class EventMessageOut(Output):
+    """A message in the event's history."""
+
+    id: int
+    session_id: int | None
+    session_starts_at: datetime | None
+    audience: MessageAudience
+    subject: str
+    body: str
+    author: str | None = Field(description="the guide who sent it")
+    sent_at: datetime
+    recipients: int

@@ -12,6 +12,7 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from treffpunkt.accounts.tables import Account
 from treffpunkt.events.tables import Event, Session
 from treffpunkt.municipalities.tables import Municipality
 
@@ -74,3 +75,30 @@ class Attendance(Table, tablename="attendance"):
     session = ForeignKey(Session, on_delete=OnDelete.cascade, index=True, null=False)
     status = Varchar(length=16, choices=AttendanceStatus)
     recorded_at = Timestamptz(default=TimestamptzNow())
+
+
+class MessageAudience(StrEnum):
+    """Whom a guide's message goes to: people with a place, people waiting, or both."""
+
+    confirmed = "confirmed"
+    waitlisted = "waitlisted"
+    both = "both"
+
+
+class EventMessage(Table, tablename="event_message"):
+    """A message a guide sent to an event's registrants (registrations/messages.py):
+    kept in the event's history, as typed, with how many people it went to.
+
+    `session` names the one date it was about; empty: every registrant of the event
+    (a course's, or those of all its dates)."""
+
+    id = Serial(primary_key=True)
+    municipality = ForeignKey(Municipality, on_delete=OnDelete.restrict, index=True, null=False)
+    event = ForeignKey(Event, on_delete=OnDelete.cascade, index=True, null=False)
+    session = ForeignKey(Session, on_delete=OnDelete.set_null, null=True, default=None)
+    audience = Varchar(length=16, choices=MessageAudience)
+    subject = Varchar(length=200)
+    body = Text()
+    author = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
+    sent_at = Timestamptz(default=TimestamptzNow())
+    recipient_count = Integer(default=0)

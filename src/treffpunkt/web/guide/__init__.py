@@ -6,19 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request
-from litestar.di import NamedDependency
-from litestar.response import Template
+from treffpunkt.web.guide import dates, messages, programmes, week
 
-from treffpunkt.accounts.dependencies import Tenant
-from treffpunkt.web.guide import dates, programmes
-from treffpunkt.web.pages import page_route
-from treffpunkt.web.workspace import workspace_page
-
-
-@page_route("/")
-async def home(request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Template:
-    return await workspace_page(request, "guide/home.html", tenant, section="week")
-
-
-GUIDE_ROUTES: list[Any] = [home, *dates.ROUTES, *programmes.ROUTES]
+GUIDE_ROUTES: list[Any] = [*week.ROUTES, *messages.ROUTES, *dates.ROUTES, *programmes.ROUTES]
