@@ -125,12 +125,12 @@ async def programme_partners(municipality_id: int, programme_id: int) -> list[di
 
 
 async def add_partner(municipality_id: int, programme_id: int, partner_id: int) -> None:
-    """Make one of the town's partners take part (again: nothing changes). Another
-    town's partner is refused naming `partner_id` (422)."""
+    """Make one of the town's partners take part (again: nothing changes); another
+    town's programme or partner is not found."""
     async with write_transaction():
         await get_programme(municipality_id, programme_id)
         if not await Partner.exists().where(owned(Partner, municipality_id, partner_id)):
-            raise InvalidInput("Unknown partner.", {"partner_id": "no such partner"})
+            raise NotFound("No such partner.")
         if await ProgrammePartner.exists().where(
             (ProgrammePartner.programme == programme_id) & (ProgrammePartner.partner == partner_id)
         ):
