@@ -17,6 +17,8 @@ from treffpunkt.events import schemas as events
 from treffpunkt.events.tables import Event, Programme, Venue
 from treffpunkt.municipalities import schemas as municipalities
 from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.partners import schemas as partners
+from treffpunkt.partners.tables import Partner
 from treffpunkt.registrations import schemas as registrations
 from treffpunkt.registrations.tables import EventMessage, Registration
 from treffpunkt.schemas import MULTI_LINE, Day, Input, Instant, Name
@@ -31,6 +33,7 @@ STORED_IN: dict[type[BaseModel], type[Table]] = {
     accounts.LoginIn: Account,
     municipalities.MunicipalityCreate: Municipality,
     municipalities.MunicipalityUpdate: Municipality,
+    municipalities.TownSettings: Municipality,  # the notice's text: a Text column
     events.VenueFields: Venue,
     events.VenueCreate: Venue,
     events.VenueUpdate: Venue,
@@ -41,6 +44,9 @@ STORED_IN: dict[type[BaseModel], type[Table]] = {
     events.EventUpdate: Event,
     registrations.RegistrationCreate: Registration,
     registrations.GuideRegistrationCreate: Registration,
+    registrations.WalkInCreate: Registration,
+    partners.PartnerCreate: Partner,
+    partners.PartnerUpdate: Partner,
     registrations.MessageIn: EventMessage,
     submissions.SubmissionCreate: Submission,
     submissions.SubmissionUpdate: Submission,
@@ -59,6 +65,7 @@ NOT_IN_A_VARCHAR = {
     registrations.Needs,
     registrations.CapacityIn,
     registrations.AttendanceIn,
+    registrations.InvitationsIn,
     submissions.ProposedDate,
     submissions.SubmissionText,
     submissions.SubmissionDecline,

@@ -127,23 +127,44 @@ OBJECTS_FOR: dict[str, dict[str, str]] = {
         for op in (
             "listSessionRegistrations",
             "exportSessionRegistrations",
+            "exportSessionRegistrationsXlsx",
             "addSessionRegistration",
+            "addSessionWalkIn",
             "setSessionCapacity",
             "recordAttendance",
             "registerForSession",
         )
     },
+    **{op: {"event_id": "invitation_event_id"} for op in ("listInvitations", "invitePartners")},
     **{
         op: {"event_id": "course_id"}
         for op in (
             "listEventRegistrations",
             "exportEventRegistrations",
+            "exportEventRegistrationsXlsx",
             "addEventRegistration",
+            "addEventWalkIn",
             "registerForEvent",
             "sendEventMessage",  # a course with someone to write to
         )
     },
 }
+
+# The door list's pages (web/guide/doors.py): each at a session's and a course's address.
+DOOR_PAGES = (
+    *("doorList", "markAttendance", "walkInForm", "addWalkIn", "phoneRegistrationForm"),
+    *("addPhoneRegistration", "cancelForm", "cancelPlace", "capacityForm", "changeCapacity"),
+    *("doorListCsv", "doorListXlsx"),
+)
+OBJECTS_FOR.update(
+    {
+        **{f"{name}Session": {"target_id": "open_session_id"} for name in DOOR_PAGES},
+        **{
+            f"{name}Course": {"target_id": "course_id", "registration_id": "course_registration_id"}
+            for name in DOOR_PAGES
+        },
+    }
+)
 
 # A valid body for each write operation; a new write endpoint must add one here.
 VALID_BODIES: dict[str, Any] = {
@@ -179,6 +200,8 @@ VALID_BODIES: dict[str, Any] = {
     "setSessionCapacity": {"capacity": 40},
     "previewEventMessage": {"audience": "both", "subject": "Raum", "body": "Wir sind im Hof."},
     "sendEventMessage": {"audience": "confirmed", "subject": "Raum", "body": "Im Hof.\nBis dann"},
+    "addSessionWalkIn": {"name": "Walk-in", "seats": 2},
+    "addEventWalkIn": {"name": "Walk-in", "phone": "06251 123456"},
     "updateSubmission": {
         "contact_name": "Rania K.",
         "dates": [{"day": str(DAY), "start": "18:00", "end": "20:00"}],
@@ -187,6 +210,15 @@ VALID_BODIES: dict[str, Any] = {
     "recordAttendance": lambda objects: {
         "registration_id": objects["registration_id"],
         "status": "attended",
+    },
+    "invitePartners": lambda objects: {"partner_ids": [objects["partner_id"]]},
+    "updateTownSettings": {
+        "sender_name": "Integrationsbüro",
+        "contact_email": "integration@bensheim.example",
+        "reminder_hours": 24,
+        "confirmation_hold_hours": 24,
+        "default_locale": "de",
+        "accent_colour": "#005a8c",
     },
 }
 # Body fields whose wrong type must be named in the 422 (a required one where there is one).
@@ -210,7 +242,11 @@ TYPED_FIELD: dict[str, tuple[str, Any]] = {
     "addSessionRegistration": ("seats", "many"),
     "addEventRegistration": ("name", 5),
     "setSessionCapacity": ("capacity", "lots"),
+    "addSessionWalkIn": ("seats", "many"),
+    "addEventWalkIn": ("session_id", "first"),
     "recordAttendance": ("status", "present"),
+    "invitePartners": ("partner_ids", "all"),
+    "updateTownSettings": ("reminder_hours", "a day"),
     "previewEventMessage": ("audience", "everyone"),
     "sendEventMessage": ("subject", ["not", "one", "line"]),
     "updateSubmission": ("languages", "de"),
@@ -236,17 +272,32 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
     open_event = await make_published_event(municipality, registration_mode="per_session")
     [open_session] = await sessions_of(open_event)
     course = await make_published_event(municipality, registration_mode="whole_event")
+    invitation_event = await make_published_event(
+        municipality, registration_mode="per_session", access="invitation_only"
+    )
+    partner = await create_partner(
+        municipality.id,
+        PartnerCreate(
+            name=f"Partner {venue.id}", kind="association", email=f"p{venue.id}@partner.example"
+        ),
+    )
     await register(  # someone a guide's message reaches
         await event_target(course.id, municipality.id),
         GuideRegistrationCreate(name="Per Telefon", email="telefon@example.org"),
         SECRET,
     )
     submission_id = await make_submission(municipality, programme)
-    partner = await create_partner(municipality.id, PartnerCreate(name=f"Verein {venue.id}"))
     walk_in = (
         await register(
             await session_target(open_session.id, municipality.id),
             GuideRegistrationCreate(name="Walk-in"),
+            SECRET,
+        )
+    ).registration
+    course_place = (
+        await register(
+            await event_target(course.id, municipality.id),
+            GuideRegistrationCreate(name="Course walk-in"),
             SECRET,
         )
     ).registration
@@ -259,9 +310,11 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
         "session_id": session.id,
         "open_session_id": open_session.id,
         "course_id": course.id,
-        "registration_id": walk_in.id,
-        "submission_id": submission_id,
+        "invitation_event_id": invitation_event.id,
         "partner_id": partner.id,
+        "registration_id": walk_in.id,
+        "course_registration_id": course_place.id,
+        "submission_id": submission_id,
     }
 
 
@@ -318,6 +371,8 @@ PUBLIC_OPERATIONS = {
 PUBLIC_PATHS = (
     *("/r/", "/schema", "/static/", "/assets/", "/m/{slug}/theme.css"),
     *("/m/{slug}/events/{event}", "/m/{slug}/events/{event_id}/"),
+    # a town's logo and privacy notice; a partner's invitation link
+    *("/m/{slug}/logo.png", "/m/{slug}/privacy", "/m/{slug}/invitations/"),
 )
 # A town's pages and feeds for everyone (web/town.py); exact paths, since they prefix others.
 PUBLIC_PAGES = {

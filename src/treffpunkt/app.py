@@ -33,13 +33,18 @@ from treffpunkt.events.routes import (
 )
 from treffpunkt.headers import security_headers
 from treffpunkt.health import health
-from treffpunkt.municipalities.routes import MunicipalityController, OwnMunicipalityController
+from treffpunkt.municipalities.routes import (
+    MunicipalityController,
+    OwnMunicipalityController,
+    TownSettingsController,
+)
 from treffpunkt.notifications.registry import Registry, TimedRule, use_registry
 from treffpunkt.notifications.worker import run_forever, stop_worker
 from treffpunkt.openapi import ModelReferences, openapi_config
 from treffpunkt.registrations import kinds, notices
 from treffpunkt.registrations import service as registrations
 from treffpunkt.registrations.routes import (
+    GuideInvitationController,
     GuideMessageController,
     GuideRegistrationController,
     PublicRegistrationController,
@@ -53,10 +58,11 @@ from treffpunkt.web.assets import asset_routers
 from treffpunkt.web.errors import error_page
 from treffpunkt.web.events import EVENT_PAGES
 from treffpunkt.web.guide import GUIDE_ROUTES
+from treffpunkt.web.invitations import INVITATION_PAGES
 from treffpunkt.web.pages import csrf_config, template_config
 from treffpunkt.web.routes import RegistrationPageController
 from treffpunkt.web.submissions import SUBMISSION_PAGES
-from treffpunkt.web.theme import town_theme
+from treffpunkt.web.theme import THEME_ROUTES
 from treffpunkt.web.town import TOWN_ROUTES
 from treffpunkt.web.workspace import (
     LOGIN_ROUTES,
@@ -84,6 +90,8 @@ guide_api = Router(
         GuideEventController,
         GuideSessionController,
         GuideRegistrationController,
+        GuideInvitationController,
+        TownSettingsController,
         GuideMessageController,
         GuideSubmissionController,
     ],
@@ -101,6 +109,7 @@ def wire() -> Registry:
         tasks=kinds.TASKS,
         links=[
             kinds.registration_links,
+            kinds.invitation_links,
             personal.calendar_links,
             submission_kinds.submission_links,
         ],
@@ -157,7 +166,8 @@ def create_app(settings: Settings) -> Litestar:
             *TOWN_ROUTES,
             *SUBMISSION_PAGES,
             *EVENT_PAGES,
-            town_theme,
+            *INVITATION_PAGES,
+            *THEME_ROUTES,
             CalendarController,
             PersonalFeedController,
             AdminAccountController,  # admin controllers carry their guard

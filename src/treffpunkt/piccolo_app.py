@@ -8,10 +8,10 @@ from piccolo.conf.apps import AppConfig
 from treffpunkt.accounts.tables import AccessToken, Account
 from treffpunkt.calendars.tables import FeedVersion, InvitationRecord, PersonalFeed
 from treffpunkt.events.tables import Event, Programme, ProgrammePartner, Session, Venue
-from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.municipalities.tables import Municipality, MunicipalityLogo, PrivacyNotice
 from treffpunkt.outbox import OutboxMessage
 from treffpunkt.partners.tables import Partner
-from treffpunkt.registrations.tables import Attendance, EventMessage, Registration
+from treffpunkt.registrations.tables import Attendance, EventMessage, Invitation, Registration
 from treffpunkt.submissions.tables import Submission
 
 
@@ -42,6 +42,9 @@ APP_CONFIG = AppConfig(
         PersonalFeed,
         FeedVersion,
         InvitationRecord,
+        PrivacyNotice,
+        MunicipalityLogo,
+        Invitation,
         EventMessage,
         Submission,
     ],

@@ -41,6 +41,7 @@ from treffpunkt.events.service import (
 )
 from treffpunkt.events.tables import (
     Event,
+    EventAccess,
     EventStatus,
     Programme,
     RegistrationMode,
@@ -190,6 +191,7 @@ async def list_sessions(
         Session.event.waitlist.as_alias("waitlist"),
         Session.event.status.as_alias("event_status"),
         Session.event.registration_mode.as_alias("registration_mode"),
+        Session.event.access.as_alias("access"),
         Session.event.registration_opens_at.as_alias("registration_opens_at"),
         Session.event.registration_closes_at.as_alias("registration_closes_at"),
         Session.event.capacity.as_alias("event_capacity"),
@@ -248,6 +250,7 @@ async def list_sessions(
                 **all_day_fields(row, reader.zone),
                 status=row["status"],
                 registration_mode=row["registration_mode"],
+                access=row["access"],
                 seats_left=_seats_left(row),
                 registration_open=registration_open(window, row["status"], row["starts_at"], at),
                 waitlist=row["waitlist"],
@@ -276,6 +279,7 @@ class Availability(StrEnum):
     waitlist = "waitlist"  # full; registering puts one on the waitlist
     full = "full"  # full, and no waitlist (or registration over)
     closed = "closed"  # registration not open (yet, or any more)
+    invitation = "invitation"  # only invited partners register
 
 
 def availability(session: PublicSession) -> Availability:
@@ -283,6 +287,8 @@ def availability(session: PublicSession) -> Availability:
         return Availability.cancelled
     if session.registration_mode == RegistrationMode.none:
         return Availability.no_registration
+    if session.access == EventAccess.invitation_only:
+        return Availability.invitation
     if session.seats_left == 0:
         open_waitlist = session.waitlist and session.registration_open
         return Availability.waitlist if open_waitlist else Availability.full
@@ -480,6 +486,7 @@ async def _public_events(reader: Reader, rows: list[dict[str, Any]]) -> list[Pub
                 if programme
                 else None,
                 registration_mode=row["registration_mode"],
+                access=row["access"],
                 registration_opens_at=row["registration_opens_at"],
                 registration_closes_at=row["registration_closes_at"],
                 capacity=row["capacity"],

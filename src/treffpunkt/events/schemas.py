@@ -15,6 +15,7 @@ from pydantic import (
 from treffpunkt.events.recurrence import RuleError, SeriesDefinition, check_rule
 from treffpunkt.events.tables import (
     Audience,
+    EventAccess,
     EventKind,
     EventStatus,
     RegistrationMode,
@@ -60,6 +61,10 @@ class VenueFields(Input):
     hearing_loop: bool = False
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
+    capacity: int | None = Field(
+        default=None, ge=1, le=100_000, description="people the room holds"
+    )
+    notes: Notes = Field(default="", description="for the town's guides only; never public")
 
 
 class VenueCreate(VenueFields):
@@ -70,7 +75,8 @@ class VenueCreate(VenueFields):
 
 
 class VenueUpdate(Input):
-    """Fields left out stay; `room`, `latitude` and `longitude` are cleared by null."""
+    """Fields left out stay; `room`, `latitude`, `longitude` and `capacity` are cleared
+    by null."""
 
     name: Name = UNCHANGED
     street: Name = UNCHANGED
@@ -82,6 +88,8 @@ class VenueUpdate(Input):
     hearing_loop: bool = UNCHANGED
     latitude: float | None = unchanged(ge=-90, le=90)
     longitude: float | None = unchanged(ge=-180, le=180)
+    capacity: int | None = unchanged(ge=1, le=100_000)
+    notes: Notes = UNCHANGED
 
 
 class PublicVenue(Output):
@@ -98,9 +106,12 @@ class PublicVenue(Output):
 
 
 class VenueOut(PublicVenue):
-    """A venue as guides see it: with its id, for referring to it from events."""
+    """A venue as guides see it: with its id, for referring to it from events, and
+    what only guides read."""
 
     id: int
+    capacity: int | None
+    notes: str
 
 
 # --- programmes -------------------------------------------------------------------------
@@ -362,6 +373,10 @@ class EventFields(Input):
     max_seats_per_registration: int = Field(default=1, ge=1, le=50)
     waitlist: bool = Field(default=True, description="queue people once the places are taken")
     registration_mode: RegistrationMode = RegistrationMode.none
+    access: EventAccess = Field(
+        default=EventAccess.public,
+        description="invitation_only: only partners a guide invited register, by their link",
+    )
     registration_opens_at: Instant | None = None
     registration_closes_at: Instant | None = None
 
@@ -402,6 +417,7 @@ class EventUpdate(Input):
     max_seats_per_registration: int = unchanged(ge=1, le=50)
     waitlist: bool = UNCHANGED
     registration_mode: RegistrationMode = UNCHANGED
+    access: EventAccess = UNCHANGED
     registration_opens_at: Instant | None = UNCHANGED
     registration_closes_at: Instant | None = UNCHANGED
 
@@ -425,6 +441,7 @@ class GuideEventOut(Output):
     seats_taken: int = Field(description="places held for the whole course")
     waiting: int = Field(description="registrations on the course's waitlist")
     registration_mode: RegistrationMode
+    access: EventAccess
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
     series: SeriesOut | None
@@ -457,6 +474,9 @@ class PublicSession(AllDay):
     ends_at: datetime
     status: SessionStatus
     registration_mode: RegistrationMode
+    access: EventAccess = Field(
+        default=EventAccess.public, description="invitation_only: no public registration"
+    )
     seats_left: int | None = Field(
         description="places not yet confirmed by anyone (empty: no limit); unconfirmed"
         " registrations may hold some of them until they are confirmed or their hold ends"
@@ -509,6 +529,10 @@ class PublicEvent(Output):
     online_url: str | None
     programme: PublicProgrammeRef | None
     registration_mode: RegistrationMode
+    access: EventAccess = Field(
+        default=EventAccess.public,
+        description="invitation_only: only invited partners register, through their link",
+    )
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
     capacity: int | None

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from treffpunkt.db import lock_rows, write_transaction
 from treffpunkt.errors import Conflict, InvalidInput, NotFound
-from treffpunkt.events import hooks
+from treffpunkt.events import hooks, venues
 from treffpunkt.events.recurrence import Occurrence, RuleError, expand
 from treffpunkt.events.schemas import (
     EventCreate,
@@ -31,6 +31,7 @@ from treffpunkt.events.schemas import (
     GuideEventOut,
     SeriesRule,
     SessionTimes,
+    VenueCreate,
     organiser_of,
 )
 from treffpunkt.events.tables import (
@@ -299,6 +300,27 @@ async def create_event(municipality_id: int, data: EventCreate) -> Event:
         if data.series:
             await _sync_series(event, data.series, zone, at, path="series.")
     return event
+
+
+async def create_event_at_new_venue(
+    municipality_id: int, data: EventCreate, venue: VenueCreate
+) -> Event:
+    """A new event at a venue made with it (the guide's form does both): both or neither."""
+    async with write_transaction():
+        created = await venues.create_venue(municipality_id, venue)
+        return await create_event(municipality_id, data.model_copy(update={"venue_id": created.id}))
+
+
+async def update_event_at_new_venue(
+    municipality_id: int, event_id: int, data: EventUpdate, venue: VenueCreate
+) -> Event:
+    """Change an event and move it to a venue made with the change: both or neither."""
+    async with write_transaction():
+        await get_event(municipality_id, event_id, lock=True)  # another town's: nothing made
+        created = await venues.create_venue(municipality_id, venue)
+        changed = data.model_copy(update={"venue_id": created.id})
+        changed.__pydantic_fields_set__.add("venue_id")
+        return await update_event(municipality_id, event_id, changed)
 
 
 async def update_event(municipality_id: int, event_id: int, data: EventUpdate) -> Event:

@@ -43,6 +43,11 @@ class RegistrationMode(StrEnum):
     whole_event = "whole_event"  # courses: one registration covers every session
 
 
+class EventAccess(StrEnum):
+    public = "public"  # anyone may register on the public page
+    invitation_only = "invitation_only"  # only by a personal invitation link (registrations)
+
+
 class EventStatus(StrEnum):
     draft = "draft"
     published = "published"
@@ -91,6 +96,8 @@ class Venue(Table, tablename="venue"):
     hearing_loop = Boolean(default=False)
     latitude = DoublePrecision(null=True, default=None)
     longitude = DoublePrecision(null=True, default=None)
+    capacity = Integer(null=True, default=None)  # how many people the room holds
+    notes = Text(default="")  # for the town's guides only: keys, caretaker, equipment
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -151,6 +158,7 @@ class Event(HoldsPlaces, Table, tablename="event"):
     max_seats_per_registration = Integer(default=1)
     waitlist = Boolean(default=True)
     registration_mode = Varchar(length=16, choices=RegistrationMode, default=RegistrationMode.none)
+    access = Varchar(length=16, choices=EventAccess, default=EventAccess.public)
     registration_opens_at = Timestamptz(null=True, default=None)
     registration_closes_at = Timestamptz(null=True, default=None)
     status = Varchar(length=16, choices=EventStatus, default=EventStatus.draft, index=True)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
@@ -11,6 +11,8 @@ from treffpunkt.municipalities.schemas import (
     MunicipalityCreate,
     MunicipalityOut,
     MunicipalityUpdate,
+    TownSettings,
+    TownSettingsOut,
 )
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.openapi import errors
@@ -65,3 +67,24 @@ class OwnMunicipalityController(Controller):
         return MunicipalityOut.model_validate(
             await service.get_municipality_by_id(tenant.municipality_id)
         )
+
+
+class TownSettingsController(Controller):
+    path = "/settings"
+    tags = ["guide"]
+
+    @get("/", operation_id="getTownSettings")
+    async def get_settings(self, tenant: NamedDependency[Tenant]) -> TownSettingsOut:
+        """The settings of the caller's town that its guides keep."""
+        return await service.town_settings(tenant.municipality_id)
+
+    @put("/", operation_id="updateTownSettings")
+    async def update_settings(
+        self, data: JSONBody[TownSettings], tenant: NamedDependency[Tenant]
+    ) -> TownSettingsOut:
+        """Set the town's settings, all at once: sender name and Reply-To of its mail,
+        contact, privacy notice (a changed text is a new version, which registrations
+        consent to from then on), imprint, reminder and hold hours, default language and
+        accent colour. The logo is set on the settings page."""
+        await service.update_settings(tenant.municipality_id, data)
+        return await service.town_settings(tenant.municipality_id)

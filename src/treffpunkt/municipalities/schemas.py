@@ -8,6 +8,7 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 from treffpunkt.i18n import DEFAULT_LOCALE, Locale
 from treffpunkt.links import FeedLinks
 from treffpunkt.schemas import (
+    MULTI_LINE,
     UNCHANGED,
     Email,
     Input,
@@ -64,6 +65,9 @@ class MunicipalityCreate(Input):
     contact_phone: ContactPhone | None = None
     sender_name: Name
     sender_email: Email
+    reply_to_email: Email | None = Field(
+        default=None, description="where answers to the town's mail go (Reply-To)"
+    )
     website: Url | None = None
     privacy_url: Url | None = Field(
         default=None, description="the privacy notice people consent to"
@@ -84,9 +88,9 @@ class MunicipalityCreate(Input):
 
 
 class MunicipalityUpdate(Input):
-    """Fields left out stay; null clears `website`, `privacy_url`, `imprint_url` and
-    `contact_phone` and is refused for the others. The slug is fixed because feed URLs
-    carry it."""
+    """Fields left out stay; null clears `website`, `privacy_url`, `imprint_url`,
+    `reply_to_email` and `contact_phone` and is refused for the others. The slug is
+    fixed because feed URLs carry it."""
 
     name: Name = UNCHANGED
     time_zone: TimeZoneName = UNCHANGED
@@ -96,6 +100,7 @@ class MunicipalityUpdate(Input):
     contact_phone: ContactPhone | None = UNCHANGED
     sender_name: Name = UNCHANGED
     sender_email: Email = UNCHANGED
+    reply_to_email: Email | None = UNCHANGED
     website: Url | None = UNCHANGED
     privacy_url: Url | None = UNCHANGED
     privacy_version: PrivacyVersion = UNCHANGED
@@ -116,6 +121,7 @@ class MunicipalityOut(Output):
     contact_phone: str | None
     sender_name: str
     sender_email: str
+    reply_to_email: str | None = None
     website: str | None
     privacy_url: str | None
     privacy_version: str
@@ -129,3 +135,62 @@ class MunicipalityOut(Output):
     calendar: FeedLinks | None = Field(
         default=None, description="the municipality's events as a feed to subscribe to"
     )
+
+
+def _https(value: str) -> str:
+    if not value.startswith("https://"):
+        raise ValueError("must be an https:// address")
+    return value
+
+
+# Links on the town's pages: https only, so that nothing leads people to plain http.
+HttpsUrl = Annotated[Url, AfterValidator(_https)]
+PrivacyText = Annotated[str, StringConstraints(max_length=50_000), MULTI_LINE]
+
+
+class TownSettings(Input):
+    """What a town's guides set for it (/guide/settings): the whole set at once.
+
+    A changed `privacy_notice` text is a new version of the notice (with its time);
+    registrations keep the version they consented to."""
+
+    sender_name: Name = Field(description="the name in the From of the town's mail")
+    reply_to_email: Email | None = Field(
+        default=None, description="where answers to the town's mail go (Reply-To)"
+    )
+    contact_email: Email
+    contact_phone: ContactPhone | None = None
+    privacy_notice: PrivacyText = Field(
+        default="", description="the privacy notice's text, shown on the town's pages"
+    )
+    privacy_url: HttpsUrl | None = Field(
+        default=None, description="the privacy notice on the town's own site, if any"
+    )
+    imprint_url: HttpsUrl | None = None
+    reminder_hours: int = Field(ge=0, le=168, description=REMINDERS)
+    confirmation_hold_hours: int = Field(ge=1, le=168, description=HOLD)
+    default_locale: Locale
+    accent_colour: AccentColour
+
+
+class PrivacyNoticeOut(Output):
+    version: str
+    text: str
+    created_at: datetime
+
+
+class TownSettingsOut(Output):
+    sender_name: str
+    sender_email: str
+    reply_to_email: str | None
+    contact_email: str
+    contact_phone: str | None
+    privacy_notice: PrivacyNoticeOut | None
+    privacy_url: str | None
+    privacy_version: str
+    imprint_url: str | None
+    reminder_hours: int
+    confirmation_hold_hours: int
+    default_locale: str
+    accent_colour: str
+    logo: bool = Field(description="whether the town has a logo (shown in its pages' header)")

@@ -7,8 +7,15 @@ from typing import Any
 
 from treffpunkt.db import is_unique_violation, write_transaction
 from treffpunkt.errors import Conflict, NotFound
-from treffpunkt.municipalities.schemas import MunicipalityCreate, MunicipalityUpdate
-from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.municipalities.logo import Logo
+from treffpunkt.municipalities.schemas import (
+    MunicipalityCreate,
+    MunicipalityUpdate,
+    PrivacyNoticeOut,
+    TownSettings,
+    TownSettingsOut,
+)
+from treffpunkt.municipalities.tables import Municipality, MunicipalityLogo, PrivacyNotice
 
 
 async def list_municipalities() -> list[Municipality]:
@@ -63,3 +70,92 @@ async def update_municipality(slug: str, data: MunicipalityUpdate) -> Municipali
         municipality.updated_at = datetime.now(UTC)
         await municipality.save()
     return municipality
+
+
+# --- the town's settings, as its guides keep them -------------------------------------------
+
+
+async def current_privacy_notice(municipality_id: int) -> PrivacyNotice | None:
+    """The newest version of the town's own privacy notice text, if it has one."""
+    return (
+        await PrivacyNotice.objects()
+        .where(PrivacyNotice.municipality == municipality_id)
+        .order_by(PrivacyNotice.id, ascending=False)
+        .first()
+    )
+
+
+async def town_settings(municipality_id: int) -> TownSettingsOut:
+    municipality = await get_municipality_by_id(municipality_id)
+    notice = await current_privacy_notice(municipality_id)
+    own = {name: getattr(municipality, name, None) for name in TownSettingsOut.model_fields}
+    own["privacy_notice"] = PrivacyNoticeOut.model_validate(notice) if notice else None
+    own["logo"] = municipality.logo_digest is not None
+    return TownSettingsOut.model_validate(own)
+
+
+async def _next_version(municipality_id: int, at: datetime) -> str:
+    """`YYYY-MM-DD.n`: the day of the change and its number that day (readable, sortable
+    within a day, unique per town)."""
+    day = at.date().isoformat()
+    same_day = await PrivacyNotice.count().where(
+        (PrivacyNotice.municipality == municipality_id) & PrivacyNotice.version.like(f"{day}.%")
+    )
+    return f"{day}.{same_day + 1}"
+
+
+async def update_settings(municipality_id: int, data: TownSettings) -> Municipality:
+    """Save a town's settings; a changed privacy notice text becomes a new version, which
+    registrations from now on consent to. All in one transaction."""
+    at = datetime.now(UTC)
+    values = data.model_dump(exclude={"privacy_notice"})
+    async with write_transaction():
+        municipality = await get_municipality_by_id(municipality_id)
+        notice = await current_privacy_notice(municipality_id)
+        text = data.privacy_notice.strip()
+        if text != (notice.text if notice else ""):
+            version = await _next_version(municipality_id, at)
+            await PrivacyNotice(
+                municipality=municipality_id, version=version, text=text, created_at=at
+            ).save()
+            values["privacy_version"] = version
+        if values["default_locale"] not in municipality.offered_locales:
+            values["offered_locales"] = [values["default_locale"], *municipality.offered_locales]
+        for name, value in values.items():
+            setattr(municipality, name, value)
+        municipality.updated_at = at
+        await municipality.save()
+    return municipality
+
+
+async def set_logo(municipality_id: int, logo: Logo) -> None:
+    """The town's logo from now on (prepared by logo.prepare_logo)."""
+    at = datetime.now(UTC)
+    async with write_transaction():
+        await MunicipalityLogo.delete().where(MunicipalityLogo.municipality == municipality_id)
+        await MunicipalityLogo(
+            municipality=municipality_id, digest=logo.digest, data=logo.png, updated_at=at
+        ).save()
+        await Municipality.update(
+            {Municipality.logo_digest: logo.digest, Municipality.updated_at: at}
+        ).where(Municipality.id == municipality_id)
+
+
+async def remove_logo(municipality_id: int) -> None:
+    async with write_transaction():
+        await MunicipalityLogo.delete().where(MunicipalityLogo.municipality == municipality_id)
+        await Municipality.update(
+            {Municipality.logo_digest: None, Municipality.updated_at: datetime.now(UTC)}
+        ).where(Municipality.id == municipality_id)
+
+
+async def logo_of(slug: str) -> tuple[bytes, str]:
+    """The PNG of a town's logo and its digest, or NotFound."""
+    row = (
+        await MunicipalityLogo.select(MunicipalityLogo.data, MunicipalityLogo.digest)
+        .where(MunicipalityLogo.municipality.slug == slug)
+        .first()
+    )
+    if row is None:
+        raise NotFound("This town has no logo.")
+    return bytes(row["data"]), row["digest"]

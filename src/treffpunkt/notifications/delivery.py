@@ -258,6 +258,7 @@ def build_message(
     html: str,
     dedupe_key: str,
     calendar: tuple[str, bytes] | None = None,
+    reply_to: str | None = None,
 ) -> OutgoingMail:
     """multipart/alternative with a text part always, and HTML.
 
@@ -268,16 +269,20 @@ def build_message(
 
     From, To and Subject are made from the values, never from text around them:
     names and subjects pass one_line and are encoded whole (see _mailbox), the
-    addresses are parsed into their parts (mail_address). Raises PermanentFailure
-    for an address no server could take.
+    addresses are parsed into their parts (mail_address). `reply_to` (the town's
+    Reply-To, a plain address) likewise. Raises PermanentFailure for an address no
+    server could take.
     """
     sender, recipient = mail_address(sender_email), mail_address(recipient_email)
-    utf8 = sender.utf8 or recipient.utf8
+    answers = mail_address(reply_to) if reply_to else None
+    utf8 = sender.utf8 or recipient.utf8 or (answers is not None and answers.utf8)
     # With an address beyond ASCII the header carries it as UTF-8 (RFC 6532).
     mail_policy = _POLICY.clone(utf8=True) if utf8 else _POLICY
     message = EmailMessage(policy=mail_policy)
     message.set_raw("From", _mailbox("From", sender_name, sender))
     message.set_raw("To", _mailbox("To", recipient_name, recipient))
+    if answers is not None:
+        message.set_raw("Reply-To", _mailbox("Reply-To", None, answers))
     message.set_raw("Subject", _subject(subject))
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain=sender.address.rpartition("@")[2])

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from treffpunkt import db
+from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.notifications.delivery import (
     Mailer,
     OutgoingMail,
@@ -169,8 +170,27 @@ async def _finish(message_id: int, worker: str, values: dict[Any, Any]) -> None:
 Composed = list[tuple[OutgoingMail, CalendarPart | None]]
 
 
+# What the town's settings say about its mail when it goes out, not when it was queued:
+# a guide who changes the sender's name or the Reply-To changes it for mail still waiting.
+SENDER_FIELDS = ("sender_name", "sender_email", "reply_to_email")
+
+
+async def _senders(rows: list[Row]) -> dict[int, dict[str, Any]]:
+    ids = {row["municipality"] for row in rows}
+    return {
+        found["id"]: {name: found[name] for name in SENDER_FIELDS}
+        for found in await Municipality.select(
+            Municipality.id, *(Municipality._meta.get_column_by_name(n) for n in SENDER_FIELDS)
+        ).where(Municipality.id.is_in(list(ids) or [-1]))
+    }
+
+
 async def _compose(
-    row: Row, links: dict[int, Any], settings: Settings, registry: Registry
+    row: Row,
+    links: dict[int, Any],
+    settings: Settings,
+    registry: Registry,
+    senders: dict[int, dict[str, Any]] | None = None,
 ) -> Composed | None:
     """The mails as they go out now; None when a later change made them wrong.
 
@@ -186,6 +206,9 @@ async def _compose(
     if context is None:
         return None
     context = {**context, **links.get(row["id"], {})}
+    sender = (senders or {}).get(row["municipality"])
+    if sender and isinstance(context.get("municipality"), dict):
+        context["municipality"] = {**context["municipality"], **sender}
     parts = await registry.calendar(row, context, settings) if registry.calendar else []
     composed: Composed = [(_write(row, kind, context, row["dedupe_key"], None), None)]
     for number, part in enumerate(parts):
@@ -208,6 +231,7 @@ def _write(
         return build_message(
             sender_name=municipality["sender_name"],
             sender_email=municipality["sender_email"],
+            reply_to=municipality.get("reply_to_email"),
             recipient_name=row["recipient_name"],
             recipient_email=row["recipient_email"],
             subject=mail.subject,
@@ -239,6 +263,7 @@ async def deliver(
     registry = registry or current_registry()
     sent = 0
     links = await _links(rows, settings, registry)
+    senders = await _senders(rows)
     for row in rows:
         if stop is not None and stop.is_set():
             break
@@ -256,7 +281,7 @@ async def deliver(
                     await task(row)
                     await _finish(row["id"], worker, done)
                 continue
-            composed = await _compose(row, links, settings, registry)
+            composed = await _compose(row, links, settings, registry, senders)
             if composed is None:
                 await _finish(
                     row["id"],

@@ -17,10 +17,10 @@ from treffpunkt.events.service import SESSIONS_CANCELLED, SESSIONS_MOVED
 from treffpunkt.events.tables import Event
 from treffpunkt.links import event_page_path
 from treffpunkt.outbox import Row
-from treffpunkt.registrations import messages, notices
+from treffpunkt.registrations import invitations, messages, notices
 from treffpunkt.registrations.mail import current_context
 from treffpunkt.registrations.service import registration_token
-from treffpunkt.registrations.tables import ACTIVE, Registration
+from treffpunkt.registrations.tables import ACTIVE, Invitation, Registration
 from treffpunkt.settings import Settings
 
 
@@ -40,6 +40,7 @@ MAILS = {
     notices.CHANGED: _as_it_is_now,
     notices.CANCELLED: _as_it_is_now,
     notices.REMINDER: _as_it_is_now,
+    invitations.MAIL_KIND: None,  # written when the guide invites
     messages.GUIDE_MESSAGE: messages.as_it_is_now,  # a guide's message
 }
 
@@ -93,5 +94,29 @@ async def registration_links(rows: list[Row], settings: Settings) -> dict[int, d
             + event_page_path(registration["slug"], registration["event"])
             if registration
             else None,
+        }
+    return links
+
+
+async def invitation_links(rows: list[Row], settings: Settings) -> dict[int, dict[str, Any]]:
+    """The personal link of each invitation mail, by a token derived now (never stored),
+    and the event's page."""
+    wanted = {
+        row["context"]["invitation_id"]: row for row in rows if row["kind"] == invitations.MAIL_KIND
+    }
+    if not wanted:
+        return {}
+    secret_key = settings.resolved_secret_key()
+    links: dict[int, dict[str, Any]] = {}
+    for found in await Invitation.select(
+        Invitation.id,
+        Invitation.token_salt,
+        Invitation.event,
+        Invitation.municipality.slug.as_alias("slug"),
+    ).where(Invitation.id.is_in(list(wanted))):
+        token = invitations.invitation_token(secret_key, found["token_salt"])
+        links[wanted[found["id"]]["id"]] = {
+            "invitation_url": f"{settings.base_url}/m/{found['slug']}/invitations/{token}",
+            "event_url": settings.base_url + event_page_path(found["slug"], found["event"]),
         }
     return links

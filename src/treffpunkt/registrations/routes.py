@@ -9,31 +9,38 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from treffpunkt.accounts.dependencies import Tenant
+from treffpunkt.errors import InvalidInput
 from treffpunkt.openapi import errors
-from treffpunkt.registrations import guide, messages, public, service, targets
+from treffpunkt.registrations import guide, invitations, messages, public, service, targets
 from treffpunkt.registrations.schemas import (
     AttendanceIn,
     CapacityIn,
     EventMessageOut,
     GuideRegistrationCreate,
     GuideRegistrationOut,
+    InvitationOut,
+    InvitationsIn,
     MessageIn,
     MessagePreviewOut,
     RegistrationCreate,
     RegistrationCreated,
     RegistrationReceived,
     RegistrationView,
+    WalkInCreate,
 )
 from treffpunkt.schemas import PathId, PathToken
 from treffpunkt.settings import Settings
-from treffpunkt.spreadsheets import CSV_MEDIA_TYPE
+from treffpunkt.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 from treffpunkt.throttle import Throttle, client_of
 
 
 async def _created(
     target: targets.Target, data: GuideRegistrationCreate, secret_key: str
 ) -> Response[RegistrationCreated]:
-    outcome = await service.register(target, data, secret_key)
+    return _answer(await service.register(target, data, secret_key))
+
+
+def _answer(outcome: service.Outcome) -> Response[RegistrationCreated]:
     body = RegistrationCreated(
         id=outcome.registration.id, status=outcome.status, position=outcome.position
     )
@@ -182,6 +189,79 @@ class GuideRegistrationController(Controller):
         target = await targets.event_target(event_id, tenant.municipality_id)
         return _csv(await guide.registrations_csv(target), f"event-{event_id}")
 
+    @get(
+        "/sessions/{session_id:int}/registrations.xlsx",
+        operation_id="exportSessionRegistrationsXlsx",
+        responses=errors(409),
+        media_type=XLSX_MEDIA_TYPE,
+    )
+    async def export_session_xlsx(
+        self, session_id: PathId, tenant: NamedDependency[Tenant]
+    ) -> Response[bytes]:
+        """The list as an Excel workbook: the CSV's columns, dates as dates."""
+        target = await targets.session_target(session_id, tenant.municipality_id)
+        return xlsx_download(await guide.registrations_xlsx(target), f"session-{session_id}")
+
+    @get(
+        "/events/{event_id:int}/registrations.xlsx",
+        operation_id="exportEventRegistrationsXlsx",
+        responses=errors(409),
+        media_type=XLSX_MEDIA_TYPE,
+    )
+    async def export_event_xlsx(
+        self, event_id: PathId, tenant: NamedDependency[Tenant]
+    ) -> Response[bytes]:
+        """The course list as an Excel workbook."""
+        target = await targets.event_target(event_id, tenant.municipality_id)
+        return xlsx_download(await guide.registrations_xlsx(target), f"event-{event_id}")
+
+    @post(
+        "/sessions/{session_id:int}/walk-ins",
+        operation_id="addSessionWalkIn",
+        responses={**errors(409), **ALREADY_REGISTERED},
+    )
+    async def walk_in_to_session(
+        self,
+        session_id: PathId,
+        data: JSONBody[WalkInCreate],
+        tenant: NamedDependency[Tenant],
+        secret_key: NamedDependency[str],
+    ) -> Response[RegistrationCreated]:
+        """Someone came to the door: 201, a free seat, confirmed and marked as attended;
+        409 when no seat is free (or, before the start, people wait for one). 200 with
+        the existing registration when this email has a place here already (a confirmed
+        one is marked as attended)."""
+        target = await targets.session_target(session_id, tenant.municipality_id)
+        if data.session_id not in (None, session_id):
+            raise InvalidInput(
+                "session_id names another session.", {"session_id": "not this session"}
+            )
+        outcome = await service.register_walk_in(
+            target, data.registration(), session_id, secret_key
+        )
+        return _answer(outcome)
+
+    @post(
+        "/events/{event_id:int}/walk-ins",
+        operation_id="addEventWalkIn",
+        responses={**errors(409), **ALREADY_REGISTERED},
+    )
+    async def walk_in_to_event(
+        self,
+        event_id: PathId,
+        data: JSONBody[WalkInCreate],
+        tenant: NamedDependency[Tenant],
+        secret_key: NamedDependency[str],
+    ) -> Response[RegistrationCreated]:
+        """Someone came to the door of a course's session (`session_id`, else the one
+        today or next): as addSessionWalkIn, their place is for the whole course."""
+        target = await targets.event_target(event_id, tenant.municipality_id)
+        session_id = data.session_id or await guide.current_session(target)
+        outcome = await service.register_walk_in(
+            target, data.registration(), session_id, secret_key
+        )
+        return _answer(outcome)
+
     @post(
         "/sessions/{session_id:int}/registrations",
         operation_id="addSessionRegistration",
@@ -300,4 +380,42 @@ def _csv(content: bytes, name: str) -> Response[bytes]:
         content,
         media_type=CSV_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="registrations-{name}.csv"'},
+    )
+
+
+class GuideInvitationController(Controller):
+    path = "/events/{event_id:int}/invitations"
+    tags = ["guide: invitations"]
+
+    @get("/", operation_id="listInvitations")
+    async def list_invitations(
+        self, event_id: PathId, tenant: NamedDependency[Tenant]
+    ) -> list[InvitationOut]:
+        """Who was invited to an event by invitation, and who registered through their link."""
+        found = await invitations.list_invitations(tenant.municipality_id, event_id)
+        return [InvitationOut.model_validate(i) for i in found]
+
+    @post("/", operation_id="invitePartners", responses=errors(409))
+    async def invite(
+        self,
+        event_id: PathId,
+        data: JSONBody[InvitationsIn],
+        tenant: NamedDependency[Tenant],
+        secret_key: NamedDependency[str],
+    ) -> list[InvitationOut]:
+        """Invite partners of the town (with an email address) to a published event by
+        invitation (`access` invitation_only): each gets a mail in their language with a
+        personal link that allows one registration. A partner invited before is left as
+        it is. Answers every invitation of the event."""
+        found = await invitations.invite(
+            tenant.municipality_id, event_id, data.partner_ids, secret_key
+        )
+        return [InvitationOut.model_validate(i) for i in found]
+
+
+def xlsx_download(content: bytes, name: str) -> Response[bytes]:
+    return Response(
+        content,
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="registrations-{name}.xlsx"'},
     )

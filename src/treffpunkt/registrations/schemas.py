@@ -54,6 +54,25 @@ class GuideRegistrationCreate(Input):
     needs: Needs | None = None
 
 
+class WalkInCreate(Input):
+    """Someone at the door: a free seat, confirmed and marked as attended at once."""
+
+    name: Name
+    email: MailAddress | None = None
+    phone: Phone | None = None
+    locale: Locale | None = None
+    seats: int = Field(default=1, ge=1, le=50)
+    needs: Needs | None = None
+    session_id: Id | None = Field(
+        default=None,
+        description="for a course: the session they came to (the next one if left out);"
+        " for a session's own list it must be left out or be that session",
+    )
+
+    def registration(self) -> GuideRegistrationCreate:
+        return GuideRegistrationCreate.model_validate(self.model_dump(exclude={"session_id"}))
+
+
 class RegistrationReceived(Output):
     """The answer to a self-registration: the status alone. A repeated one (an email
     that already has a place or a queue place here) gets the answer a new one would
@@ -122,7 +141,7 @@ class GuideRegistrationOut(Output):
     phone: str | None
     locale: str
     needs: NeedsOut | None
-    source: Literal["self", "guide"]
+    source: Literal["self", "guide", "invitation"]
     session_id: int | None
     created_at: datetime
     email_confirmed_at: datetime | None
@@ -137,6 +156,23 @@ class CapacityIn(Input):
 class AttendanceIn(Input):
     registration_id: Id
     status: AttendanceStatus
+
+
+class InvitationsIn(Input):
+    """Partners of the town to invite (each once; one invited before is left as it is)."""
+
+    partner_ids: list[Id] = Field(min_length=1, max_length=200)
+
+
+class InvitationOut(Output):
+    id: int
+    partner_id: int | None = Field(description="the partner invited (empty once deleted)")
+    name: str
+    email: str
+    locale: str = Field(description="the language of the invitation mail")
+    created_at: datetime
+    registration_id: int | None = Field(description="the registration made through the link")
+    registration_status: RegistrationStatus | None
 
 
 # --- a guide's message to registrants (registrations/messages.py) ---------------------------

@@ -25,6 +25,7 @@ from treffpunkt.errors import Conflict, InvalidInput, NotFound
 from treffpunkt.events.service import all_day_fields, check_capacity, registration_open
 from treffpunkt.events.tables import (
     Event,
+    EventAccess,
     EventStatus,
     RegistrationMode,
     Session,
@@ -49,6 +50,8 @@ from treffpunkt.registrations.schemas import (
 from treffpunkt.registrations.tables import (
     ACTIVE,
     HOLDING,
+    Attendance,
+    AttendanceStatus,
     Registration,
     RegistrationStatus,
 )
@@ -80,13 +83,16 @@ def registration_token(secret_key: str, salt: str) -> str:
 # --- registering ----------------------------------------------------------------------------
 
 
-def _check_open(target: Target, seats: int, at: datetime) -> None:
-    """Refuse registrations the event does not take now, naming why."""
+def _check_open(target: Target, seats: int, at: datetime, invited: bool = False) -> None:
+    """Refuse registrations the event does not take now, naming why. An event by
+    invitation takes only registrations through an invitation's link (invitations.py)."""
     event = target.event
     if event.status == EventStatus.cancelled:
         raise Conflict("The event is cancelled.", {"event": "cancelled"})
     if event.registration_mode == RegistrationMode.none:
         raise Conflict("This event takes no registrations.", {"event": "no registration"})
+    if event.access == EventAccess.invitation_only and not invited:
+        raise Conflict("This event is by invitation only.", {"event": "invitation only"})
     if target.session is not None and target.session.status == SessionStatus.cancelled:
         raise Conflict("The session is cancelled.", {"session": "cancelled"})
     if target.starts_at is None or target.starts_at <= at:
@@ -148,7 +154,11 @@ class _Request:
     registration: Registration  # not yet saved; its status is decided in the batch
     base: dict[str, Any]
     by_guide: bool
+    vouched: bool  # by a guide, or through an invitation that reached the address: confirmed
     mail: bool  # False: this address had too many registrations lately; hold its mail back
+    # A walk-in at the door: the session whose attendance it takes (None: not a walk-in).
+    # It gets a seat or nothing, never a queue place (see `register_walk_in`).
+    attends: int | None = None
 
 
 async def register(
@@ -156,6 +166,8 @@ async def register(
     data: RegistrationCreate | GuideRegistrationCreate,
     secret_key: str,
     mail: bool = True,
+    invited: bool = False,
+    attends: int | None = None,
 ) -> Outcome:
     """Register someone.
 
@@ -167,11 +179,16 @@ async def register(
     `mail=False` (the address had too many registrations in this municipality lately)
     changes nothing but the mail: it is written and held back (mail.hold_back), so
     that neither the answer nor the work done tells a stranger about the address.
+
+    `invited`: through a partner's invitation link (invitations.py), the only way into
+    an event by invitation. The link came by mail to the address, so the place is
+    confirmed at once, and a repeat gets the existing registration, as a guide does.
     """
     by_guide = isinstance(data, GuideRegistrationCreate)
+    vouched = by_guide or invited
     at = now()
     if not by_guide:
-        _check_open(target, data.seats, at)
+        _check_open(target, data.seats, at, invited)
     elif target.event.status != EventStatus.published:
         raise Conflict("Only published events take registrations.", {"event": target.event.status})
     salt = new_salt()
@@ -186,19 +203,48 @@ async def register(
         locale=data.locale or target.municipality.default_locale,
         needs_interpretation=data.needs.interpretation if data.needs else None,
         needs_accessibility=data.needs.accessibility if data.needs else None,
-        source="guide" if by_guide else "self",
+        source="guide" if by_guide else "invitation" if invited else "self",
         consent_version=None if by_guide else target.municipality.privacy_version,
         consent_at=None if by_guide else at,
         token_salt=salt,
         token_hash=hash_token(registration_token(secret_key, salt)),
         # A guide vouches for the person; a self-registration confirms by link.
-        email_confirmed_at=at if by_guide else None,
-        expires_at=None if by_guide else _hold_until(target, at),
+        email_confirmed_at=at if vouched else None,
+        expires_at=None if vouched else _hold_until(target, at),
         created_at=at,
         updated_at=at,
     )
-    request = _Request(target, registration, await base_context(target), by_guide, mail)
+    request = _Request(
+        target, registration, await base_context(target), by_guide, vouched, mail, attends
+    )
     return await _places.run((target.tablename, target.row_id), request)
+
+
+async def register_walk_in(
+    target: Target, data: GuideRegistrationCreate, session_id: int, secret_key: str
+) -> Outcome:
+    """Someone came to the door of `session_id` (one of the target's sessions): they get
+    a free seat, confirmed and marked as attended, in one transaction under the
+    target's lock, as every registration does.
+
+    Before the session starts, those waiting come first: a walk-in takes a seat only
+    while nobody waits. Once it has started the queue no longer moves
+    (`promote_waitlist`), and a free seat goes to whoever is at the door. Without a
+    seat, the answer is a Conflict and nothing is written: a queue place is no use to
+    someone standing at the door (the guide can raise the capacity).
+
+    An email that has a place here already keeps it; a confirmed one is marked
+    as attended."""
+    session = await Session.objects().where(Session.id == session_id).first()
+    if (
+        session is None
+        or session.event != target.event.id
+        or (target.session is not None and target.session.id != session_id)
+    ):
+        raise InvalidInput("The session is not one of this list.", {"session": "not in this list"})
+    if session.status == SessionStatus.cancelled:
+        raise Conflict("The session is cancelled.", {"session": "cancelled"})
+    return await register(target, data, secret_key, attends=session_id)
 
 
 async def would_register(target: Target, seats: int) -> RegistrationStatus:
@@ -267,11 +313,14 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
             registration = request.registration
             email = registration.email
             seats = registration.seats
-            has_seat = waiting == 0 and (capacity is None or seats_taken + seats <= capacity)
+            queue_first = waiting > 0 and not (
+                request.attends is not None and _started(target, registration.created_at)
+            )
+            has_seat = not queue_first and (capacity is None or seats_taken + seats <= capacity)
             if email and email in holders:
                 holder = holders[email]
                 repeated.append((len(results), request, holder))
-                if request.by_guide:  # a guide sees the registration as it is (below)
+                if request.vouched:  # a guide sees the registration as it is (below)
                     results.append(Outcome(holder, False, RegistrationStatus(holder.status), None))
                 elif has_seat:  # what a new registration would get; the counters stay
                     results.append(Outcome(holder, False, RegistrationStatus.pending, None))
@@ -280,10 +329,13 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
                 else:
                     results.append(Conflict("No places are left.", {"seats": "fully booked"}))
                 continue
+            if request.attends is not None and not has_seat:
+                results.append(_no_seat_at_the_door(waiting, capacity, seats_taken, seats))
+                continue
             if has_seat:
                 seats_taken += seats
                 position = None
-                if request.by_guide:
+                if request.vouched:
                     registration.status = RegistrationStatus.confirmed
                 else:
                     registration.status = RegistrationStatus.pending
@@ -351,10 +403,57 @@ async def _take_places_once(requests: list[_Request]) -> list[Outcome | BaseExce
                 mails.append(
                     _as_allowed(request, mail_row(holder, kind, request.base, position, True))
                 )
-            if request.by_guide:
+            if request.vouched:
                 results[index] = Outcome(holder, False, RegistrationStatus(holder.status), position)
+        await _mark_walk_ins(requests, results)
         await enqueue_all(mails)
     return results
+
+
+def _started(target: Target, at: datetime) -> bool:
+    return target.starts_at is not None and target.starts_at <= at
+
+
+def _no_seat_at_the_door(
+    waiting: int, capacity: int | None, seats_taken: int, seats: int
+) -> Conflict:
+    if waiting > 0 and capacity is not None and seats_taken + seats <= capacity:
+        return Conflict(
+            "People are waiting for places; until the session starts, they come first.",
+            {"seats": f"{waiting} waiting"},
+        )
+    free = 0 if capacity is None else max(0, capacity - seats_taken)
+    return Conflict(
+        f"No places are left for {seats}: {free} free. Raise the capacity to let them in.",
+        {"seats": f"{free} free"},
+    )
+
+
+async def _mark_walk_ins(requests: list[_Request], results: list[Outcome | BaseException]) -> None:
+    """Walk-ins holding a confirmed place are marked as attended (in the batch's
+    transaction, so that a walk-in is never half-written)."""
+    for request, result in zip(requests, results, strict=True):
+        if request.attends is None or not isinstance(result, Outcome):
+            continue
+        if result.registration.status != RegistrationStatus.confirmed:
+            continue
+        await mark_attendance(result.registration, request.attends, AttendanceStatus.attended)
+
+
+async def mark_attendance(
+    registration: Registration, session_id: int, status: AttendanceStatus
+) -> None:
+    """One mark per registration and session; a new one replaces the old."""
+    db.require_transaction("marking attendance")
+    await Attendance.delete().where(
+        (Attendance.registration == registration.id) & (Attendance.session == session_id)
+    )
+    await Attendance(
+        municipality=registration.municipality,
+        registration=registration.id,
+        session=session_id,
+        status=status,
+    ).save()
 
 
 _places: Combiner[_Request, Outcome] = Combiner(_take_places)
@@ -426,8 +525,11 @@ async def promote_waitlist(target: Target, at: datetime | None = None) -> list[R
     return promoted
 
 
-async def _release(target: Target, registration: Registration, status: RegistrationStatus) -> None:
-    """End a registration (cancelled or expired), free what it held, serve the waitlist."""
+async def _release(
+    target: Target, registration: Registration, status: RegistrationStatus
+) -> list[Registration]:
+    """End a registration (cancelled or expired), free what it held, serve the waitlist;
+    returns those the waitlist moved up."""
     at = now()
     if registration.status in HOLDING:
         unconfirmed = registration.status == RegistrationStatus.pending
@@ -441,19 +543,26 @@ async def _release(target: Target, registration: Registration, status: Registrat
     registration.updated_at = at
     await registration.save([Registration.status, Registration.expires_at, Registration.updated_at])
     await notify(registration, "cancelled" if status == RegistrationStatus.cancelled else "expired")
-    await promote_waitlist(target, at)
+    return await promote_waitlist(target, at)
 
 
 async def cancel_registration(registration_id: int) -> Registration:
     """Cancel (idempotent): the seats go to the waitlist at once."""
+    return (await cancel_and_promote(registration_id))[0]
+
+
+async def cancel_and_promote(registration_id: int) -> tuple[Registration, list[Registration]]:
+    """Cancel (idempotent); the registration as it is now, and those whom its seats
+    moved up from the waitlist (none when it was cancelled before)."""
     registration = await _reload(registration_id)
     target = await target_of(registration)
+    promoted: list[Registration] = []
     async with db.write_transaction():
         await lock(target)
         registration = await _reload(registration_id)
         if registration.status in ACTIVE:
-            await _release(target, registration, RegistrationStatus.cancelled)
-    return await _reload(registration_id)
+            promoted = await _release(target, registration, RegistrationStatus.cancelled)
+    return await _reload(registration_id), promoted
 
 
 async def others_waiting(registration: Registration) -> bool:

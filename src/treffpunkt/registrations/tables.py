@@ -15,6 +15,7 @@ from piccolo.table import Table
 from treffpunkt.accounts.tables import Account
 from treffpunkt.events.tables import Event, Session
 from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.partners.tables import Partner
 
 
 class RegistrationStatus(StrEnum):
@@ -75,6 +76,29 @@ class Attendance(Table, tablename="attendance"):
     session = ForeignKey(Session, on_delete=OnDelete.cascade, index=True, null=False)
     status = Varchar(length=16, choices=AttendanceStatus)
     recorded_at = Timestamptz(default=TimestamptzNow())
+
+
+class Invitation(Table, tablename="invitation"):
+    """A personal invitation of a partner to an invitation-only event
+    (registrations/invitations.py).
+
+    The link's token is derived from the secret key and `token_salt` (like a
+    registration's); only its hash is kept. It allows exactly one registration,
+    `registration`, made through it; name, email and language are those the invitation
+    went to (the partner may change later).
+    """
+
+    id = Serial(primary_key=True)
+    municipality = ForeignKey(Municipality, on_delete=OnDelete.restrict, index=True, null=False)
+    event = ForeignKey(Event, on_delete=OnDelete.cascade, index=True, null=False)
+    partner = ForeignKey(Partner, on_delete=OnDelete.set_null, index=True, null=True)
+    name = Varchar(length=200)
+    email = Varchar(length=254)
+    locale = Varchar(length=8, default="de")
+    token_salt = Varchar(length=64, secret=True)
+    token_hash = Varchar(length=64, unique=True)
+    registration = ForeignKey(Registration, on_delete=OnDelete.set_null, null=True, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
 
 
 class MessageAudience(StrEnum):

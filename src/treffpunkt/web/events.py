@@ -290,7 +290,13 @@ async def register(
     except InvalidInput as error:  # more seats than one registration may take
         return _again(request, municipality, found, locale, values, dict(error.fields))
     except Conflict as error:
-        outcome = "full" if error.fields.get("seats") == "fully booked" else "closed"
+        outcome = (
+            "full"
+            if error.fields.get("seats") == "fully booked"
+            else "invitation"
+            if error.fields.get("event") == "invitation only"
+            else "closed"
+        )
         return page(
             request,
             "registration_outcome.html",

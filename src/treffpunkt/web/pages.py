@@ -49,7 +49,7 @@ LANG_COOKIE_SECONDS = 365 * 24 * 3600
 VARY = "Cookie, Accept-Language"
 
 
-def page_route(path: str, **options: Any) -> Any:
+def page_route(path: str | list[str], **options: Any) -> Any:
     """The route decorator of every page handler: GET and HEAD (link checkers and
     proxies ask with HEAD; the server sends the GET's headers without the body), and
     no place in the API's schema."""
@@ -202,6 +202,8 @@ class Town:
     imprint_url: str | None
     calendar: FeedLinks
     stylesheet: str  # its accent colour (web/theme.py)
+    logo: str | None = None  # its logo's address (web/theme.py), if it has one
+    privacy_version: str = ""  # the privacy notice's version that registrations consent to
 
     @property
     def phone_uri(self) -> str:
@@ -217,7 +219,8 @@ class Town:
             contact_email=municipality.contact_email,
             contact_phone=municipality.contact_phone,
             website=municipality.website,
-            privacy_url=municipality.privacy_url,
+            # Its own notice elsewhere, or the text its guides keep here (web/theme.py).
+            privacy_url=municipality.privacy_url or f"/m/{municipality.slug}/privacy",
             imprint_url=municipality.imprint_url,
             calendar=feed_links(
                 base_url, f"/m/{municipality.slug}/calendar.ics?{urlencode({'locale': locale})}"
@@ -225,6 +228,10 @@ class Town:
             stylesheet=(
                 f"/m/{municipality.slug}/theme.css?v={theme_version(municipality.accent_colour)}"
             ),
+            logo=f"/m/{municipality.slug}/logo.png?v={municipality.logo_digest[:12]}"
+            if municipality.logo_digest
+            else None,
+            privacy_version=municipality.privacy_version,
         )
 
 

@@ -1,17 +1,22 @@
-"""A town's colour for its pages, as a stylesheet of one rule: the pages' CSP allows no
+"""A town's look and notices: its colour, its logo, its privacy notice.
+
+A town's colour for its pages, as a stylesheet of one rule: the pages' CSP allows no
 inline style, and the layout links `/m/{slug}/theme.css?v=<digest of the colour>`
 (pages.Town), so browsers keep it until the colour changes. Only that address is kept
 for a year: an old or missing `v` would otherwise keep an old colour as long."""
 
 from __future__ import annotations
 
-from litestar import Response
-from litestar.params import FromQuery
+from typing import Any
 
-from treffpunkt.municipalities.service import get_municipality
+from litestar import Request, Response
+from litestar.params import FromQuery
+from litestar.response import Template
+
+from treffpunkt.municipalities.service import current_privacy_notice, get_municipality, logo_of
 from treffpunkt.schemas import PathSlug
 from treffpunkt.web.assets import A_YEAR
-from treffpunkt.web.pages import page_route, theme_version
+from treffpunkt.web.pages import page, page_route, theme_version
 
 SHORT_CACHE = 300  # seconds: a stylesheet asked for by another version than the current
 
@@ -32,3 +37,38 @@ async def town_theme(slug: PathSlug, v: FromQuery[str | None] = None) -> Respons
         media_type="text/css",
         headers={"Cache-Control": f"public, max-age={max_age}"},
     )
+
+
+@page_route("/m/{slug:str}/logo.png", media_type="image/png")
+async def town_logo(slug: PathSlug, v: FromQuery[str | None] = None) -> Response[bytes]:
+    """The town's logo: the PNG treffpunkt wrote from the upload (municipalities/logo.py),
+    never the uploaded bytes. Kept for a year at its current `v`, like theme.css."""
+    png, digest = await logo_of(slug)
+    max_age = A_YEAR if v == digest[:12] else SHORT_CACHE
+    return Response(
+        png,
+        media_type="image/png",
+        headers={
+            "Cache-Control": f"public, max-age={max_age}",
+            "Content-Disposition": 'inline; filename="logo.png"',
+        },
+    )
+
+
+@page_route("/m/{slug:str}/privacy")
+async def privacy_notice(request: Request[Any, Any, Any], slug: PathSlug) -> Template:
+    """The privacy notice the town's guides keep here, in its current version (the one
+    registrations consent to from now on)."""
+    municipality = await get_municipality(slug)
+    notice = await current_privacy_notice(municipality.id)
+    return page(
+        request,
+        "privacy.html",
+        municipality=municipality,
+        notice=notice,
+        town_locale=municipality.default_locale,
+        paragraphs=notice.text.split("\n\n") if notice else [],
+    )
+
+
+THEME_ROUTES = [town_theme, town_logo, privacy_notice]

@@ -6,6 +6,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from treffpunkt.web.guide import dates, messages, programmes, week
+from treffpunkt.web.guide import (
+    dates,
+    doors,
+    events,
+    invitations,
+    messages,
+    partners,
+    programmes,
+    settings,
+    venues,
+    week,
+)
 
-GUIDE_ROUTES: list[Any] = [*week.ROUTES, *messages.ROUTES, *dates.ROUTES, *programmes.ROUTES]
+GUIDE_ROUTES: list[Any] = [
+    *week.ROUTES,
+    *messages.ROUTES,
+    *dates.ROUTES,
+    *doors.ROUTES,
+    *events.ROUTES,
+    *venues.ROUTES,
+    *partners.ROUTES,
+    *programmes.ROUTES,
+    *invitations.ROUTES,
+    *settings.ROUTES,
+]
