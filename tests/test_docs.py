@@ -84,10 +84,11 @@ def test_the_readme_configuration_table_lists_settings_only() -> None:
 
 def test_the_readme_names_every_kind_of_mail_and_task() -> None:
     from treffpunkt.app import wire
+    from treffpunkt.notifications.check import TEST_MAIL
     from treffpunkt.notifications.worker import CALENDAR_ENTRY
 
     registry = wire()
-    kinds = {*registry.mails, *registry.tasks, CALENDAR_ENTRY}
+    kinds = {*registry.mails, *registry.tasks, CALENDAR_ENTRY, TEST_MAIL}
     templates = {p.name for p in (ROOT / "email_templates").iterdir() if p.is_dir()}
     assert templates - {"layout"} <= kinds  # no template for a kind nobody sends
     missing = {kind for kind in kinds if f"`{kind}`" not in README}

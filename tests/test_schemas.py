@@ -31,6 +31,9 @@ STORED_IN: dict[type[BaseModel], type[Table]] = {
     accounts.AdminCreate: Account,
     accounts.AccountUpdate: Account,
     accounts.LoginIn: Account,
+    accounts.GuideInvite: Account,
+    accounts.PasswordResetRequest: Account,
+    accounts.PasswordChange: Account,  # hashed into password_hash
     municipalities.MunicipalityCreate: Municipality,
     municipalities.MunicipalityUpdate: Municipality,
     municipalities.TownSettings: Municipality,  # the notice's text: a Text column

@@ -35,7 +35,7 @@ from treffpunkt.piccolo_app import APP_CONFIG
 from treffpunkt.registrations.schemas import GuideRegistrationCreate
 from treffpunkt.registrations.service import register
 from treffpunkt.registrations.targets import event_target, session_target
-from treffpunkt.web.workspace import admin_session, guide_session
+from treffpunkt.web.workspace import account_session, admin_session, guide_session
 
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -75,6 +75,7 @@ GUARDS = {
     logged_in: "account",
     guide_session: "guide page",
     admin_session: "admin page",
+    account_session: "account page",
 }
 API_GUARDS = {"tenant", "admin", "account"}
 
@@ -179,6 +180,9 @@ VALID_BODIES: dict[str, Any] = {
     "updateMunicipality": {"name": "Stadt Bensheim an der Bergstraße"},
     "createGuide": {"email": "x@bensheim.example", "display_name": "X", "password": "a" * 12},
     "updateAccount": {"display_name": "Renamed"},
+    "inviteGuide": {"email": "invited@bensheim.example", "display_name": "Neu"},
+    "requestPasswordReset": {"email": "guide@bensheim.example"},
+    "changePassword": {"current_password": "correct horse battery", "new_password": "b" * 12},
     "createVenue": {"name": "Rathaus", "street": "Markt 1", "postal_code": "64625", "city": "B"},
     "updateVenue": {"room": "Sitzungssaal"},
     "createProgramme": {
@@ -228,6 +232,9 @@ TYPED_FIELD: dict[str, tuple[str, Any]] = {
     "updateMunicipality": ("retention_days", "forever"),
     "createGuide": ("password", 123),
     "updateAccount": ("active", "perhaps"),
+    "inviteGuide": ("email", 42),
+    "requestPasswordReset": ("email", 42),
+    "changePassword": ("new_password", 123),
     "createVenue": ("name", ["not", "a", "name"]),
     "updateVenue": ("step_free", "perhaps"),
     "createProgramme": ("starts_on", "someday"),
@@ -345,6 +352,7 @@ async def row_counts() -> dict[str, int]:
 PUBLIC_OPERATIONS = {
     "health",
     "login",
+    "requestPasswordReset",
     "listMunicipalities",
     "getMunicipality",
     "listPublicSessions",
@@ -373,6 +381,7 @@ PUBLIC_PATHS = (
     *("/m/{slug}/events/{event}", "/m/{slug}/events/{event_id}/"),
     # a town's logo and privacy notice; a partner's invitation link
     *("/m/{slug}/logo.png", "/m/{slug}/privacy", "/m/{slug}/invitations/"),
+    "/password/",  # forgot password and the one-time links of mails (web/accounts.py)
 )
 # A town's pages and feeds for everyone (web/town.py); exact paths, since they prefix others.
 PUBLIC_PAGES = {
@@ -391,6 +400,9 @@ ADMIN_OPERATIONS = {
     "listAccounts",
     "createGuide",
     "updateAccount",
+    "inviteGuide",
+    "resendInvitation",
+    "sendPasswordReset",
     "createMunicipality",
     "updateMunicipality",
 }
@@ -405,6 +417,8 @@ def test_every_route_is_guarded_or_meant_to_be_public(app: Litestar) -> None:
             assert op.guard == "guide page", f"{op} is a guide's page without its guard"
         elif op.path.startswith("/admin"):
             assert op.guard == "admin page", f"{op} is an admin page without its guard"
+        elif op.path.startswith("/account"):
+            assert op.guard == "account page", f"{op} is an account page without its guard"
         elif op.operation_id in ADMIN_OPERATIONS:
             assert op.guard == "admin", f"{op} is an admin operation without the admin guard"
         elif op.guard is None:
@@ -556,7 +570,7 @@ async def test_every_text_field_of_every_write_refuses_control_characters(
         )
         fields = text_fields(schemas[handler_model.__name__], schemas)
         for path in fields:
-            if path == "password":  # only hashed and compared: any characters (VERBATIM)
+            if path.endswith("password"):  # only hashed and compared: any characters (VERBATIM)
                 continue
             for character in CONTROL_CHARACTERS:
                 valid = op.body(own) or {}

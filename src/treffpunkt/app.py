@@ -16,6 +16,7 @@ from litestar.middleware import DefineMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from treffpunkt import __version__, db, inputs, logs
+from treffpunkt.accounts import links as account_links
 from treffpunkt.accounts.dependencies import BEARER, TENANT, guides_only
 from treffpunkt.accounts.routes import AdminAccountController, AuthController, GuideTeamController
 from treffpunkt.accounts.service import LoginPolicy
@@ -53,6 +54,8 @@ from treffpunkt.settings import Settings
 from treffpunkt.submissions import kinds as submission_kinds
 from treffpunkt.submissions.routes import GuideSubmissionController
 from treffpunkt.throttle import Throttle
+from treffpunkt.web.account import ACCOUNT_ROUTER
+from treffpunkt.web.accounts import PASSWORD_PAGES
 from treffpunkt.web.admin import ADMIN_ROUTES
 from treffpunkt.web.assets import asset_routers
 from treffpunkt.web.errors import error_page
@@ -105,12 +108,13 @@ def wire() -> Registry:
     hooks.capacity_changed.connect(registrations.capacity_changed)
     hooks.registered_sessions.connect(registrations.registered_sessions)
     registry = Registry(
-        mails={**kinds.MAILS, **submission_kinds.MAILS},
+        mails={**kinds.MAILS, **account_links.MAILS, **submission_kinds.MAILS},
         tasks=kinds.TASKS,
         links=[
             kinds.registration_links,
             kinds.invitation_links,
             personal.calendar_links,
+            account_links.account_links,
             submission_kinds.submission_links,
         ],
         calendar=invitations.calendar_parts,
@@ -168,6 +172,8 @@ def create_app(settings: Settings) -> Litestar:
             *EVENT_PAGES,
             *INVITATION_PAGES,
             *THEME_ROUTES,
+            *PASSWORD_PAGES,
+            ACCOUNT_ROUTER,
             CalendarController,
             PersonalFeedController,
             AdminAccountController,  # admin controllers carry their guard

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from treffpunkt.accounts.tables import AccessToken, Account
+from treffpunkt.accounts.tables import AccessToken, Account, AccountLink
 from treffpunkt.calendars.tables import FeedVersion, InvitationRecord, PersonalFeed
 from treffpunkt.events.tables import Event, Programme, ProgrammePartner, Session, Venue
 from treffpunkt.municipalities.tables import Municipality, MunicipalityLogo, PrivacyNotice
@@ -30,6 +30,7 @@ APP_CONFIG = AppConfig(
         Municipality,
         Account,
         AccessToken,
+        AccountLink,
         Partner,
         Venue,
         Programme,

@@ -18,7 +18,7 @@ from tests.test_tenancy import Operation, Towns, operations, row_counts
 from tests.web.browser import DESKTOP, PHONE, assert_accessible, assert_fits_width
 from tests.web.workspace import log_in, logged_in_client
 
-WORKSPACE = ("guide page", "admin page")
+WORKSPACE = ("guide page", "admin page", "account page")
 
 
 def pages(app: Litestar, guard: str, *, with_ids: bool | None = None) -> list[Operation]:

@@ -32,6 +32,23 @@ class GuideCreate(Input):
     password: NewPassword
 
 
+class GuideInvite(Input):
+    """A guide invited by mail: the account has no password until the guide sets one
+    through the invitation's link."""
+
+    email: Email
+    display_name: Name
+
+
+class PasswordResetRequest(Input):
+    email: Email
+
+
+class PasswordChange(Input):
+    current_password: Password
+    new_password: NewPassword
+
+
 class AdminCreate(Input):
     """A platform admin, as `treffpunkt create-admin` makes one: the API's rules."""
 

@@ -20,6 +20,7 @@ from treffpunkt.accounts.tables import AccessToken, Account, Role
 from treffpunkt.db import is_unique_violation, write_transaction
 from treffpunkt.errors import Conflict, NotFound, Unauthorized
 from treffpunkt.municipalities.service import get_municipality
+from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.tenancy import owned
 from treffpunkt.throttle import Throttle
 from treffpunkt.tokens import hash_token, new_token
@@ -95,7 +96,7 @@ async def create_account(
 
 
 async def create_guide(municipality_slug: str, data: GuideCreate) -> dict[str, Any]:
-    municipality = await get_municipality(municipality_slug)
+    municipality = await get_municipality(municipality_slug, include_inactive=True)
     return await create_account(
         email=data.email,
         display_name=data.display_name,
@@ -168,7 +169,7 @@ async def login(
         await throttle.check(policy.failures_per_account, "login-account", email)
     account = await Account.objects().where(Account.email == email).first()
     valid = await verify_password(account.password_hash if account else None, password)
-    if account is None or not valid or not account.active:
+    if account is None or not valid or not account.active or not await _town_active(account):
         await throttle.count(policy.failures_per_account_and_client, *pair)
         await throttle.count(policy.failures_per_account, "login-account", email)
         raise Unauthorized("Email or password is wrong.")
@@ -211,6 +212,7 @@ async def authenticate(
             AccessToken.account.role,
             AccessToken.account.municipality,
             AccessToken.account.active,
+            AccessToken.account._.municipality._.active,
         )
         .where(
             (AccessToken.token_hash == token_hash)
@@ -220,7 +222,8 @@ async def authenticate(
         )
         .first()
     )
-    if row is None or not row["account.active"]:
+    # A guide of a deactivated municipality is logged out with it (an admin has none).
+    if row is None or not row["account.active"] or row["account.municipality.active"] is False:
         return None
     if idle is not None:
         seen = row["last_seen_at"]
@@ -235,6 +238,15 @@ async def authenticate(
         role=Role(row["account.role"]),
         municipality_id=row["account.municipality"],
         token_hash=token_hash,
+    )
+
+
+async def _town_active(account: Account) -> bool:
+    """Whether the account's municipality is active (an admin, of none, always is)."""
+    if account.municipality is None:
+        return True
+    return await Municipality.exists().where(
+        (Municipality.id == account.municipality) & Municipality.active.eq(True)
     )
 
 

@@ -360,7 +360,11 @@ async def event_download(publication: Publication, event_id: int, cache: FeedCac
 
 
 async def reader_for(slug: str, locale: str | None, accept_language: str | None) -> Reader:
-    municipality = await Municipality.objects().where(Municipality.slug == slug).first()
+    municipality = (
+        await Municipality.objects()
+        .where((Municipality.slug == slug) & Municipality.active.eq(True))
+        .first()
+    )
     if municipality is None:
         raise NotFound(f"No municipality '{slug}'.")
     return Reader(municipality, locale, accept_language)

@@ -535,7 +535,11 @@ def _where(venue: dict[str, Any] | None, online_url: str | None) -> str:
 
 async def _visible_row(event_id: int, municipality_id: int | None = None) -> dict[str, Any]:
     """A published or cancelled event; with `municipality_id`, only one of that town."""
-    query = Event.select().where((Event.id == event_id) & Event.status.is_in(list(VISIBLE)))
+    query = Event.select().where(
+        (Event.id == event_id)
+        & Event.status.is_in(list(VISIBLE))
+        & Event.municipality._.active.eq(True)  # a deactivated town shows nothing
+    )
     if municipality_id is not None:
         query = query.where(Event.municipality == municipality_id)
     row = await query.output(load_json=True).first()

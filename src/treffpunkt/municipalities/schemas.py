@@ -109,6 +109,10 @@ class MunicipalityUpdate(Input):
     retention_days: int = unchanged(ge=30, le=3650)
     reminder_hours: int = unchanged(ge=0, le=168, description=REMINDERS)
     confirmation_hold_hours: int = unchanged(ge=1, le=168, description=HOLD)
+    active: bool = unchanged(
+        description="false deactivates the town: its pages and API answer 404 and its"
+        " guides cannot log in; true brings it back"
+    )
 
 
 class MunicipalityOut(Output):
@@ -130,6 +134,7 @@ class MunicipalityOut(Output):
     retention_days: int
     reminder_hours: int
     confirmation_hold_hours: int
+    active: bool = True
     created_at: datetime
     updated_at: datetime
     calendar: FeedLinks | None = Field(

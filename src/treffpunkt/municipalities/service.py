@@ -18,13 +18,21 @@ from treffpunkt.municipalities.schemas import (
 from treffpunkt.municipalities.tables import Municipality, MunicipalityLogo, PrivacyNotice
 
 
-async def list_municipalities() -> list[Municipality]:
-    return await Municipality.objects().order_by(Municipality.name)
+async def list_municipalities(*, include_inactive: bool = False) -> list[Municipality]:
+    """The active municipalities by name; with `include_inactive` (admins) every one."""
+    query = Municipality.objects().order_by(Municipality.name)
+    if not include_inactive:
+        query = query.where(Municipality.active.eq(True))
+    return await query
 
 
-async def get_municipality(slug: str) -> Municipality:
-    """The municipality with this slug, or NotFound."""
-    municipality = await Municipality.objects().where(Municipality.slug == slug).first()
+async def get_municipality(slug: str, *, include_inactive: bool = False) -> Municipality:
+    """The active municipality with this slug, or NotFound: a deactivated town is gone
+    from the public pages and the API. Admins pass `include_inactive`."""
+    query = Municipality.objects().where(Municipality.slug == slug)
+    if not include_inactive:
+        query = query.where(Municipality.active.eq(True))
+    municipality = await query.first()
     if municipality is None:
         raise NotFound(f"No municipality '{slug}'.")
     return municipality
@@ -60,7 +68,7 @@ async def create_municipality(data: MunicipalityCreate) -> Municipality:
 async def update_municipality(slug: str, data: MunicipalityUpdate) -> Municipality:
     values = _columns(data)
     async with write_transaction():
-        municipality = await get_municipality(slug)
+        municipality = await get_municipality(slug, include_inactive=True)
         offered = values.get("offered_locales", municipality.offered_locales)
         default = values.get("default_locale", municipality.default_locale)
         if default not in offered:

@@ -1,4 +1,14 @@
-from piccolo.columns import Array, Bytea, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
+from piccolo.columns import (
+    Array,
+    Boolean,
+    Bytea,
+    ForeignKey,
+    Integer,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -33,6 +43,9 @@ class Municipality(Table, tablename="municipality"):
     confirmation_hold_hours = Integer(default=24)
     # When the reminder goes out before a session; 0 sends none.
     reminder_hours = Integer(default=24)
+    # An inactive town is gone from the public pages and the API (404), and its
+    # guides cannot log in; an admin can make it active again.
+    active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 

@@ -9,6 +9,8 @@ the address lately, and an address cannot be bombed.
 
 from __future__ import annotations
 
+from treffpunkt.errors import NotFound
+from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.registrations import service
 from treffpunkt.registrations.schemas import RegistrationCreate, RegistrationReceived
 from treffpunkt.registrations.targets import Target
@@ -22,6 +24,15 @@ async def count_attempt(throttle: Throttle, settings: Settings, client: str) -> 
     await throttle.hit(settings.registrations_per_client, "register-client", client)
 
 
+async def _of_an_active_town(target: Target) -> None:
+    """A deactivated municipality takes no registrations: its events are not found."""
+    active = await Municipality.exists().where(
+        (Municipality.id == target.event.municipality) & Municipality.active.eq(True)
+    )
+    if not active:
+        raise NotFound("No such event.")
+
+
 async def register_self(
     target: Target,
     data: RegistrationCreate,
@@ -33,6 +44,7 @@ async def register_self(
     registration: the status alone (`service.register`); no id (ids would count
     registrations, and a repeat has no new one), no queue position (it would count the
     people waiting)."""
+    await _of_an_active_town(target)
     mail = await throttle.allow(
         settings.registrations_per_email,
         "register-email",
@@ -49,5 +61,6 @@ async def answer_without_registering(
 ) -> RegistrationReceived:
     """What `register_self` would answer now, with nothing written: the answer to a
     bot (the form's trap), which must not tell it apart from a person's."""
+    await _of_an_active_town(target)
     status = await service.would_register(target, data.seats)
     return RegistrationReceived.model_validate({"status": status})

@@ -72,7 +72,11 @@ GUIDE_SECTIONS = [
     Section("venues", "/guide/venues", N_("Venues")),
     Section("settings", "/guide/settings", N_("Settings")),
 ]
-ADMIN_SECTIONS = [Section("admin", "/admin/", N_("Administration"))]
+ADMIN_SECTIONS = [
+    Section("admin", "/admin/", N_("Administration")),
+    Section("municipalities", "/admin/municipalities", N_("Municipalities")),
+    Section("mail", "/admin/mail", N_("Mail settings")),
+]
 HOME = {Role.guide: "/guide/", Role.admin: "/admin/"}
 
 
@@ -139,6 +143,13 @@ async def guide_session(
     principal = await _session(connection)
     if principal.role is not Role.guide or principal.municipality_id is None:
         raise PermissionDeniedException("This needs a guide account.")
+
+
+async def account_session(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Guard of /account: anyone's live session, a guide's or an admin's."""
+    await _session(connection)
 
 
 async def admin_session(

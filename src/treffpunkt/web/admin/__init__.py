@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 
 from treffpunkt.accounts.service import Principal
+from treffpunkt.web.admin import towns
 from treffpunkt.web.pages import page_route
 from treffpunkt.web.workspace import admin_page
 
@@ -20,4 +21,4 @@ async def home(request: Request[Any, Any, Any], account: NamedDependency[Princip
     return await admin_page(request, "admin/home.html", account)
 
 
-ADMIN_ROUTES: list[Any] = [home]
+ADMIN_ROUTES: list[Any] = [home, *towns.ROUTES]
