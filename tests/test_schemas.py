@@ -22,6 +22,8 @@ from treffpunkt.partners.tables import Partner
 from treffpunkt.registrations import schemas as registrations
 from treffpunkt.registrations.tables import EventMessage, Registration
 from treffpunkt.schemas import MULTI_LINE, Day, Input, Instant, Name
+from treffpunkt.submissions import schemas as submissions
+from treffpunkt.submissions.tables import Submission
 
 # Where each request body is stored, and the fields stored under another column name.
 STORED_IN: dict[type[BaseModel], type[Table]] = {
@@ -49,6 +51,8 @@ STORED_IN: dict[type[BaseModel], type[Table]] = {
     partners.PartnerCreate: Partner,
     partners.PartnerUpdate: Partner,
     registrations.MessageIn: EventMessage,
+    submissions.SubmissionCreate: Submission,
+    submissions.SubmissionUpdate: Submission,
 }
 RENAMED: dict[tuple[type[BaseModel], str], Any] = {
     (events.Organiser, "name"): Event.organiser_name,
@@ -65,6 +69,9 @@ NOT_IN_A_VARCHAR = {
     registrations.CapacityIn,
     registrations.AttendanceIn,
     registrations.InvitationsIn,
+    submissions.ProposedDate,
+    submissions.SubmissionText,
+    submissions.SubmissionDecline,
 }
 
 

@@ -25,6 +25,7 @@ from tests.factories import (
     make_venue,
     sessions_of,
 )
+from tests.submissions.factories import make_submission
 from treffpunkt.accounts.dependencies import admins_only, guides_only, logged_in
 from treffpunkt.events.programmes import create_programme
 from treffpunkt.events.schemas import ProgrammeCreate
@@ -205,6 +206,11 @@ VALID_BODIES: dict[str, Any] = {
     "sendEventMessage": {"audience": "confirmed", "subject": "Raum", "body": "Im Hof.\nBis dann"},
     "addSessionWalkIn": {"name": "Walk-in", "seats": 2},
     "addEventWalkIn": {"name": "Walk-in", "phone": "06251 123456"},
+    "updateSubmission": {
+        "contact_name": "Rania K.",
+        "dates": [{"day": str(DAY), "start": "18:00", "end": "20:00"}],
+    },
+    "declineSubmission": {"message": "Leider ist die Woche schon voll."},
     "recordAttendance": lambda objects: {
         "registration_id": objects["registration_id"],
         "status": "attended",
@@ -250,6 +256,8 @@ TYPED_FIELD: dict[str, tuple[str, Any]] = {
     "updateTownSettings": ("reminder_hours", "a day"),
     "previewEventMessage": ("audience", "everyone"),
     "sendEventMessage": ("subject", ["not", "one", "line"]),
+    "updateSubmission": ("languages", "de"),
+    "declineSubmission": ("message", 5),
 }
 
 
@@ -258,7 +266,13 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
     venue = await make_venue(municipality)
     programme = await create_programme(
         municipality.id,
-        ProgrammeCreate.model_validate({**VALID_BODIES["createProgramme"], "slug": f"p{venue.id}"}),
+        ProgrammeCreate.model_validate(
+            {
+                **VALID_BODIES["createProgramme"],
+                "slug": f"p{venue.id}",
+                "submissions_until": str(future_day(10)),
+            }
+        ),
     )
     event = await make_event(municipality, venue_id=venue.id, programme_id=programme["id"])
     [session] = await sessions_of(event)
@@ -279,6 +293,7 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
         GuideRegistrationCreate(name="Per Telefon", email="telefon@example.org"),
         SECRET,
     )
+    submission_id = await make_submission(municipality, programme)
     walk_in = (
         await register(
             await session_target(open_session.id, municipality.id),
@@ -306,6 +321,7 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
         "partner_id": partner.id,
         "registration_id": walk_in.id,
         "course_registration_id": course_place.id,
+        "submission_id": submission_id,
     }
 
 
@@ -377,6 +393,8 @@ PUBLIC_PAGES = {
     "/m/{slug}/events.atom",
     "/m/{slug}/programmes/{programme_slug}",
     "/m/{slug}/programmes/{programme_slug}/events.atom",
+    "/m/{slug}/programmes/{programme_slug}/submit",  # partners' proposals (web/submissions.py)
+    "/m/{slug}/programmes/{programme_slug}/submitted",
 }
 ADMIN_OPERATIONS = {
     "listAccounts",

@@ -51,6 +51,8 @@ from treffpunkt.registrations.routes import (
     PublicRegistrationController,
 )
 from treffpunkt.settings import Settings
+from treffpunkt.submissions import kinds as submission_kinds
+from treffpunkt.submissions.routes import GuideSubmissionController
 from treffpunkt.throttle import Throttle
 from treffpunkt.web.account import ACCOUNT_ROUTER
 from treffpunkt.web.accounts import PASSWORD_PAGES
@@ -62,6 +64,7 @@ from treffpunkt.web.guide import GUIDE_ROUTES
 from treffpunkt.web.invitations import INVITATION_PAGES
 from treffpunkt.web.pages import csrf_config, template_config
 from treffpunkt.web.routes import RegistrationPageController
+from treffpunkt.web.submissions import SUBMISSION_PAGES
 from treffpunkt.web.theme import THEME_ROUTES
 from treffpunkt.web.town import TOWN_ROUTES
 from treffpunkt.web.workspace import (
@@ -93,6 +96,7 @@ guide_api = Router(
         GuideInvitationController,
         TownSettingsController,
         GuideMessageController,
+        GuideSubmissionController,
     ],
 )
 
@@ -104,13 +108,14 @@ def wire() -> Registry:
     hooks.capacity_changed.connect(registrations.capacity_changed)
     hooks.registered_sessions.connect(registrations.registered_sessions)
     registry = Registry(
-        mails={**kinds.MAILS, **account_links.MAILS},
+        mails={**kinds.MAILS, **account_links.MAILS, **submission_kinds.MAILS},
         tasks=kinds.TASKS,
         links=[
             kinds.registration_links,
             kinds.invitation_links,
             personal.calendar_links,
             account_links.account_links,
+            submission_kinds.submission_links,
         ],
         calendar=invitations.calendar_parts,
         timed=[
@@ -163,6 +168,7 @@ def create_app(settings: Settings) -> Litestar:
             PublicRegistrationController,
             RegistrationPageController,
             *TOWN_ROUTES,
+            *SUBMISSION_PAGES,
             *EVENT_PAGES,
             *INVITATION_PAGES,
             *THEME_ROUTES,

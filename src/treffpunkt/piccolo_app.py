@@ -7,11 +7,12 @@ from piccolo.conf.apps import AppConfig
 
 from treffpunkt.accounts.tables import AccessToken, Account, AccountLink
 from treffpunkt.calendars.tables import FeedVersion, InvitationRecord, PersonalFeed
-from treffpunkt.events.tables import Event, Programme, Session, Venue
+from treffpunkt.events.tables import Event, Programme, ProgrammePartner, Session, Venue
 from treffpunkt.municipalities.tables import Municipality, MunicipalityLogo, PrivacyNotice
 from treffpunkt.outbox import OutboxMessage
 from treffpunkt.partners.tables import Partner
 from treffpunkt.registrations.tables import Attendance, EventMessage, Invitation, Registration
+from treffpunkt.submissions.tables import Submission
 
 
 def _migrations_folder() -> str:
@@ -33,6 +34,7 @@ APP_CONFIG = AppConfig(
         Partner,
         Venue,
         Programme,
+        ProgrammePartner,
         Event,
         Session,
         Registration,
@@ -45,6 +47,7 @@ APP_CONFIG = AppConfig(
         MunicipalityLogo,
         Invitation,
         EventMessage,
+        Submission,
     ],
     migration_dependencies=[],
     commands=[],

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     # Self-registrations per email address and municipality; beyond it the answer is
     # the usual one, but no mail goes to that address (anyone can type anyone's).
     registrations_per_email: str = "10/day"
+    # Proposals through a programme's public form per client address (partners send a
+    # handful; a 429 page beyond).
+    submissions_per_client: str = "10/15minutes"
     # Reverse proxies whose X-Forwarded-For is believed: addresses or networks (CIDR).
     trusted_proxies: str = "127.0.0.1,::1"
 
@@ -115,6 +118,7 @@ class Settings(BaseSettings):
         "login_failures_per_account",
         "registrations_per_client",
         "registrations_per_email",
+        "submissions_per_client",
     )
     @classmethod
     def _is_a_rate(cls, value: str) -> str:

@@ -55,6 +55,12 @@ def context(**changes: Any) -> dict[str, Any]:
         # A guide's message (guide_message): their words, as typed.
         "message_subject": "Raum geändert",
         "message_body": "Wir treffen uns im Hof.",
+        # partner submissions (submission_*)
+        "organisation": "Kulturverein",
+        "programme_title": "Interkulturelle Woche",
+        "dates": [{"day": "2027-09-27", "start": "18:00", "end": "20:00"}],
+        "message": "Leider nicht.",
+        "event_url": "http://testserver/m/bensheim/events/1",
         **changes,
     }
 
@@ -130,3 +136,15 @@ def test_a_confirmation_link_is_said_to_open_a_page_with_the_button(
     assert f"{t.gettext('Open your registration')}: {url}" in mail.text
     assert f"{on_the_page}: {url}" not in mail.text
     assert f">{t.gettext('Open your registration')}</a>" in mail.html
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_declined_proposal_carries_the_guides_message_escaped(locale: str) -> None:
+    typed = context(message="Leider <b>nicht</b> & nie.\n\nNächstes Jahr!")
+    mail = render("submission_declined", locale, typed)
+    assert "Leider <b>nicht</b> & nie.\n\nNächstes Jahr!" in mail.text
+    assert "Leider &lt;b&gt;nicht&lt;/b&gt; &amp; nie.</p>" in mail.html
+    assert "<b>" not in mail.html
+    approved = render("submission_approved", locale, context())
+    assert "http://testserver/m/bensheim/events/1" in approved.text
+    assert 'href="http://testserver/m/bensheim/events/1"' in approved.html

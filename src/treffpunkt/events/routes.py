@@ -17,6 +17,7 @@ from treffpunkt.events.schemas import (
     GuideSessionOut,
     ProgrammeCreate,
     ProgrammeOut,
+    ProgrammePartnerOut,
     ProgrammeUpdate,
     PublicEvent,
     PublicProgramme,
@@ -103,9 +104,39 @@ class GuideProgrammeController(Controller):
         data: JSONBody[ProgrammeUpdate],
         tenant: NamedDependency[Tenant],
     ) -> ProgrammeOut:
-        """Change a programme's texts or dates."""
+        """Change a programme's texts, dates, or the last day for partners' proposals."""
         row = await programmes.update_programme(tenant.municipality_id, programme_id, data)
         return ProgrammeOut.model_validate(row)
+
+    @get("/{programme_id:int}/partners", operation_id="listProgrammePartners")
+    async def list_partners(
+        self, programme_id: PathId, tenant: NamedDependency[Tenant]
+    ) -> list[ProgrammePartnerOut]:
+        """The partner organisations taking part in the programme."""
+        rows = await programmes.programme_partners(tenant.municipality_id, programme_id)
+        return [ProgrammePartnerOut.model_validate(row) for row in rows]
+
+    @put(
+        "/{programme_id:int}/partners/{partner_id:int}",
+        operation_id="addProgrammePartner",
+        status_code=HTTP_204_NO_CONTENT,
+    )
+    async def add_partner(
+        self, programme_id: PathId, partner_id: PathId, tenant: NamedDependency[Tenant]
+    ) -> None:
+        """One of the town's partners takes part (again: nothing changes)."""
+        await programmes.add_partner(tenant.municipality_id, programme_id, partner_id)
+
+    @delete(
+        "/{programme_id:int}/partners/{partner_id:int}",
+        operation_id="removeProgrammePartner",
+        status_code=HTTP_204_NO_CONTENT,
+    )
+    async def remove_partner(
+        self, programme_id: PathId, partner_id: PathId, tenant: NamedDependency[Tenant]
+    ) -> None:
+        """The partner no longer takes part (already not: nothing changes)."""
+        await programmes.remove_partner(tenant.municipality_id, programme_id, partner_id)
 
 
 class GuideEventController(Controller):

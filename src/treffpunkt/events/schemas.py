@@ -132,6 +132,11 @@ class ProgrammeCreate(Input):
     texts: dict[Locale, ProgrammeText] = Field(min_length=1)
     starts_on: Day
     ends_on: Day
+    submissions_until: Day | None = Field(
+        default=None,
+        description="partners may propose events through the public form until this day"
+        " (inclusive); empty: closed",
+    )
 
     @field_validator("ends_on")
     @classmethod
@@ -148,6 +153,7 @@ class ProgrammeUpdate(Input):
     texts: dict[Locale, ProgrammeText] = unchanged(min_length=1)
     starts_on: Day = UNCHANGED
     ends_on: Day = UNCHANGED
+    submissions_until: Day | None = unchanged(description="null closes the submission form")
 
 
 class ProgrammeOut(Output):
@@ -156,6 +162,17 @@ class ProgrammeOut(Output):
     texts: dict[str, ProgrammeTextOut]
     starts_on: date
     ends_on: date
+    submissions_until: date | None = None
+
+
+class ProgrammePartnerOut(Output):
+    """A partner organisation taking part in a programme."""
+
+    id: int
+    name: str
+    kind: str
+    contact_name: str | None
+    email: str | None
 
 
 # --- series -----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from treffpunkt.municipalities.tables import Municipality
+from treffpunkt.partners.tables import Partner
 
 
 class EventKind(StrEnum):
@@ -110,8 +111,22 @@ class Programme(Table, tablename="programme"):
     texts = JSON()  # {locale: {"title": …, "description": …}}
     starts_on = Date()
     ends_on = Date()
+    # Partners may propose events through the public form until this day (inclusive,
+    # in the municipality's zone); empty: the form is closed (treffpunkt.submissions).
+    submissions_until = Date(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ProgrammePartner(Table, tablename="programme_partner"):
+    """A partner organisation taking part in a programme (one row per pair: a unique
+    index, see the migration)."""
+
+    id = Serial(primary_key=True)
+    municipality = ForeignKey(Municipality, on_delete=OnDelete.restrict, index=True, null=False)
+    programme = ForeignKey(Programme, on_delete=OnDelete.cascade, index=True, null=False)
+    partner = ForeignKey(Partner, on_delete=OnDelete.cascade, index=True, null=False)
+    created_at = Timestamptz(default=TimestamptzNow())
 
 
 class Event(HoldsPlaces, Table, tablename="event"):

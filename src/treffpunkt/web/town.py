@@ -37,6 +37,7 @@ from treffpunkt.municipalities.service import get_municipality, list_municipalit
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.schemas import PathSlug
 from treffpunkt.settings import Settings
+from treffpunkt.submissions import service as submissions
 from treffpunkt.translations import N_, Translator, languages_named_in, translator
 from treffpunkt.web.assets import assets
 from treffpunkt.web.atom import MEDIA_TYPE as ATOM_TYPE
@@ -295,11 +296,15 @@ async def programme_page(
         reader, session_filters, PROGRAMME_PAGE_SIZE, cursor, before
     )
     path = f"/m/{slug}/programmes/{programme_slug}"
+    row = await submissions.programme_for_form(municipality, programme_slug)
     return page(
         request,
         "programme.html",
         municipality=municipality,
         programme=programme,
+        submit_url=f"{path}/submit"
+        if submissions.accepts_submissions(row, municipality, submissions.now())
+        else None,
         days=by_day(sessions.items),
         subscribe=subscription(
             settings.base_url,

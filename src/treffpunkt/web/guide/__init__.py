@@ -13,6 +13,7 @@ from treffpunkt.web.guide import (
     invitations,
     messages,
     partners,
+    programmes,
     settings,
     venues,
     week,
@@ -26,6 +27,7 @@ GUIDE_ROUTES: list[Any] = [
     *events.ROUTES,
     *venues.ROUTES,
     *partners.ROUTES,
+    *programmes.ROUTES,
     *invitations.ROUTES,
     *settings.ROUTES,
 ]
