@@ -308,9 +308,7 @@ async def test_the_organiser_and_contact_in_arabic_keep_names_and_numbers_whole(
     wrong side: each value has a label of its own, and a phone number one line."""
     from tests.factories import make_municipality
 
-    town = await make_municipality(
-        "lorsch", "Stadt Lorsch", contact_phone="+49 6251 5967-123"
-    )
+    town = await make_municipality("lorsch", "Stadt Lorsch", contact_phone="+49 6251 5967-123")
     event = await make_published_event(
         town,
         organiser={"name": "Begegnungsverein Mosaik e.V.", "contact": "mosaik@example.org"},

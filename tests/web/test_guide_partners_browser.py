@@ -135,7 +135,9 @@ async def test_the_invited_list_names_the_organisation_and_its_state_fits_a_phon
         assert lines[-1] == "Samira Haddad", lines
         state = table.get_by_role("cell", name="Noch nicht angemeldet")
         box = await state.bounding_box()
-        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= PHONE["width"]
         await assert_fits_width(page)
         await assert_accessible(page)
         await context.close()
