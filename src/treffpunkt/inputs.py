@@ -48,6 +48,19 @@ class TreffpunktRequest(Request[Any, Any, Any]):
                 "The request body is not UTF-8.", {"body": "not valid UTF-8"}
             ) from None
 
+    async def form(self) -> Any:
+        """The body as a form. Litestar decodes each multipart part with the charset it
+        names: bytes that are not in it (UnicodeDecodeError), or a charset that does not
+        exist (LookupError), would be 500s — before any handler, since the CSRF check
+        reads every form first."""
+        try:
+            return await super().form()
+        except (UnicodeDecodeError, LookupError):
+            raise InvalidInput(
+                "The form is not readable: its text is not in the character set it names.",
+                {"body": "not valid UTF-8 (or not in the charset named)"},
+            ) from None
+
 
 def refuse_control_characters(app: ASGIApp) -> ASGIApp:
     """Middleware: control characters (NUL above all: PostgreSQL refuses it in text) never

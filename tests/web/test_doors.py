@@ -108,6 +108,10 @@ async def test_attendance_by_form_goes_back_to_the_row(
     ) == [{"status": "attended"}]
     page = await guide.get(answer.headers["location"])
     assert "Gespeichert für Amina." in text(page)
+    # The chosen state is marked on the button itself (filled, with a check mark by the
+    # stylesheet), the other one not, also without JavaScript.
+    assert re.search(r'value="attended" aria-pressed="true"', page.text)
+    assert re.search(r'value="no_show" aria-pressed="false"', page.text)
     # The script's way: fetch with the token in a header, JSON back.
     token = csrf_token(page)
     json_answer = await guide.post(
@@ -144,7 +148,7 @@ async def test_a_walk_in_gets_a_place_and_is_marked_or_hears_why_not(
     assert await Registration.count() == 0
     answer = await submit(guide, form, form, {"name": "Yusuf", "email": "", "seats": "2"})
     page = await follow(guide, answer)
-    assert "Yusuf ist drin" in text(page)
+    assert "Yusuf ist eingetragen und als anwesend markiert." in text(page)
     [yusuf] = await Registration.objects().where(Registration.name == "Yusuf")
     assert yusuf.status == "confirmed"
     assert await Attendance.count().where(Attendance.registration == yusuf.id) == 1
@@ -264,6 +268,43 @@ async def test_the_list_downloads_as_csv_and_xlsx(guide: httpx.AsyncClient, bens
     assert sheet.column_dimensions["A"].width >= len("Amina Haddad")
 
 
+async def test_the_list_leads_back_to_the_event_its_messages_and_the_other_dates(
+    guide: httpx.AsyncClient, bensheim: Any
+) -> None:
+    start = datetime.now().astimezone() + timedelta(days=7)
+    event = await make_published_event(
+        bensheim,
+        registration_mode="per_session",
+        capacity=5,
+        sessions=[
+            {
+                "starts_at": (start + timedelta(days=d)).isoformat(),
+                "ends_at": (start + timedelta(days=d, hours=2)).isoformat(),
+            }
+            for d in (0, 7, 14)
+        ],
+    )
+    first, second, third = await sessions_of(event)
+    page = await guide.get(f"/guide/sessions/{second.id}/doors")
+    assert page.status_code == 200
+    assert f'href="/guide/events/{event.id}"' in page.text
+    assert f'href="/guide/events/{event.id}/messages?session={second.id}"' in page.text
+    assert f'href="/guide/sessions/{first.id}/doors" rel="prev"' in page.text
+    assert f'href="/guide/sessions/{third.id}/doors" rel="next"' in page.text
+    assert "Zurück zur Veranstaltung" in text(page)
+    assert "Nachricht an die Angemeldeten" in text(page) or "Angemeldet" in text(page)
+    last = await guide.get(f"/guide/sessions/{third.id}/doors")
+    assert 'rel="next"' not in last.text
+    assert f'href="/guide/sessions/{second.id}/doors" rel="prev"' in last.text
+    # The messages page takes the date it is sent to.
+    messages = await guide.get(f"/guide/events/{event.id}/messages?session={second.id}")
+    assert messages.status_code == 200
+    # One name for the list in German, on the list's forms too.
+    walk_in = await guide.get(f"/guide/sessions/{second.id}/doors/walk-in")
+    assert "Zurück zur Türliste" in text(walk_in)
+    assert "Einlassliste" not in walk_in.text
+
+
 async def test_a_course_list_takes_the_attendance_of_the_picked_date(
     guide: httpx.AsyncClient, bensheim: Any
 ) -> None:
@@ -302,6 +343,8 @@ async def test_a_course_list_takes_the_attendance_of_the_picked_date(
     )
     marks = await Attendance.select(Attendance.session).where(Attendance.registration == lena.id)
     assert marks == [{"session": second.id}]
+    assert f'href="{url}?session={first.id}" rel="prev"' in page.text
+    assert 'rel="next"' not in page.text
     # A course's date leads to the course's list; a drop-in event to its next date's.
     to_course = await guide.get(f"/guide/sessions/{first.id}/doors")
     assert to_course.status_code == 303

@@ -80,7 +80,7 @@ async def test_the_guide_works_the_door_on_a_phone(
         await log_in(phone, url, bensheim_guide["email"])
         doors = f"{url}/guide/sessions/{session.id}/doors"
         await phone.goto(doors)
-        await expect(phone.get_by_role("heading", level=1)).to_contain_text("Einlassliste")
+        await expect(phone.get_by_role("heading", level=1)).to_contain_text("Türliste")
         await assert_accessible(phone)
         await assert_fits_width(phone)
         await screenshot(phone, "door-list-phone")
@@ -99,6 +99,17 @@ async def test_the_guide_works_the_door_on_a_phone(
         await expect(row.get_by_role("button", name="Anwesend")).to_have_attribute(
             "aria-pressed", "true"
         )
+        # The chosen state is unmistakable: filled with a check mark; the other outlined.
+        chosen = await row.locator("button[value=attended]").evaluate(
+            "b => [getComputedStyle(b, '::before').content, getComputedStyle(b).backgroundColor]"
+        )
+        other = await row.locator("button[value=no_show]").evaluate(
+            "b => [getComputedStyle(b, '::before').content, getComputedStyle(b).backgroundColor]"
+        )
+        assert "\u2713" in chosen[0]
+        assert "\u2713" not in other[0]
+        assert other[1] == "rgba(0, 0, 0, 0)"
+        assert chosen[1] != other[1]
         assert phone.url == doors
         await eventually(lambda: marks(amina), ["attended"])
         await expect(phone.locator("[data-attended-count]")).to_have_text("1")
@@ -145,7 +156,7 @@ async def test_the_guide_works_the_door_on_a_phone(
         await phone.get_by_label("Plätze").fill("2")
         await phone.get_by_role("button", name="Einlassen").click()
         await expect(phone.locator(".door-notice")).to_contain_text(
-            "Yusuf Demir ist drin: ein Platz, als anwesend erfasst."
+            "Yusuf Demir ist eingetragen und als anwesend markiert."
         )
         yusuf = await Registration.objects().where(Registration.name == "Yusuf Demir").first()
         assert yusuf is not None

@@ -75,6 +75,9 @@ async def test_the_page_shows_the_form_and_the_sessions(
     assert "Termin verschieben" in page.text
     assert "Termin absagen" in page.text
     assert "/guide/series.js" in page.text
+    # No series yet: the script is not told to preview the incomplete form at once.
+    assert "data-preview-now" not in page.text
+    assert "error-summary" not in page.text
 
 
 async def test_show_dates_renders_the_preview_across_the_clock_change(
@@ -150,6 +153,8 @@ async def test_saving_a_series_without_registrations_saves_at_once(
     page = await guide.get(saved.headers["location"])
     assert "Die Serie ist gespeichert." in page.text
     assert "Derzeit: Jede zweite Woche am Mittwoch" in page.text
+    # A saved series is complete: series.js shows its dates at once.
+    assert "data-preview-now" in page.text
 
 
 async def booked_series(bensheim: Any) -> tuple[Event, Session]:

@@ -227,6 +227,35 @@ async def test_guide_edits_and_publishes_an_event(guide: httpx.AsyncClient, bens
     assert f"/m/bensheim/events/{event.id}" in shown.text
 
 
+async def test_a_draft_is_deleted_after_a_question_and_a_published_event_is_not(
+    guide: httpx.AsyncClient, bensheim: Any
+) -> None:
+    draft = await make_event(bensheim, texts={"de": {"title": "Entwurf Sprachcafé"}})
+    url = f"/guide/events/{draft.id}"
+    shown = await guide.get(url)
+    assert f'href="{url}/delete"' in shown.text
+    assert "Entwurf löschen" in shown.text
+    asked = await guide.get(f"{url}/delete")
+    assert asked.status_code == 200
+    assert "Entwurf Sprachcafé" in asked.text
+    assert await Event.count().where(Event.id == draft.id) == 1  # asking deletes nothing
+    deleted = await post(guide, f"{url}/delete", f"{url}/delete", {})
+    assert deleted.status_code == 303
+    assert deleted.headers["location"] == "/guide/events?done=deleted"
+    assert await Event.count().where(Event.id == draft.id) == 0
+    listed = await guide.get(deleted.headers["location"])
+    assert 'role="status"' in listed.text
+    assert "Der Entwurf ist gelöscht." in listed.text
+    assert (await guide.get(url)).status_code == 404
+    # A published event offers no deleting, and a forged form is refused: 409, kept.
+    published = await make_published_event(bensheim)
+    purl = f"/guide/events/{published.id}"
+    assert f'href="{purl}/delete"' not in (await guide.get(purl)).text
+    refused = await post(guide, purl, f"{purl}/delete", {})
+    assert refused.status_code == 409
+    assert await Event.count().where(Event.id == published.id) == 1
+
+
 async def test_an_event_without_dates_is_not_published(
     guide: httpx.AsyncClient, bensheim: Any
 ) -> None:
@@ -339,6 +368,12 @@ async def test_another_towns_events_and_venues_are_not_found(
     assert unchanged.status == "published"
     assert unchanged.texts["de"]["title"] == "Dialogrunde Ankommen"
     assert await Event.count().where(Event.municipality != butzbach.id) == 0
+    # Another town's draft is not found for deleting either, and stays.
+    draft = await make_event(butzbach)
+    assert (await guide.get(f"/guide/events/{draft.id}/delete")).status_code == 404
+    answer = await guide.post(f"/guide/events/{draft.id}/delete", data={"_csrf_token": token})
+    assert answer.status_code == 404
+    assert await Event.count().where(Event.id == draft.id) == 1
 
 
 async def test_forms_without_the_csrf_token_are_refused(

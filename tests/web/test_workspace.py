@@ -25,6 +25,7 @@ from tests.web.workspace import (
 from treffpunkt.accounts.tables import AccessToken
 from treffpunkt.settings import Settings
 from treffpunkt.tokens import hash_token
+from treffpunkt.web.pages import csrf_config
 from treffpunkt.web.workspace import WORKSPACE_POLICY, safe_next, session_cookie
 
 COOKIE = SESSION_COOKIE
@@ -265,3 +266,32 @@ async def test_a_guide_logs_in_and_out_in_a_browser(
             await page.goto(url + "/guide/")
             await expect(page).to_have_url(re.compile(r"/login"))
             await context.close()
+
+
+@pytest.mark.parametrize(
+    "part_headers",
+    [b"", b"Content-Type: text/plain; charset=bogus\r\n"],
+    ids=["not UTF-8", "an unknown charset"],
+)
+async def test_a_form_that_cannot_be_decoded_is_refused_not_a_crash(
+    client: Any, bensheim_guide: Any, part_headers: bytes
+) -> None:
+    """The CSRF check reads every form before any handler; a multipart part whose bytes
+    are not in its charset is the sender's fault (422), on every page's form."""
+    await client.get("/login")
+    body = (
+        b'--x\r\nContent-Disposition: form-data; name="email"\r\n'
+        + part_headers
+        + b"\r\n\xff\xfe\r\n--x--\r\n"
+    )
+    for path in ("/login", "/logout", "/m/bensheim/events/1/register"):
+        answer = await client.post(
+            path, content=body, headers={"content-type": "multipart/form-data; boundary=x"}
+        )
+        assert answer.status_code == 422, (path, answer.status_code)
+
+
+def test_the_csrf_cookie_is_a_host_cookie_over_https(settings: Settings) -> None:
+    production = settings.model_copy(update={"environment": "production"})
+    assert csrf_config(production, "k" * 32).cookie_name == "__Host-csrftoken"
+    assert csrf_config(production, "k" * 32).cookie_secure

@@ -99,9 +99,12 @@ CSRF_EXEMPT = [
 def csrf_config(settings: Settings, secret_key: str) -> CSRFConfig:
     """Every form of a page must carry the token of the visitor's CSRF cookie
     (`csrf_input`, in macros.html `post_form`); a POST without it is a 403 page."""
+    secure = secure_cookies(settings)
     return CSRFConfig(
         secret=derive_token(secret_key, "csrf", "pages"),  # not the key itself
-        cookie_secure=secure_cookies(settings),
+        # Over https, `__Host-`: no sibling subdomain can plant a token of its own.
+        cookie_name="__Host-csrftoken" if secure else "csrftoken",
+        cookie_secure=secure,
         cookie_httponly=True,
         exclude=CSRF_EXEMPT,
     )

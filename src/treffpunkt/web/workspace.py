@@ -334,8 +334,17 @@ async def logout_submit(request: Request[Any, Any, Any]) -> Redirect:
     if held:
         await end_login(hash_token(held))
     answer = see_other("/login?notice=ended")
+    # Browsers drop a `__Host-` cookie only by a Set-Cookie that is Secure too.
     answer.cookies.append(
-        Cookie(key=name, value="", path="/", max_age=0, httponly=True, samesite="lax")
+        Cookie(
+            key=name,
+            value="",
+            path="/",
+            max_age=0,
+            httponly=True,
+            secure=secure_cookies(settings_of(request)),
+            samesite="lax",
+        )
     )
     return answer
 

@@ -287,6 +287,32 @@ def _notice(
     }
 
 
+async def _neighbours(door: Door) -> dict[str, str | None]:
+    """The addresses of the lists of the event's previous and next date (None: none)."""
+    if door.course:
+        sessions = door.sessions
+    else:
+        sessions = (
+            await Session.select(Session.id, Session.starts_at)
+            .where(Session.event == door.target.event.id)
+            .order_by(Session.starts_at)
+        )
+    ids = [s["id"] for s in sessions]
+    if door.session_id not in ids:
+        return {"previous": None, "next": None}
+    at = ids.index(door.session_id)
+
+    def url(session_id: int) -> str:
+        if door.course:
+            return f"{door.base}?{urlencode({'session': session_id})}"
+        return f"/guide/sessions/{session_id}/doors"
+
+    return {
+        "previous": url(ids[at - 1]) if at > 0 else None,
+        "next": url(ids[at + 1]) if at + 1 < len(ids) else None,
+    }
+
+
 async def _list_page(
     request: Request[Any, Any, Any],
     tenant: Tenant,
@@ -304,6 +330,8 @@ async def _list_page(
         "guide/doors.html",
         tenant,
         section=SECTION,
+        door_event_id=door.target.event.id,
+        door_neighbours=await _neighbours(door),
         door_assets=assets().own_prefix,
         door=door,
         event_title=_title(door, locale),

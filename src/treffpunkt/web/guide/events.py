@@ -57,6 +57,7 @@ DONE = {
     "published": N_("The event is published."),
     "cancelled": N_("The event is cancelled."),
 }
+LIST_DONE = {"deleted": N_("The draft is deleted.")}
 StatusChoice = Annotated[
     str | None, QueryParameter(name="status", pattern=f"^({'|'.join(EventStatus)})?$")
 ]
@@ -134,6 +135,7 @@ async def event_list(
     kind: KindChoice = None,
     programme: ProgrammeChoice = None,
     q: Search = None,
+    done: DoneChoice = None,
 ) -> Template:
     """The town's events, the next date first, filtered by state, kind, programme and
     words of the title (in any language)."""
@@ -168,6 +170,7 @@ async def event_list(
             "q": q or "",
         },
         programme_choices=await _programme_choices(tenant.municipality_id, locale, town),
+        done_message=LIST_DONE.get(done or ""),
         **_names(),
     )
 
@@ -473,6 +476,40 @@ async def cancel_event(
     return see_other(f"/guide/events/{event_id}?done=cancelled")
 
 
+# --- deleting a draft: first the question, then the deed ---------------------------------
+
+
+@page_route("/events/{event_id:int}/delete")
+async def delete_event_page(
+    request: Request[Any, Any, Any], event_id: PathId, tenant: NamedDependency[Tenant]
+) -> Template:
+    """Before deleting a draft: what goes (its texts and dates), and a way back."""
+    town = await _town(tenant)
+    event = await service.guide_event(tenant.municipality_id, event_id)
+    locale = _locale(request, town)
+    title = translated(
+        {k: v.model_dump() for k, v in event.texts.items()}, locale, town.default_locale
+    )[1].get("title", "")
+    return await workspace_page(
+        request,
+        "guide/event_delete.html",
+        tenant,
+        section="events",
+        event=event,
+        event_title=title,
+    )
+
+
+@post("/events/{event_id:int}/delete", include_in_schema=False)
+async def delete_event(
+    request: Request[Any, Any, Any], event_id: PathId, tenant: NamedDependency[Tenant]
+) -> Redirect:
+    """Delete a draft (events.service.delete_event; a published event is a Conflict:
+    it is cancelled instead)."""
+    await service.delete_event(tenant.municipality_id, event_id)
+    return see_other("/guide/events?done=deleted")
+
+
 ROUTES = [
     event_list,
     new_event,
@@ -482,4 +519,6 @@ ROUTES = [
     publish_event,
     cancel_event_page,
     cancel_event,
+    delete_event_page,
+    delete_event,
 ]

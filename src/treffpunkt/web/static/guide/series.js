@@ -63,5 +63,9 @@
     later();
   });
   showPattern();
-  update();
+  // A saved series is complete: its dates show at once. A new one's form is not complete
+  // yet (no end chosen): no error before the guide has touched it, only the hint.
+  if (target.hasAttribute("data-preview-now")) {
+    update();
+  }
 })();
