@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from tests import serving
 from tests.factories import make_admin
 from tests.smtp import SMTPServer
 from tests.web.browser import DESKTOP, PHONE, assert_accessible, assert_fits_width, screenshot
@@ -154,3 +155,34 @@ async def test_the_other_account_pages_are_accessible(
             await anonymous.wait_for_url(f"{url}/password/forgot/sent")
             await check(anonymous, f"forgot-sent-{locale}")
             await anonymous.close()
+
+
+async def test_every_admin_page_fits_a_phone(
+    app: Any, bensheim: Any, bensheim_guide: Any, browser: Browser
+) -> None:
+    """At 375 px nothing scrolls sideways: the municipalities table scrolls in a region
+    of its own that a keyboard can reach."""
+    from tests.factories import make_municipality
+
+    await make_admin(ADMIN)
+    await make_municipality("oestrich-winkel", "Stadt Oestrich-Winkel im Rheingau-Taunus-Kreis")
+    context = await browser.new_context(viewport=PHONE, locale="de-DE")  # type: ignore[arg-type]
+    async with serving.served() as url:
+        page = await context.new_page()
+        await log_in(page, url, ADMIN)
+        for path in (
+            "/admin/",
+            "/admin/municipalities",
+            "/admin/municipalities/new",
+            "/admin/municipalities/bensheim",
+            "/admin/municipalities/oestrich-winkel",
+            "/admin/mail",
+            "/account/password",
+        ):
+            await page.goto(url + path)
+            await check(page, "phone-" + path.strip("/").replace("/", "-"))
+        await page.goto(url + "/admin/municipalities")
+        region = page.get_by_role("region", name="Kommunen")
+        await expect(region).to_have_attribute("tabindex", "0")
+        await expect(region.get_by_role("table")).to_be_visible()
+    await context.close()

@@ -299,3 +299,34 @@ async def test_the_pages_are_accessible_on_a_phone_and_a_desktop(
             await screenshot(page, f"event-errors-{locale}-{width}")
             assert not [text for text in refused if "Content Security Policy" in text]
             await context.close()
+
+
+async def test_the_organiser_and_contact_in_arabic_keep_names_and_numbers_whole(
+    app: Any, browser: Browser
+) -> None:
+    """Right to left, a colon or comma between two left-to-right values lands on the
+    wrong side: each value has a label of its own, and a phone number one line."""
+    from tests.factories import make_municipality
+
+    town = await make_municipality("lorsch", "Stadt Lorsch", contact_phone="+49 6251 5967-123")
+    event = await make_published_event(
+        town,
+        organiser={"name": "Begegnungsverein Mosaik e.V.", "contact": "mosaik@example.org"},
+    )
+    async with serving.served() as url:
+        context = await browser.new_context(viewport=PHONE)
+        page = await context.new_page()
+        await page.goto(f"{url}/m/lorsch/events/{event.id}?lang=ar")
+        section = page.locator("section[aria-labelledby=organiser]")
+        town_line = section.locator("p").last
+        await expect(town_line.locator("bdi")).to_have_text("Stadt Lorsch")
+        text = await town_line.inner_text()
+        assert ":" not in text.split("\n")[0], text  # nothing glued to the name
+        phone = town_line.locator("a.phone")
+        await expect(phone).to_have_text("+49 6251 5967-123")
+        assert await phone.evaluate("link => link.getClientRects().length") == 1
+        assert await phone.evaluate("link => getComputedStyle(link).whiteSpace") == "nowrap"
+        await assert_fits_width(page)
+        await assert_accessible(page)
+        await screenshot(page, "event-contact-ar-phone")
+        await context.close()

@@ -97,3 +97,47 @@ async def test_a_guide_keeps_partners_invites_and_sets_the_towns_look(
             await page.goto(url + path)
             await assert_fits_width(page)
         await context.close()
+
+
+async def test_the_invited_list_names_the_organisation_and_its_state_fits_a_phone(
+    app: Any, bensheim: Any, bensheim_guide: Any, browser: Browser
+) -> None:
+    from treffpunkt.partners.schemas import PartnerCreate
+    from treffpunkt.partners.service import create_partner
+
+    event = await make_published_event(
+        bensheim, texts={"de": {"title": "Runder Tisch der Religionen"}}, access="invitation_only"
+    )
+    await create_partner(
+        bensheim.id,
+        PartnerCreate(
+            name="Türkisch-Islamische Gemeinde zu Bensheim und Umgebung e.V.",
+            kind="faith_community",
+            contact_name="Samira Haddad",
+            email="vorstand@ditib-bensheim.example.org",
+        ),
+    )
+    async with serving.served() as url:
+        context = await browser.new_context(viewport=PHONE, locale="de-DE")  # type: ignore[arg-type]
+        page = await context.new_page()
+        await log_in(page, url, bensheim_guide["email"])
+        await page.goto(url + f"/guide/events/{event.id}/invitations")
+        await page.get_by_role("checkbox", name="Türkisch-Islamische Gemeinde").check()
+        await page.get_by_role("button", name="Einladungen senden").click()
+        await expect(page.get_by_role("status")).to_contain_text("unterwegs")
+
+        table = page.get_by_role("region", name="Eingeladen").get_by_role("table")
+        headers = await table.locator("thead th").all_inner_texts()
+        assert headers[:2] == ["Partner", "Anmeldung"]
+        first = table.locator("tbody td").first
+        lines = (await first.inner_text()).split("\n")
+        assert lines[0].startswith("Türkisch-Islamische Gemeinde"), lines
+        assert lines[-1] == "Samira Haddad", lines
+        state = table.get_by_role("cell", name="Noch nicht angemeldet")
+        box = await state.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= PHONE["width"]
+        await assert_fits_width(page)
+        await assert_accessible(page)
+        await context.close()

@@ -158,7 +158,7 @@ async def test_the_layout_has_landmarks_and_the_towns_contact_and_notices(
         assert landmark in page
     assert '<a class="skip-link" href="#main">Skip to content</a>' in page
     assert "integration@bensheim.example" in page
-    assert '<a href="tel:+496251140" dir="ltr">+49 6251 14-0</a>' in page
+    assert '<a href="tel:+496251140" dir="ltr" class="phone">+49 6251 14-0</a>' in page
     assert '<a href="https://www.bensheim.example/impressum">Imprint</a>' in page
     assert '<a href="https://www.bensheim.example/datenschutz">Privacy notice</a>' in page
     assert f'href="webcal://testserver/m/{bensheim.slug}/calendar.ics?locale=en"' in page

@@ -56,6 +56,7 @@ class InvitationState:
     created_at: datetime
     registration_id: int | None
     registration_status: RegistrationStatus | None
+    partner_name: str | None = None  # the organisation now (empty once the partner is deleted)
 
 
 async def _own_event(municipality_id: int, event_id: int) -> Event:
@@ -88,6 +89,7 @@ async def list_invitations(municipality_id: int, event_id: int) -> list[Invitati
             Invitation.created_at,
             Invitation.registration,
             Invitation.registration.status.as_alias("registration_status"),
+            Invitation.partner.name.as_alias("partner_name"),
         )
         .where(owned(Invitation, municipality_id) & (Invitation.event == event_id))
         .order_by(Invitation.id)
@@ -104,6 +106,7 @@ async def list_invitations(municipality_id: int, event_id: int) -> list[Invitati
             registration_status=RegistrationStatus(row["registration_status"])
             if row["registration_status"]
             else None,
+            partner_name=row["partner_name"],
         )
         for row in rows
     ]
