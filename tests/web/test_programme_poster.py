@@ -13,6 +13,7 @@ from tests.factories import BERLIN, future_day, make_event, make_published_event
 from tests.submissions.factories import make_programme
 from tests.web.workspace import log_in_client
 from treffpunkt.events.programmes import add_partner
+from treffpunkt.events.service import cancel_event
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.partners.schemas import PartnerCreate
 from treffpunkt.partners.service import create_partner
@@ -52,6 +53,13 @@ async def test_the_programme_poster_lists_its_published_events_and_partners(
         sessions=session_on(31),
         texts={"de": {"title": "Fest der Kulturen"}},
     )
+    gone = await make_published_event(  # nor a cancelled one
+        bensheim,
+        programme_id=programme["id"],
+        sessions=session_on(32),
+        texts={"de": {"title": "Abgesagter Abend"}},
+    )
+    await cancel_event(bensheim.id, gone.id)
     await make_event(  # a draft is not on the poster
         bensheim, programme_id=programme["id"], texts={"de": {"title": "Geheimer Entwurf"}}
     )
@@ -67,6 +75,7 @@ async def test_the_programme_poster_lists_its_published_events_and_partners(
     assert "Fest der Kulturen" in text
     assert venue.name in text
     assert "Geheimer Entwurf" not in text
+    assert "Abgesagter Abend" not in text
     assert "Deutsch-Syrischer Verein" in text
     assert "integration@bensheim.example" in text
     assert "Veranstaltungen" in text or "Termine" in text
