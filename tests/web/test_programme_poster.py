@@ -146,3 +146,24 @@ async def test_the_programme_pages_link_their_poster(
     assert "Plakat des Programms" in page.text
     page = await client.get("/m/bensheim/programmes/interkulturelle-woche-2027?lang=en")
     assert f'href="{PATH}?lang=en"' in page.text
+
+
+async def test_a_full_programme_with_long_titles_fits_on_one_page(
+    client: Any, bensheim: Any
+) -> None:
+    programme = await make_programme(bensheim)
+    venue = await make_venue(bensheim)
+    for number in range(poster.MAX_PROGRAMME_LINES + 3):
+        await make_published_event(
+            bensheim,
+            programme_id=programme["id"],
+            venue_id=venue.id,
+            sessions=session_on(31 + number % 7),
+            texts={"de": {"title": f"Ein recht langer Titel einer Veranstaltung Nummer {number}"}},
+        )
+    for partner in range(8):
+        created = await create_partner(bensheim.id, PartnerCreate(name=f"Verein Nummer {partner}"))
+        await add_partner(bensheim.id, programme["id"], created.id)
+    answer = await client.get(PATH)
+    text = text_of(answer.content)  # one A4 page
+    assert "3 weitere Veranstaltungen" in text

@@ -30,7 +30,7 @@ from treffpunkt.web.assets import STATIC
 TEMPLATES = STATIC.parent / "templates"
 STYLESHEET = STATIC / "poster.css"
 MAX_DATES = 6  # a poster lists the next dates; the page has them all
-MAX_PROGRAMME_LINES = 14  # a programme's sessions that fit on A4 below its title
+MAX_PROGRAMME_LINES = 12  # a programme's sessions that fit on A4 below its title
 MAX_PROGRAMME_SCAN = 1000  # counted for "and N more", at most
 # Rendered posters by the digest of their HTML: WeasyPrint takes 0.1–0.5 s a poster, the
 # HTML a few milliseconds. A poster whose event, town or dates changed has other HTML,
