@@ -35,6 +35,7 @@ CACHEABLE = {
     "/m/{slug}/programmes/{programme_slug}/calendar.ics": "public",
     "/m/{slug}/events/{event_id}/calendar.ics": "public",
     "/m/{slug}/events/{event_id}/poster.pdf": "public",
+    "/m/{slug}/programmes/{programme_slug}/poster.pdf": "public",
     "/static/{file_path}": "public",
     "/m/{slug}/theme.css": "public",
     "/m/{slug}/logo.png": "public",

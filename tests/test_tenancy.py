@@ -393,6 +393,7 @@ PUBLIC_PAGES = {
     "/m/{slug}/events.atom",
     "/m/{slug}/programmes/{programme_slug}",
     "/m/{slug}/programmes/{programme_slug}/events.atom",
+    "/m/{slug}/programmes/{programme_slug}/poster.pdf",
     "/m/{slug}/programmes/{programme_slug}/submit",  # partners' proposals (web/submissions.py)
     "/m/{slug}/programmes/{programme_slug}/submitted",
 }

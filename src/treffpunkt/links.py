@@ -97,3 +97,8 @@ def outlook_link(title: str, when: When, details: str, where: str) -> str:
             "enddt": when.end.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         }
     return "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(query)
+
+
+def programme_poster_path(slug: str, programme_slug: str) -> str:
+    """A programme's A4 poster as PDF (web/town.py)."""
+    return f"/m/{slug}/programmes/{programme_slug}/poster.pdf"

@@ -1,4 +1,4 @@
-"""An event's A4 poster as PDF, for notice boards: German and the event's languages
+"""An event's or a programme's A4 poster as PDF, for notice boards: German and the event's languages
 (Arabic and Farsi set right to left, shaped by Pango with a font that has their
 glyphs: DejaVu Sans, installed by `make install` and the Dockerfile), and a QR code
 that leads to the event's page.
@@ -19,7 +19,9 @@ from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from treffpunkt.calendars.service import FeedCache
-from treffpunkt.events.public import EventPage, event_page
+from treffpunkt.events import programmes, public
+from treffpunkt.events.public import EventPage, Reader, event_page
+from treffpunkt.events.schemas import PublicSession
 from treffpunkt.i18n import LOCALES, direction, format_when
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.translations import translator
@@ -28,6 +30,8 @@ from treffpunkt.web.assets import STATIC
 TEMPLATES = STATIC.parent / "templates"
 STYLESHEET = STATIC / "poster.css"
 MAX_DATES = 6  # a poster lists the next dates; the page has them all
+MAX_PROGRAMME_LINES = 12  # a programme's sessions that fit on A4 below its title
+MAX_PROGRAMME_SCAN = 1000  # counted for "and N more", at most
 # Rendered posters by the digest of their HTML: WeasyPrint takes 0.1–0.5 s a poster, the
 # HTML a few milliseconds. A poster whose event, town or dates changed has other HTML,
 # so nothing stale is ever served; the least recently used go first (bounded bytes).
@@ -89,6 +93,11 @@ async def render(municipality: Municipality, event_id: int, base_url: str) -> by
         cancelled=event.status == "cancelled",
         cancelled_text=translator("de").gettext("Cancelled"),
     )
+    return await _cached_pdf(html)
+
+
+async def _cached_pdf(html: str) -> bytes:
+    """The PDF of `html`, from RENDERED when the same HTML was rendered before."""
     key = (hashlib.sha256(html.encode()).hexdigest(),)
     cached = RENDERED.block(key)
     if cached is not None:
@@ -96,6 +105,71 @@ async def render(municipality: Municipality, event_id: int, base_url: str) -> by
     pdf = await anyio.to_thread.run_sync(_pdf, html)
     RENDERED.keep_block(key, pdf)
     return pdf
+
+
+async def render_programme(reader: Reader, programme_slug: str) -> bytes:
+    """The poster of a programme of `reader.municipality` in the reader's language
+    (NotFound for a slug the town has no programme by): its title and dates, its
+    published sessions by start (as many as fit; then how many more), the partners
+    taking part, the town's contact, and a QR code to the programme's page."""
+    municipality = reader.municipality
+    locale = reader.locale
+    t = translator(locale)
+    row = await programmes.get_programme_by_slug(municipality.id, programme_slug)
+    programme = await public.programme_overview(reader, programme_slug)
+    filters = public.SessionFilters(programme=programme_slug, start=programme.starts_on)
+    sessions: list[PublicSession] = []
+    cursor: str | None = None
+    while len(sessions) <= MAX_PROGRAMME_SCAN:
+        found = await public.list_sessions(reader, filters, 100, cursor)
+        sessions += [s for s in found.items if s.status == "scheduled"]
+        cursor = found.next_cursor
+        if cursor is None:
+            break
+    lines = [
+        {
+            "when": format_date(s.first_day, "full", locale=locale)
+            if s.all_day and s.first_day
+            else format_when(reader.local(s.starts_at), locale),
+            "title": s.title,
+            "title_locale": s.locale,
+            "venue": s.venue or (t.gettext("Online") if s.online else None),
+        }
+        for s in sessions
+    ]
+    partners = await programmes.programme_partners(municipality.id, row["id"])
+    url = f"{reader.base_url}/m/{municipality.slug}/programmes/{programme_slug}"
+    if locale != municipality.default_locale:
+        url += f"?lang={locale}"
+    qr = segno.make(url, error="m").svg_data_uri(scale=10, border=2)
+    shown = lines[:MAX_PROGRAMME_LINES]
+    more = len(lines) - len(shown)
+    html = _environment.get_template("programme_poster.html").render(
+        locale=locale,
+        dir=direction(locale),
+        programme=programme,
+        starts_on=format_date(programme.starts_on, "long", locale=locale),
+        ends_on=format_date(programme.ends_on, "long", locale=locale),
+        lines=shown,
+        more=t.ngettext(
+            "and %(count)s more — see the QR code",
+            "and %(count)s more — see the QR code",
+            more,
+            count=more,
+        )
+        if more
+        else None,
+        no_events=t.gettext("The events will be announced soon."),
+        events_heading=t.gettext("Events"),
+        partners_heading=t.gettext("Taking part"),
+        partners=[p["name"] for p in partners],
+        contact_heading=t.gettext("Contact"),
+        municipality=municipality,
+        scan=t.gettext("All events, details and registration:"),
+        qr=qr,
+        url=url,
+    )
+    return await _cached_pdf(html)
 
 
 def _pdf(html: str) -> bytes:

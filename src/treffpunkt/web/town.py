@@ -31,14 +31,15 @@ from treffpunkt.events import public
 from treffpunkt.events.routes import Before, Cursor, ProgrammeFilter
 from treffpunkt.events.schemas import PublicProgramme, PublicSession, SessionPage
 from treffpunkt.events.tables import Audience, EventKind, EventStatus
-from treffpunkt.i18n import Locale, format_when
-from treffpunkt.links import FeedLinks, feed_links
+from treffpunkt.i18n import LOCALES, Locale, format_when
+from treffpunkt.links import FeedLinks, feed_links, programme_poster_path
 from treffpunkt.municipalities.service import get_municipality, list_municipalities
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.schemas import PathSlug
 from treffpunkt.settings import Settings
 from treffpunkt.submissions import service as submissions
 from treffpunkt.translations import N_, Translator, languages_named_in, translator
+from treffpunkt.web import poster
 from treffpunkt.web.assets import assets
 from treffpunkt.web.atom import MEDIA_TYPE as ATOM_TYPE
 from treffpunkt.web.atom import AtomFeed, render_atom
@@ -314,8 +315,33 @@ async def programme_page(
             reader.locale,
         ),
         paging=_paging(sessions, path, PageFilters()),
+        poster_url=f"{programme_poster_path(slug, programme_slug)}?lang={reader.locale}",
         filters=filters,
         **_labels(reader.locale),
+    )
+
+
+@page_route("/m/{slug:str}/programmes/{programme_slug:str}/poster.pdf")
+async def programme_poster(
+    request: Request[Any, Any, Any],
+    slug: PathSlug,
+    programme_slug: PathSlug,
+    settings: NamedDependency[Settings],
+) -> Response[bytes]:
+    """A programme's A4 poster to print, in the language of `?lang=` (else the town's):
+    only the address decides it, so that shared caches may keep it."""
+    municipality = await get_municipality(slug)
+    chosen = request.query_params.get("lang")
+    locale = chosen if chosen in LOCALES else municipality.default_locale
+    reader = public.Reader(municipality, locale, None, settings.base_url)
+    pdf = await poster.render_programme(reader, programme_slug)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{slug}-{programme_slug}.pdf"',
+            "Cache-Control": "public, max-age=300",
+        },
     )
 
 
@@ -477,4 +503,12 @@ async def programme_atom(
     )
 
 
-TOWN_ROUTES = [towns, town_page, programme_page, embed_page, town_atom, programme_atom]
+TOWN_ROUTES = [
+    towns,
+    town_page,
+    programme_page,
+    programme_poster,
+    embed_page,
+    town_atom,
+    programme_atom,
+]

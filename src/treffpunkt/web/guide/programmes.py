@@ -25,7 +25,7 @@ from treffpunkt.errors import Conflict, InvalidInput
 from treffpunkt.events import programmes, venues
 from treffpunkt.events.schemas import ProgrammeCreate, ProgrammeUpdate
 from treffpunkt.i18n import DEFAULT_LOCALE, LOCALES, translated
-from treffpunkt.links import event_page_path, event_poster_path, feed_links
+from treffpunkt.links import event_page_path, event_poster_path, feed_links, programme_poster_path
 from treffpunkt.municipalities.service import get_municipality_by_id
 from treffpunkt.partners.service import list_partners
 from treffpunkt.schemas import PathId
@@ -263,6 +263,7 @@ async def programme_show(
         submit_url=f"{public_path}/submit",
         calendar=feed_links(base_url, f"{public_path}/calendar.ics"),
         atom_url=f"{base_url}{public_path}/events.atom",
+        poster_url=f"{programme_poster_path(municipality.slug, row['slug'])}?lang={locale}",
     )
 
 
