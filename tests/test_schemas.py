@@ -18,7 +18,7 @@ from treffpunkt.events.tables import Event, Programme, Venue
 from treffpunkt.municipalities import schemas as municipalities
 from treffpunkt.municipalities.tables import Municipality
 from treffpunkt.partners import schemas as partners
-from treffpunkt.partners.tables import Partner
+from treffpunkt.partners.tables import Partner, PartnerContact
 from treffpunkt.registrations import schemas as registrations
 from treffpunkt.registrations.tables import EventMessage, Registration
 from treffpunkt.schemas import MULTI_LINE, Day, Input, Instant, Name
@@ -50,6 +50,8 @@ STORED_IN: dict[type[BaseModel], type[Table]] = {
     registrations.WalkInCreate: Registration,
     partners.PartnerCreate: Partner,
     partners.PartnerUpdate: Partner,
+    partners.ContactCreate: PartnerContact,
+    partners.ContactUpdate: PartnerContact,
     registrations.MessageIn: EventMessage,
     submissions.SubmissionCreate: Submission,
     submissions.SubmissionUpdate: Submission,

@@ -29,8 +29,8 @@ from tests.submissions.factories import make_submission
 from treffpunkt.accounts.dependencies import admins_only, guides_only, logged_in
 from treffpunkt.events.programmes import create_programme
 from treffpunkt.events.schemas import ProgrammeCreate
-from treffpunkt.partners.schemas import PartnerCreate
-from treffpunkt.partners.service import create_partner
+from treffpunkt.partners.schemas import ContactCreate, PartnerCreate
+from treffpunkt.partners.service import create_contact, create_partner
 from treffpunkt.piccolo_app import APP_CONFIG
 from treffpunkt.registrations.schemas import GuideRegistrationCreate
 from treffpunkt.registrations.service import register
@@ -288,6 +288,9 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
             name=f"Partner {venue.id}", kind="association", email=f"p{venue.id}@partner.example"
         ),
     )
+    contact = await create_contact(
+        municipality.id, partner.id, ContactCreate(name="Leyla Aydın", role="Vorsitzende")
+    )
     await register(  # someone a guide's message reaches
         await event_target(course.id, municipality.id),
         GuideRegistrationCreate(name="Per Telefon", email="telefon@example.org"),
@@ -319,6 +322,7 @@ async def objects_of(municipality: Any, guide: dict[str, Any]) -> dict[str, Any]
         "course_id": course.id,
         "invitation_event_id": invitation_event.id,
         "partner_id": partner.id,
+        "contact_id": contact.id,
         "registration_id": walk_in.id,
         "course_registration_id": course_place.id,
         "submission_id": submission_id,

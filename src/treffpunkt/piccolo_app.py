@@ -10,7 +10,7 @@ from treffpunkt.calendars.tables import FeedVersion, InvitationRecord, PersonalF
 from treffpunkt.events.tables import Event, Programme, ProgrammePartner, Session, Venue
 from treffpunkt.municipalities.tables import Municipality, MunicipalityLogo, PrivacyNotice
 from treffpunkt.outbox import OutboxMessage
-from treffpunkt.partners.tables import Partner
+from treffpunkt.partners.tables import Partner, PartnerContact
 from treffpunkt.registrations.tables import Attendance, EventMessage, Invitation, Registration
 from treffpunkt.submissions.tables import Submission
 
@@ -32,6 +32,7 @@ APP_CONFIG = AppConfig(
         AccessToken,
         AccountLink,
         Partner,
+        PartnerContact,
         Venue,
         Programme,
         ProgrammePartner,

@@ -54,3 +54,28 @@ class PartnerOut(Output):
     website: str | None
     locale: str
     notes: str
+
+
+Role = Annotated[str, StringConstraints(max_length=200)]
+
+
+class ContactCreate(Input):
+    """A contact person at a partner."""
+
+    name: Name
+    role: Role = ""
+    email: Email | None = None
+    phone: Phone | None = None
+    locale: PartnerLocale = "de"
+    notes: Notes = ""
+
+
+class ContactUpdate(Input):
+    """Fields left out stay; the optional ones are cleared by null."""
+
+    name: Name = UNCHANGED
+    role: Role = UNCHANGED
+    email: Email | None = UNCHANGED
+    phone: Phone | None = UNCHANGED
+    locale: PartnerLocale = UNCHANGED
+    notes: Notes = UNCHANGED

@@ -33,3 +33,21 @@ class Partner(Table, tablename="partner"):
     notes = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class PartnerContact(Table, tablename="partner_contact"):
+    """A person to contact at a partner: the chair, the treasurer, the youth worker.
+    The partner's own email stays the organisation's address (invitations go there)."""
+
+    id = Serial(primary_key=True)
+    partner = ForeignKey(Partner, on_delete=OnDelete.cascade, index=True, null=False)
+    name = Varchar(length=200)
+    # What the person does there, e.g. "Vorsitzende".
+    role = Varchar(length=200, default="")
+    email = Varchar(length=254, null=True, default=None)
+    phone = Varchar(length=30, null=True, default=None)
+    # The language mail to this person is written in.
+    locale = Varchar(length=5, default="de")
+    notes = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
