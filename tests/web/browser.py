@@ -54,12 +54,21 @@ async def assert_accessible(page: Page) -> None:
     assert not violations, f"{page.url}: {violations}"
 
 
+# The first elements whose right edge lies beyond the viewport, with that edge.
+STICKING_OUT = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth)
+  .slice(0, 5)
+  .map(e => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
+
+
 async def assert_fits_width(page: Page) -> None:
     """No horizontal scrolling at the page's viewport width."""
     overflow = await page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
-    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow} px"
+    if overflow > 0:  # name the elements that stick out, to find the cause
+        wide = await page.evaluate(STICKING_OUT)
+        raise AssertionError(f"{page.url} scrolls sideways by {overflow} px: {wide}")
 
 
 async def screenshot(page: Page, name: str) -> Path:

@@ -150,9 +150,12 @@ async def test_a_guide_plans_every_second_wednesday_and_moves_a_booked_date(
         # At a phone's width the page fits and stays accessible, also right to left.
         await page.set_viewport_size(PHONE)
         await page.goto(f"{url}/guide/events/{event.id}/dates")
+        # The saved series' preview comes by fetch after the load: measure once it is in.
+        await page.wait_for_load_state("networkidle")
         await assert_fits_width(page)
         await assert_accessible(page)
         await page.goto(f"{url}/guide/events/{event.id}/dates?lang=ar")
+        await page.wait_for_load_state("networkidle")
         assert await page.locator("html").get_attribute("dir") == "rtl"
         await assert_fits_width(page)
         await assert_accessible(page)
